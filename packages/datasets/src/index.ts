@@ -1,0 +1,25 @@
+/**
+ * `@tfgpt/datasets`: GPT training windows over token ids and a seeded, resumable data loader.
+ * Runs in Node and in browsers (no tfjs, no Node built-ins here; see `./tf` and `./node`).
+ */
+export { DatasetError } from "./errors.js";
+export {
+  AllowedSpecialSchema,
+  CreateDataLoaderOptionsSchema,
+  DataLoaderOptionsSchema,
+  FromTextOptionsSchema,
+  GPTDatasetOptionsSchema,
+  TokenizerChoiceSchema,
+  type CreateDataLoaderOptions,
+  type DataLoaderOptions,
+  type FromTextOptions,
+  type GPTDatasetOptions,
+  type ResolvedCreateDataLoaderOptions,
+  type ResolvedDataLoaderOptions,
+  type ResolvedGPTDatasetOptions,
+} from "./options.js";
+export { TokenStore, type TokenArray, type TokenStoreOptions } from "./token-store.js";
+export { GPTDataset, type GPTWindow } from "./gpt-dataset.js";
+export { Sampler, permutation, mulberry32, type SamplerOptions } from "./sampler.js";
+export { DataLoader, DataLoaderStateSchema, type Batch, type DataLoaderState } from "./data-loader.js";
+export { createDataLoader } from "./create-data-loader.js";

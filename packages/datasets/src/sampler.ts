@@ -1,0 +1,148 @@
+/**
+ * Which windows an epoch visits and in what order: in order, or a seeded Fisher-Yates
+ * permutation that is different every epoch and the same for the same (seed, epoch); then this
+ * rank's share of it for data-parallel training. Pure functions of (seed, epoch): the data
+ * loader's resumable position is just `{epoch, batchIndex}` on top of this.
+ */
+import { DatasetError } from "./errors.js";
+
+/**
+ * mulberry32: a tiny, fast 32-bit PRNG, plenty for shuffling (not for cryptography).
+ * Returns a function giving the next uniform 32-bit unsigned integer.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** murmur3's 32-bit finaliser: spreads every input bit over the output so nearby seeds differ. */
+function mix32(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * The 32-bit PRNG state for one epoch, from a seed (any non-negative safe integer: both 32-bit
+ * halves count) and the epoch number.
+ */
+export function epochSeed(seed: number, epoch: number): number {
+  const lo = seed >>> 0;
+  const hi = Math.floor(seed / 2 ** 32) >>> 0;
+  return mix32(lo ^ mix32(hi ^ mix32((epoch >>> 0) + 0x9e3779b9)));
+}
+
+/** A uniform integer in `[0, n)` for `1 <= n <= 2^32`, without modulo bias (rejection). */
+function below(next: () => number, n: number): number {
+  const threshold = (2 ** 32 - n) % n; // 2^32 mod n: the biased low values to reject
+  for (;;) {
+    const r = next();
+    if (r >= threshold) return r % n;
+  }
+}
+
+/**
+ * A permutation of `0 .. n-1` (Fisher-Yates), reproducible for the same `(seed, epoch)`.
+ *
+ * @example
+ * ```ts
+ * permutation(5, 42, 0); // e.g. Uint32Array [3, 0, 4, 1, 2]; the same on every call
+ * ```
+ */
+export function permutation(n: number, seed: number, epoch: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const next = mulberry32(epochSeed(seed, epoch));
+  for (let i = n - 1; i > 0; i--) {
+    const j = below(next, i + 1);
+    const t = order[i] as number;
+    order[i] = order[j] as number;
+    order[j] = t;
+  }
+  return order;
+}
+
+/**
+ * Options of `Sampler` (already validated by the data loader's schema).
+ *
+ * - `shuffle`: permute every epoch. `seed`: the permutation seed.
+ * - `rank`, `worldSize`: this worker's share: positions `rank, rank + worldSize, ...` of the
+ *   epoch's order, so shares are disjoint and together complete.
+ */
+export interface SamplerOptions {
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly rank: number;
+  readonly worldSize: number;
+}
+
+/**
+ * The item indices one rank visits in each epoch.
+ *
+ * @example
+ * ```ts
+ * const s = new Sampler(10, { shuffle: true, seed: 1, rank: 0, worldSize: 2 });
+ * s.length;    // 5
+ * s.indices(0); // this rank's 5 of the 10 items for epoch 0; epoch 1 gives another order
+ * ```
+ */
+export class Sampler {
+  /** Items in the whole dataset. */
+  readonly numItems: number;
+  /** Items this rank visits per epoch: `ceil((numItems - rank) / worldSize)`. */
+  readonly length: number;
+  readonly options: SamplerOptions;
+  private cachedEpoch = -1;
+  private cached: Uint32Array | undefined;
+
+  /**
+   * @param numItems Items to sample from (dataset windows).
+   * @param options Shuffle, seed and rank sharding; see `SamplerOptions`.
+   */
+  constructor(numItems: number, options: SamplerOptions) {
+    if (!(Number.isSafeInteger(numItems) && numItems >= 0 && numItems <= 2 ** 32)) {
+      throw new DatasetError(`\`numItems\` must be an integer in [0, 2^32], received ${String(numItems)}`, "numItems");
+    }
+    this.numItems = numItems;
+    this.options = { ...options };
+    this.length = Math.max(0, Math.ceil((numItems - options.rank) / options.worldSize));
+  }
+
+  /**
+   * This rank's item indices for `epoch`, in visiting order. The last epoch asked for is cached,
+   * so asking batch by batch costs one permutation per epoch. Do not write into the result.
+   */
+  indices(epoch: number): Uint32Array {
+    if (!(Number.isSafeInteger(epoch) && epoch >= 0)) {
+      throw new DatasetError(`\`epoch\` must be a non-negative integer, received ${String(epoch)}`, "epoch");
+    }
+    const key = this.options.shuffle ? epoch : 0; // unshuffled: the same order every epoch
+    if (this.cached === undefined || this.cachedEpoch !== key) {
+      this.cached = this.compute(key);
+      this.cachedEpoch = key;
+    }
+    return this.cached;
+  }
+
+  private compute(epoch: number): Uint32Array {
+    const { shuffle, seed, rank, worldSize } = this.options;
+    let order: Uint32Array;
+    if (shuffle) {
+      order = permutation(this.numItems, seed, epoch);
+    } else {
+      order = new Uint32Array(this.numItems);
+      for (let i = 0; i < this.numItems; i++) order[i] = i;
+    }
+    if (worldSize === 1) return order;
+    const share = new Uint32Array(this.length);
+    for (let k = 0; k < this.length; k++) share[k] = order[rank + k * worldSize] as number;
+    return share;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The TensorFlow.js side: a `DataLoader` as a `tf.data.Dataset` for `model.fitDataset`, and a
+ * whole `GPTDataset` as two tensors for `model.fit`. The only module of this package that imports
+ * tfjs (a peer dependency), reached through `@tfgpt/datasets/tf`.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { DatasetError, describeValue } from "./errors.js";
+import type { Batch, DataLoader } from "./data-loader.js";
+import type { GPTDataset } from "./gpt-dataset.js";
+
+/** One element of the `tf.data.Dataset`: int32 `[batch, maxLength]` inputs and targets. */
+export interface TensorBatch extends tf.TensorContainerObject {
+  xs: tf.Tensor2D;
+  ys: tf.Tensor2D;
+}
+
+/**
+ * Options of `toTfDataset`.
+ *
+ * - `epochs`: loader epochs per pass over the `tf.data.Dataset`. Default 1, so `fitDataset`'s
+ *   own `epochs` map one to one onto loader epochs.
+ */
+export interface ToTfDatasetOptions {
+  readonly epochs?: number;
+}
+
+function toTensorBatch(batch: Batch): TensorBatch {
+  const shape: [number, number] = [batch.batchSize, batch.maxLength];
+  return { xs: tf.tensor2d(batch.inputs, shape, "int32"), ys: tf.tensor2d(batch.targets, shape, "int32") };
+}
+
+/**
+ * A `tf.data.Dataset` of `{xs, ys}` int32 `[batch, maxLength]` over `loader`, for
+ * `model.fitDataset`. Built on a generator factory: each pass (each `fitDataset` epoch) calls
+ * `loader`'s iterator afresh, so it continues from the loader's position and starts the next
+ * loader epoch (a new permutation when shuffling). Every batch is a fresh pair of tensors, owned
+ * by the consumer (`fitDataset` disposes them). Do not add `prefetch` if you save
+ * `loader.state()` in checkpoints: read-ahead moves the loader past the batches trained on.
+ *
+ * @param loader The batches.
+ * @param options `epochs` (default 1): loader epochs per pass.
+ *
+ * @example
+ * ```ts
+ * const ds = toTfDataset(loader);
+ * await model.fitDataset(ds, { epochs: 3 });
+ * ```
+ */
+export function toTfDataset(loader: DataLoader, options: ToTfDatasetOptions = {}): tf.data.Dataset<TensorBatch> {
+  const epochs = options.epochs ?? 1;
+  if (!(Number.isSafeInteger(epochs) && epochs >= 1)) {
+    throw new DatasetError(`\`epochs\` must be a positive integer, received ${describeValue(epochs)}`, "epochs");
+  }
+  function* passes(): Iterator<TensorBatch> {
+    for (let e = 0; e < epochs; e++) {
+      for (const batch of loader) yield toTensorBatch(batch);
+    }
+  }
+  // tfjs types `generator` as taking an iterator factory; a generator function is one.
+  return tf.data.generator(passes as unknown as () => Iterator<TensorBatch>);
+}
+
+/**
+ * Every window of `dataset` as two int32 tensors `[N, maxLength]` (N = `dataset.length`), in order,
+ * for `model.fit` when the windows fit in memory (N * maxLength * 8 bytes). The caller disposes them.
+ *
+ * @example
+ * ```ts
+ * const { xs, ys } = toTensors(dataset);
+ * await model.fit(xs, ys, { batchSize: 8, epochs: 1, shuffle: true });
+ * tf.dispose([xs, ys]);
+ * ```
+ */
+export function toTensors(dataset: GPTDataset): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
+  const { length: n, maxLength, stride } = dataset;
+  const ids = dataset.tokens.ids;
+  const inputs = new Int32Array(n * maxLength);
+  const targets = new Int32Array(n * maxLength);
+  for (let i = 0; i < n; i++) {
+    const start = i * stride;
+    inputs.set(ids.subarray(start, start + maxLength), i * maxLength);
+    targets.set(ids.subarray(start + 1, start + maxLength + 1), i * maxLength);
+  }
+  return { xs: tf.tensor2d(inputs, [n, maxLength], "int32"), ys: tf.tensor2d(targets, [n, maxLength], "int32") };
+}
