@@ -1,0 +1,431 @@
+import { z } from "zod";
+import { TokenizerError } from "./errors.js";
+import { parseOptions, positiveInt } from "./options.js";
+import { specialTokenRegExp, splitOnSpecialTokens } from "./special-tokens.js";
+
+/**
+ * Construction arguments of `BpeCore`.
+ */
+export interface BpeCoreArgs {
+  /**
+   * Byte sequence -> rank (the rank is also the token id). Either `Uint8Array` keys or "binary
+   * strings" (one char per byte, codes 0..255). Lower rank = merged earlier. A `Map` works.
+   */
+  readonly ranks: Iterable<readonly [Uint8Array | string, number]>;
+  /** Pre-tokenizer regex source (compiled with flags `gu`), e.g. GPT-2's `'s|'t|...| ?\p{L}+|...`. */
+  readonly pattern: string;
+  /** Special tokens -> id (e.g. `<|endoftext|>` -> 50256). Default: none. */
+  readonly specialTokens?: Readonly<Record<string, number>> | ReadonlyMap<string, number>;
+  /** Most pre-split pieces kept in the piece -> ids cache. Default 32,768. */
+  readonly cacheSize?: number;
+}
+
+/** zod schema of the scalar options of `BpeCoreArgs` (ranks and special tokens are checked separately). */
+export const bpeCoreOptionsSchema = z.object({
+  pattern: z.string({ error: "must be a regular-expression source string" }),
+  cacheSize: positiveInt().optional(),
+});
+
+/** Pieces longer than this (in UTF-16 units) are not cached: they are rare and would pin memory. */
+const MAX_CACHED_PIECE = 256;
+/** Byte length from which the merge uses a heap (O(n log n)) instead of rescanning (O(n * merges)). */
+const HEAP_THRESHOLD = 96;
+/** Packs (rank, position) into one double: rank * 2^31 + position (exact below 2^53). */
+const POSITION_SCALE = 2 ** 31;
+
+/**
+ * A rank-based byte-level BPE encoder (the algorithm of tiktoken): text is pre-split by a regex,
+ * each piece is encoded to UTF-8 and its bytes are merged, lowest rank first (leftmost on ties),
+ * until no adjacent pair forms a known token. Gives exactly js-tiktoken's ids, but:
+ * - pieces already seen are answered from a bounded piece -> ids cache (two generations, LRU-ish);
+ * - long pieces merge with a heap over a linked list, so a 100,000-letter run is linear-ish
+ *   (js-tiktoken rescans every pair after every merge: quadratic);
+ * - ranks are looked up by "binary string" keys, no per-piece `join(",")`.
+ *
+ * Special tokens are only split out here; the allowed/disallowed rule is applied by the tokenizer
+ * (see `BpeTokenizer`).
+ *
+ * @example
+ * ```ts
+ * const core = new BpeCore({ ranks: new Map([["a", 0], ["b", 1], [" ", 2], ["ab", 3]]), pattern: "\\p{L}+| " });
+ * core.encode("ab ab"); // [3, 2, 3]
+ * ```
+ */
+export class BpeCore {
+  /** Pre-tokenizer regex source. */
+  readonly pattern: string;
+  /** Special tokens -> id. */
+  readonly specialTokens: ReadonlyMap<string, number>;
+  /** One more than the largest id (rank or special token). */
+  readonly vocabSize: number;
+  /** Number of ranked (non-special) tokens. */
+  readonly rankCount: number;
+  /** Most pieces in the piece cache. */
+  readonly cacheSize: number;
+
+  private readonly ranks = new Map<string, number>();
+  private readonly byteRanks = new Int32Array(256).fill(-1);
+  private readonly tokenBytes: (Uint8Array | undefined)[] = [];
+  private readonly regex: RegExp;
+  private readonly specialRegex: RegExp | undefined;
+  private hot = new Map<string, number | number[]>();
+  private cold = new Map<string, number | number[]>();
+  private byteBuffer = new Uint8Array(1024);
+  private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+  constructor(args: BpeCoreArgs) {
+    const options = parseOptions(bpeCoreOptionsSchema, { pattern: args.pattern, cacheSize: args.cacheSize }, "BpeCore");
+    this.pattern = options.pattern;
+    this.cacheSize = options.cacheSize ?? 32_768;
+    try {
+      this.regex = new RegExp(withoutCaptureGroups(options.pattern), "gu");
+    } catch (error) {
+      throw new TokenizerError(`\`pattern\` is not a valid regular expression: ${(error as Error).message}`, "pattern");
+    }
+    let maxId = -1;
+    for (const [key, rank] of args.ranks) {
+      if (!Number.isInteger(rank) || rank < 0) {
+        throw new TokenizerError(`\`ranks\` must map byte sequences to non-negative integers, received ${rank}`, "ranks");
+      }
+      const binary = typeof key === "string" ? key : bytesToBinary(key, 0, key.length);
+      this.ranks.set(binary, rank);
+      if (binary.length === 1) this.byteRanks[binary.charCodeAt(0)] = rank;
+      this.tokenBytes[rank] = binaryToBytes(binary);
+      if (rank > maxId) maxId = rank;
+    }
+    this.rankCount = this.ranks.size;
+    const specials = new Map<string, number>(
+      args.specialTokens instanceof Map ? args.specialTokens : Object.entries(args.specialTokens ?? {}),
+    );
+    const encoder = new TextEncoder();
+    for (const [name, id] of specials) {
+      if (!Number.isInteger(id) || id < 0) {
+        throw new TokenizerError(`\`specialTokens\` must map names to non-negative integer ids, received ${name}: ${id}`, "specialTokens");
+      }
+      this.tokenBytes[id] = encoder.encode(name);
+      if (id > maxId) maxId = id;
+    }
+    this.specialTokens = specials;
+    this.specialRegex = specialTokenRegExp([...specials.keys()]);
+    this.vocabSize = maxId + 1;
+  }
+
+  /**
+   * Encodes `text`; occurrences of the special tokens in `allowedSpecial` become their id, any
+   * other text (including special tokens not allowed) is encoded as ordinary text.
+   *
+   * @param text The text.
+   * @param allowedSpecial Special tokens to encode as their id. Default: none.
+   */
+  encode(text: string, allowedSpecial: ReadonlySet<string> = EMPTY_SET): number[] {
+    const out: number[] = [];
+    splitOnSpecialTokens(
+      text,
+      this.specialRegex,
+      allowedSpecial,
+      (segment) => this.encodeOrdinaryInto(segment, out),
+      (token) => out.push(this.specialTokens.get(token) as number),
+    );
+    return out;
+  }
+
+  /** Encodes `text` ignoring special tokens entirely (they are ordinary text), appending to `out`. */
+  encodeOrdinaryInto(text: string, out: number[]): void {
+    const regex = this.regex;
+    regex.lastIndex = 0;
+    let match: RegExpExecArray | null;
+    while ((match = regex.exec(text)) !== null) {
+      const piece = match[0];
+      if (piece.length === 0) {
+        // An empty match would loop forever; skip one code point as String.prototype.matchAll does.
+        const code = text.charCodeAt(regex.lastIndex);
+        regex.lastIndex += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
+        continue;
+      }
+      let ids = this.hot.get(piece);
+      if (ids === undefined) {
+        ids = this.cold.get(piece);
+        if (ids === undefined) ids = this.encodePiece(piece);
+        if (piece.length <= MAX_CACHED_PIECE) this.remember(piece, ids);
+      }
+      if (typeof ids === "number") {
+        out.push(ids);
+      } else {
+        for (let i = 0; i < ids.length; i++) out.push(ids[i] as number);
+      }
+    }
+  }
+
+  /** The bytes of token `id`, or `undefined` when no token has that id. */
+  bytesOf(id: number): Uint8Array | undefined {
+    return this.tokenBytes[id];
+  }
+
+  /**
+   * Ids -> UTF-8 bytes. Throws `TokenizerError` naming the first id that is not a token.
+   */
+  decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    let length = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      const bytes = this.tokenBytes[id];
+      if (bytes === undefined || !Number.isInteger(id)) throw this.badId(i, id);
+      length += bytes.length;
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const bytes = this.tokenBytes[ids[i] as number] as Uint8Array;
+      out.set(bytes, at);
+      at += bytes.length;
+    }
+    return out;
+  }
+
+  /**
+   * Ids -> text (invalid UTF-8, e.g. half of a character, becomes U+FFFD; a leading BOM is kept).
+   */
+  decode(ids: ArrayLike<number>): string {
+    return this.decoder.decode(this.decodeBytes(ids));
+  }
+
+  /** Empties the piece cache. */
+  clearCache(): void {
+    this.hot = new Map();
+    this.cold = new Map();
+  }
+
+  private badId(index: number, id: number): TokenizerError {
+    const inRange = Number.isInteger(id) && id >= 0 && id < this.vocabSize;
+    return new TokenizerError(
+      inRange
+        ? `\`ids[${index}]\` is ${id}, which is not assigned to any token (vocabSize ${this.vocabSize})`
+        : `\`ids[${index}]\` must be an integer in [0, ${this.vocabSize}) (vocabSize ${this.vocabSize}), received ${id}`,
+      "ids",
+    );
+  }
+
+  /** Two-generation cache: when the hot map is full it becomes the cold one, so memory stays bounded. */
+  private remember(piece: string, ids: number | number[]): void {
+    if (this.hot.size >= this.cacheSize >> 1) {
+      this.cold = this.hot;
+      this.hot = new Map();
+    }
+    this.hot.set(piece, ids);
+  }
+
+  /** Encodes one pre-split piece: a single id or several. */
+  private encodePiece(piece: string): number | number[] {
+    const length = this.toUtf8(piece);
+    const bytes = this.byteBuffer;
+    if (length === 1) {
+      const rank = this.byteRanks[bytes[0] as number] as number;
+      return rank >= 0 ? rank : [];
+    }
+    const binary = bytesToBinary(bytes, 0, length);
+    const whole = this.ranks.get(binary);
+    if (whole !== undefined) return whole;
+    return length < HEAP_THRESHOLD ? this.mergeSmall(binary) : this.mergeLarge(binary);
+  }
+
+  /**
+   * Writes the UTF-8 bytes of `piece` into `byteBuffer` and returns their count. Lone surrogates
+   * become U+FFFD (EF BF BD), exactly as `TextEncoder` (and therefore js-tiktoken) encodes them.
+   */
+  private toUtf8(piece: string): number {
+    if (this.byteBuffer.length < piece.length * 3) this.byteBuffer = new Uint8Array(piece.length * 3);
+    const out = this.byteBuffer;
+    let n = 0;
+    for (let i = 0; i < piece.length; i++) {
+      let c = piece.charCodeAt(i);
+      if (c < 0x80) {
+        out[n++] = c;
+      } else if (c < 0x800) {
+        out[n++] = 0xc0 | (c >> 6);
+        out[n++] = 0x80 | (c & 63);
+      } else if (c >= 0xd800 && c <= 0xdfff) {
+        const next = i + 1 < piece.length ? piece.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+          i++;
+          out[n++] = 0xf0 | (c >> 18);
+          out[n++] = 0x80 | ((c >> 12) & 63);
+          out[n++] = 0x80 | ((c >> 6) & 63);
+          out[n++] = 0x80 | (c & 63);
+        } else {
+          out[n++] = 0xef;
+          out[n++] = 0xbf;
+          out[n++] = 0xbd;
+        }
+      } else {
+        out[n++] = 0xe0 | (c >> 12);
+        out[n++] = 0x80 | ((c >> 6) & 63);
+        out[n++] = 0x80 | (c & 63);
+      }
+    }
+    return n;
+  }
+
+  private rankOf(binary: string, start: number, end: number): number {
+    const rank = this.ranks.get(binary.substring(start, end));
+    return rank === undefined ? Infinity : rank;
+  }
+
+  /** tiktoken's merge loop, keeping pair ranks so that each merge only recomputes its neighbours. */
+  private mergeSmall(binary: string): number[] {
+    const n = binary.length;
+    const starts: number[] = new Array<number>(n + 1);
+    for (let i = 0; i <= n; i++) starts[i] = i;
+    const pairRanks: number[] = new Array<number>(n - 1);
+    for (let i = 0; i < n - 1; i++) pairRanks[i] = this.rankOf(binary, i, i + 2);
+    for (;;) {
+      let best = Infinity;
+      let at = -1;
+      for (let i = 0; i < pairRanks.length; i++) {
+        const rank = pairRanks[i] as number;
+        if (rank < best) {
+          best = rank;
+          at = i;
+        }
+      }
+      if (at === -1) break;
+      starts.splice(at + 1, 1);
+      pairRanks.splice(at, 1);
+      if (at < pairRanks.length) pairRanks[at] = this.rankOf(binary, starts[at] as number, starts[at + 2] as number);
+      if (at > 0) pairRanks[at - 1] = this.rankOf(binary, starts[at - 1] as number, starts[at + 1] as number);
+    }
+    return this.partsToIds(binary, starts);
+  }
+
+  /**
+   * The same merge order with a binary heap of (rank, position) over a doubly linked list of parts:
+   * O(n log n) for a piece of n bytes. Ties on rank pop the leftmost pair first, as tiktoken's scan does.
+   */
+  private mergeLarge(binary: string): number[] {
+    const n = binary.length;
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    const pairRank = new Float64Array(n); // rank of (part at i) + (next part); Infinity if none
+    const heap = new Float64Array(3 * n);
+    let size = 0;
+    const push = (key: number): void => {
+      let i = size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        const p = heap[parent] as number;
+        if (p <= key) break;
+        heap[i] = p;
+        i = parent;
+      }
+      heap[i] = key;
+    };
+    const pop = (): number => {
+      const top = heap[0] as number;
+      const last = heap[--size] as number;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= size) break;
+        const right = left + 1;
+        const child = right < size && (heap[right] as number) < (heap[left] as number) ? right : left;
+        if ((heap[child] as number) >= last) break;
+        heap[i] = heap[child] as number;
+        i = child;
+      }
+      heap[i] = last;
+      return top;
+    };
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1;
+      prev[i] = i - 1;
+    }
+    for (let i = 0; i < n - 1; i++) {
+      const rank = this.rankOf(binary, i, i + 2);
+      pairRank[i] = rank;
+      if (rank !== Infinity) push(rank * POSITION_SCALE + i);
+    }
+    pairRank[n - 1] = Infinity;
+    const pairEnd = (i: number): number => {
+      const j = next[i] as number;
+      return j >= n ? -1 : (next[j] as number);
+    };
+    while (size > 0) {
+      const key = pop();
+      const rank = Math.floor(key / POSITION_SCALE);
+      const at = key - rank * POSITION_SCALE;
+      // Stale entries: the part was absorbed (prev === -2) or its pair changed since the push.
+      if (prev[at] === -2 || pairRank[at] !== rank) continue;
+      const absorbed = next[at] as number;
+      const after = next[absorbed] as number;
+      next[at] = after;
+      if (after < n) prev[after] = at;
+      prev[absorbed] = -2;
+      const end = pairEnd(at);
+      pairRank[at] = end === -1 ? Infinity : this.rankOf(binary, at, end);
+      if (pairRank[at] !== Infinity) push((pairRank[at] as number) * POSITION_SCALE + at);
+      const before = prev[at] as number;
+      if (before >= 0) {
+        pairRank[before] = this.rankOf(binary, before, after);
+        if (pairRank[before] !== Infinity) push((pairRank[before] as number) * POSITION_SCALE + before);
+      }
+    }
+    const starts: number[] = [];
+    for (let i = 0; i < n; i = next[i] as number) starts.push(i);
+    starts.push(n);
+    return this.partsToIds(binary, starts);
+  }
+
+  /** Ids of the parts delimited by `starts`; parts that are not tokens are dropped, as in js-tiktoken. */
+  private partsToIds(binary: string, starts: readonly number[]): number[] {
+    const ids: number[] = [];
+    for (let i = 0; i + 1 < starts.length; i++) {
+      const rank = this.ranks.get(binary.substring(starts[i] as number, starts[i + 1] as number));
+      if (rank !== undefined) ids.push(rank);
+    }
+    return ids;
+  }
+}
+
+const EMPTY_SET: ReadonlySet<string> = new Set();
+
+/** Bytes -> "binary string" (one char per byte), in chunks to stay under the argument limit. */
+function bytesToBinary(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 8192) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  let out = "";
+  for (let i = start; i < end; i += 8192) out += bytesToBinary(bytes, i, Math.min(end, i + 8192));
+  return out;
+}
+
+function binaryToBytes(binary: string): Uint8Array {
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Rewrites capturing groups `(...)` as `(?:...)`: the encoder only needs whole matches, and V8
+ * matches faster without captures. Patterns with back-references are left as they are.
+ */
+export function withoutCaptureGroups(pattern: string): string {
+  if (/\\[1-9]|\\k</.test(pattern)) return pattern;
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === "\\") {
+      out += c + (pattern[i + 1] ?? "");
+      i++;
+    } else if (inClass) {
+      if (c === "]") inClass = false;
+      out += c;
+    } else if (c === "[") {
+      inClass = true;
+      out += c;
+    } else if (c === "(" && pattern[i + 1] !== "?") {
+      out += "(?:";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}

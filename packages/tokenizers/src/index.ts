@@ -1,0 +1,11 @@
+/**
+ * `@tfgpt/tokenizers`: pluggable tokenizers behind one `Tokenizer` interface. Browser-safe: no
+ * Node built-ins here (file reading lives in `@tfgpt/tokenizers/node`).
+ */
+export type { EncodeOptions, SpecialTokenSet, Tokenizer, TokenizerSpec } from "./tokenizer.js";
+export { TokenizerError } from "./errors.js";
+export { getTokenizer, listTokenizers, registerTokenizer, type TokenizerFactory } from "./registry.js";
+export { BpeCore, bpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
+export { BpeTokenizer, type BpeTokenizerArgs } from "./bpe-tokenizer.js";
+export { getTiktoken, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken.js";
+export { encodeOptionsSchema } from "./special-tokens.js";

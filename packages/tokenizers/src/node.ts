@@ -1,0 +1,6 @@
+/**
+ * Node-only entry of `@tfgpt/tokenizers` (`@tfgpt/tokenizers/node`): file reading. Re-exports the
+ * browser-safe main entry so that Node users need one import.
+ */
+export * from "./index.js";
+export { readText, readTextSync, readTextOptionsSchema, type ReadTextOptions } from "./read-text.js";
