@@ -1,0 +1,23 @@
+// Seeded randomness for synthetic inputs, so every run measures the same bytes.
+
+/** mulberry32: a small, fast, seedable 32-bit PRNG returning floats in [0, 1). */
+export function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform integer in [lo, hi). */
+export function randInt(rand, lo, hi) {
+  return lo + Math.floor(rand() * (hi - lo));
+}
+
+/** A random element of `list`. */
+export function pick(rand, list) {
+  return list[Math.floor(rand() * list.length)];
+}
