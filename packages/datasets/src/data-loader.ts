@@ -44,7 +44,7 @@ export const DataLoaderStateSchema = z.strictObject({
   batchSize: count("batchSize"),
   rank: count("rank"),
   worldSize: count("worldSize"),
-  /** Windows in the dataset; a different text or window setting gives another number. */
+  /** Windows in the dataset: catches most restores into another text or window setting. */
   numWindows: count("numWindows"),
   /** Tokens per window. */
   maxLength: count("maxLength"),
