@@ -1,0 +1,208 @@
+import * as tf from "@tensorflow/tfjs";
+import os from "node:os";
+import { z } from "zod";
+import { LayerConfigError, parseOptions } from "./errors.js";
+import { setWasmBackend } from "./wasm-threads.js";
+
+/**
+ * Backends `selectBackend` knows, best first:
+ * - `"tensorflow-gpu"`: TensorFlow C++ with CUDA, from the optional peer `@tensorflow/tfjs-node-gpu`;
+ * - `"tensorflow"`: TensorFlow C++ on the CPU, from `@tensorflow/tfjs-node` (or the GPU package
+ *   when only that one is installed);
+ * - `"wasm"`: `@tensorflow/tfjs-backend-wasm`, multi-threaded in Node (see `setWasmBackend`);
+ * - `"cpu"`: tfjs's plain JavaScript backend, always there.
+ */
+export const BACKEND_NAMES = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+
+/** One of {@link BACKEND_NAMES}. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+const backendName = z.enum(BACKEND_NAMES);
+
+/** zod schema of `selectBackend`'s options. */
+export const SelectBackendOptions = z.strictObject({
+  prefer: z
+    .union([z.literal("auto"), backendName, z.array(backendName).nonempty()])
+    .optional()
+    .describe(`"auto", one of ${BACKEND_NAMES.map((n) => `"${n}"`).join(", ")}, or a non-empty list of them`),
+  threads: z.number().int().positive().optional().describe("a positive integer"),
+  verbose: z.boolean().optional().describe("a boolean"),
+});
+
+/** Options of `selectBackend`. */
+export type SelectBackendOptions = z.input<typeof SelectBackendOptions>;
+
+/** A backend `selectBackend` passed over, and why. */
+export interface SkippedBackend {
+  /** The backend's name in {@link BACKEND_NAMES}. */
+  readonly name: BackendName;
+  /** Why it was not used, e.g. "package @tensorflow/tfjs-node-gpu not installed". */
+  readonly reason: string;
+}
+
+/** What `selectBackend` chose. */
+export interface BackendSelection {
+  /** The backend in use, by `selectBackend`'s name for it. */
+  readonly backend: BackendName;
+  /** tfjs's name of the active backend (`tf.getBackend()`): "tensorflow", "wasm" or "cpu". */
+  readonly tfBackend: string;
+  /** Threads it computes on (for "tensorflow", TensorFlow's own pool, reported as every core). */
+  readonly threads: number;
+  /** Better backends that were passed over, in the order tried. */
+  readonly skipped: readonly SkippedBackend[];
+  /** Anything else worth knowing, e.g. why wasm runs on fewer threads than asked for. */
+  readonly notes: readonly string[];
+  /** One line, e.g. "backend: wasm (2 threads); skipped tensorflow-gpu: package @tensorflow/tfjs-node-gpu not installed". */
+  readonly description: string;
+}
+
+const PACKAGES = {
+  gpu: "@tensorflow/tfjs-node-gpu",
+  node: "@tensorflow/tfjs-node",
+  wasm: "@tensorflow/tfjs-backend-wasm",
+} as const;
+
+/** Raised inside a probe when a backend cannot be used; its message is the skip reason. */
+class Unavailable extends Error {}
+
+interface Activated {
+  threads: number;
+  notes: string[];
+}
+
+/** Which TensorFlow package this process loaded: two native bindings must never be loaded together. */
+let loadedTensorflowPackage: string | undefined;
+
+/**
+ * Picks and activates the fastest tfjs backend available: `@tensorflow/tfjs-node-gpu` (CUDA),
+ * `@tensorflow/tfjs-node`, multi-threaded `wasm`, then `cpu`. The Node packages are optional
+ * peer dependencies, loaded with `import()` only when tried. Node only.
+ *
+ * @param options.prefer `"auto"` (default) tries every backend best first; a backend name or an
+ *   ordered list tries only those, and throws a `LayerConfigError` saying why when none works.
+ * @param options.threads threads for `wasm`; default every core (`os.availableParallelism()`).
+ * @param options.verbose log the one-line description with `console.info`; default `false`.
+ * @returns the backend in use, its threads, the backends skipped and why, and a one-line description.
+ * @example
+ * ```ts
+ * import { selectBackend } from "@tfgpt/layers/node";
+ * const { description } = await selectBackend({ prefer: ["wasm", "cpu"], threads: 2 });
+ * console.log(description); // backend: wasm (2 threads)
+ * ```
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
+  const { prefer = "auto", threads, verbose = false } = parseOptions(SelectBackendOptions, options, "selectBackend");
+  const order: readonly BackendName[] = prefer === "auto" ? BACKEND_NAMES : typeof prefer === "string" ? [prefer] : prefer;
+  const skipped: SkippedBackend[] = [];
+  for (const name of order) {
+    try {
+      const { threads: used, notes } = await activate(name, threads);
+      const selection = describe({ backend: name, tfBackend: tf.getBackend(), threads: used, skipped, notes });
+      if (verbose) console.info(selection.description);
+      return selection;
+    } catch (error) {
+      if (!(error instanceof Unavailable)) throw error;
+      skipped.push({ name, reason: error.message });
+    }
+  }
+  const why = skipped.map((s) => `${s.name}: ${s.reason}`).join("; ");
+  throw new LayerConfigError(`no backend of \`prefer\` (${JSON.stringify(prefer)}) is available: ${why}`, "prefer");
+}
+
+function describe(parts: Omit<BackendSelection, "description">): BackendSelection {
+  const unit = parts.threads === 1 ? "thread" : "threads";
+  const pool = parts.backend.startsWith("tensorflow") ? "TensorFlow's thread pool" : `${parts.threads} ${unit}`;
+  let description = `backend: ${parts.backend} (${pool})`;
+  if (parts.skipped.length > 0) {
+    description += `; skipped ${parts.skipped.map((s) => `${s.name}: ${s.reason}`).join(", ")}`;
+  }
+  if (parts.notes.length > 0) description += `; note: ${parts.notes.join("; ")}`;
+  return { ...parts, description };
+}
+
+async function activate(name: BackendName, threads: number | undefined): Promise<Activated> {
+  switch (name) {
+    case "tensorflow-gpu": {
+      await loadTensorflow(PACKAGES.gpu);
+      await setBackend("tensorflow");
+      // tfjs-node-gpu silently runs on the CPU when TensorFlow finds no CUDA device.
+      const gpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
+      if (gpu !== true) throw new Unavailable(`${PACKAGES.gpu} loaded, but TensorFlow sees no CUDA device`);
+      return { threads: os.availableParallelism(), notes: [] };
+    }
+    case "tensorflow": {
+      // Whichever TensorFlow package is already loaded also runs on the CPU; else try the CPU
+      // package, then the GPU one (it falls back to the CPU when there is no CUDA device).
+      if (loadedTensorflowPackage === undefined) {
+        try {
+          await loadTensorflow(PACKAGES.node);
+        } catch (error) {
+          if (!(error instanceof Unavailable)) throw error;
+          try {
+            await loadTensorflow(PACKAGES.gpu);
+          } catch {
+            throw error;
+          }
+        }
+      }
+      await setBackend("tensorflow");
+      return { threads: os.availableParallelism(), notes: [] };
+    }
+    case "wasm": {
+      try {
+        await import(PACKAGES.wasm);
+      } catch (error) {
+        throw new Unavailable(importFailure(PACKAGES.wasm, error));
+      }
+      try {
+        const result = await setWasmBackend(threads === undefined ? {} : { threads });
+        return { threads: result.threads, notes: [...result.notes] };
+      } catch (error) {
+        throw new Unavailable(`initialization failed: ${errorMessage(error)}`);
+      }
+    }
+    case "cpu": {
+      await setBackend("cpu");
+      return { threads: 1, notes: [] };
+    }
+  }
+}
+
+async function loadTensorflow(pkg: string): Promise<void> {
+  if (loadedTensorflowPackage === pkg) return;
+  if (loadedTensorflowPackage !== undefined) {
+    throw new Unavailable(`${loadedTensorflowPackage} is already loaded in this process`);
+  }
+  try {
+    await import(pkg);
+  } catch (error) {
+    throw new Unavailable(importFailure(pkg, error));
+  }
+  loadedTensorflowPackage = pkg;
+}
+
+async function setBackend(tfName: string): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(tfName);
+  } catch (error) {
+    throw new Unavailable(`tfjs could not set backend "${tfName}": ${errorMessage(error)}`);
+  }
+  if (!ok) throw new Unavailable(`tfjs could not initialize backend "${tfName}"`);
+}
+
+/** A short reason for a failed `import(pkg)`: "not installed" when the package itself is missing. */
+function importFailure(pkg: string, error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = errorMessage(error);
+  if ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && text.includes(`'${pkg}'`)) {
+    return `package ${pkg} not installed`;
+  }
+  return `package ${pkg} failed to load: ${text.split("\n")[0]}`;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "object" && error !== null && "message" in error) return String(error.message);
+  return String(error);
+}

@@ -1,0 +1,19 @@
+/**
+ * `@tfgpt/layers/node`: the Node-only part of the package (backend selection, multi-threaded
+ * wasm), kept out of the main entry so that it runs in a browser.
+ */
+export {
+  BACKEND_NAMES,
+  selectBackend,
+  SelectBackendOptions,
+  type BackendName,
+  type BackendSelection,
+  type SkippedBackend,
+} from "./backend.js";
+export {
+  getThreadsCount,
+  MAX_WASM_THREADS,
+  setWasmBackend,
+  WasmBackendOptions,
+  type WasmBackendResult,
+} from "./wasm-threads.js";
