@@ -1,0 +1,93 @@
+/**
+ * `tfgpt batches FILE --max-length N --stride N --batch-size N [--shuffle] [--seed S]
+ * [--no-drop-last] [--newline lf|keep] [--encoding E] [--json]`: the first batch the data
+ * loader gives, i.e. the chapter-2 notebook's `next(iter(dataloader))`.
+ *
+ * `dropLast` defaults to true, as in the notebook's `create_dataloader_v1` (`drop_last=True`);
+ * `--no-drop-last` keeps a last partial batch. It only matters for the first batch when the text
+ * has fewer windows than one batch: then the command fails with drop-last and prints the
+ * partial batch without it.
+ */
+import { DataLoader, GPTDataset } from "@tfgpt/datasets";
+import { getTokenizer } from "@tfgpt/tokenizers";
+import { z } from "zod";
+import type { CommandIO } from "./io.js";
+import { integerFlag, newlineFlag, stringFlag } from "./options.js";
+import { readTextFile } from "./text-file.js";
+
+/** The validated config of `tfgpt batches`. */
+export const BatchesConfigSchema = z.object({
+  /** The text file to cut into windows. */
+  file: stringFlag("file"),
+  /** Tokens per window. */
+  maxLength: integerFlag("max-length"),
+  /** Tokens between window starts. */
+  stride: integerFlag("stride"),
+  /** Windows per batch. */
+  batchSize: integerFlag("batch-size"),
+  /** Seeded permutation instead of in-order windows. Default false. */
+  shuffle: z.boolean().default(false),
+  /** Shuffle seed. Default 0. */
+  seed: integerFlag("seed", 0, 2 ** 32 - 1).default(0),
+  /** Drop a last partial batch (the notebook's `drop_last=True`). Default true. */
+  dropLast: z.boolean().default(true),
+  /** Newline handling when reading. Default `"lf"`. */
+  newline: newlineFlag.default("lf"),
+  /** Tokenizer registry name. Default `"gpt2"`. */
+  encoding: stringFlag("encoding").default("gpt2"),
+  /** Print `{"inputs": [[...]], "targets": [[...]]}`. Default false. */
+  json: z.boolean().default(false),
+});
+export type BatchesConfig = z.output<typeof BatchesConfigSchema>;
+
+/** The first batch as nested arrays, rows of `maxLength` ids. */
+export interface BatchRows {
+  readonly inputs: number[][];
+  readonly targets: number[][];
+}
+
+function rows(flat: Int32Array, width: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < flat.length; i += width) out.push(Array.from(flat.subarray(i, i + width)));
+  return out;
+}
+
+/**
+ * The first batch for `config`, as nested arrays.
+ *
+ * @throws the datasets' `DatasetError` (text too short, no full batch with drop-last) or the
+ *   tokenizers' `TokenizerError` (unknown encoding), and `CliError` for an unreadable file.
+ */
+export async function firstBatch(config: BatchesConfig): Promise<BatchRows & { windows: number; batches: number }> {
+  const tokenizer = getTokenizer(config.encoding);
+  const text = await readTextFile(config.file, config.newline);
+  const dataset = GPTDataset.fromText(text, tokenizer, { maxLength: config.maxLength, stride: config.stride });
+  const loader = new DataLoader(dataset, {
+    batchSize: config.batchSize,
+    shuffle: config.shuffle,
+    seed: config.seed,
+    dropLast: config.dropLast,
+  });
+  const batch = loader.nextBatch();
+  return {
+    inputs: rows(batch.inputs, batch.maxLength),
+    targets: rows(batch.targets, batch.maxLength),
+    windows: dataset.length,
+    batches: loader.numBatches,
+  };
+}
+
+/** Prints the first batch (`--json`: `{"inputs": [[...]], "targets": [[...]]}`). */
+export async function runBatches(config: BatchesConfig, io: CommandIO): Promise<void> {
+  const batch = await firstBatch(config);
+  if (config.json) {
+    io.stdout.write(`${JSON.stringify({ inputs: batch.inputs, targets: batch.targets })}\n`);
+    return;
+  }
+  const show = (name: string, r: number[][]) => `${name}:\n${r.map((row) => `  [${row.join(", ")}]`).join("\n")}\n`;
+  io.stdout.write(
+    `${batch.windows} windows, ${batch.batches} batches of ${config.batchSize}; first batch:\n` +
+      show("inputs", batch.inputs) +
+      show("targets", batch.targets),
+  );
+}

@@ -1,0 +1,282 @@
+#!/usr/bin/env node
+/**
+ * `tfgpt`: the command line. This file only parses arguments (node:util `parseArgs`) into the
+ * one zod-validated config of each command and dispatches to the command's own module; it owns
+ * the process: exit codes, the Ctrl-C signal, and turning any error into exactly one stderr line
+ * `tfgpt <cmd>: <message>` (exit 1; 2 for usage errors), with the stack only when
+ * `TFGPT_DEBUG=1`.
+ */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { z } from "zod";
+import { UsageError } from "./errors.js";
+import type { CommandIO } from "./io.js";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** One command: its flags, help, and how to load its config schema and runner. */
+interface CommandSpec {
+  readonly summary: string;
+  readonly usage: string;
+  /** Name of the positional argument (mapped to config key `file`), if the command takes one. */
+  readonly positional?: string;
+  readonly options: Options;
+  readonly load: () => Promise<{ schema: z.ZodType; run: (config: never, io: CommandIO) => Promise<void> }>;
+}
+
+const str = { type: "string" } as const;
+const bool = { type: "boolean" } as const;
+
+const COMMANDS: Record<string, CommandSpec> = {
+  tokenize: {
+    summary: "encode a text file: the token count and the ids",
+    usage: `tfgpt tokenize FILE [--encoding gpt2] [--newline lf|keep] [--json]
+
+  --encoding E      tokenizer: gpt2 (default), r50k_base, p50k_base, cl100k_base, o200k_base, byte, ...
+  --newline MODE    lf (default: CRLF -> LF, as Python reads text) or keep (bytes as they are)
+  --json            print {"encoding", "count", "ids"}`,
+    positional: "FILE",
+    options: { encoding: str, newline: str, json: bool },
+    load: async () => {
+      const m = await import("./tokenize.js");
+      return { schema: m.TokenizeConfigSchema, run: m.runTokenize };
+    },
+  },
+  batches: {
+    summary: "print the first batch of next-token windows (the notebook's data loader)",
+    usage: `tfgpt batches FILE --max-length N --stride N --batch-size N [--shuffle] [--seed S]
+              [--no-drop-last] [--newline lf|keep] [--encoding E] [--json]
+
+  --max-length N    tokens per window (required)
+  --stride N        tokens between window starts (required)
+  --batch-size N    windows per batch (required)
+  --shuffle         seeded permutation of the windows (default: in order)
+  --seed S          shuffle seed (default 0)
+  --no-drop-last    keep a last partial batch (default: dropped, as create_dataloader_v1 does)
+  --newline MODE    lf (default) or keep
+  --encoding E      tokenizer (default gpt2)
+  --json            print {"inputs": [[...]], "targets": [[...]]}`,
+    positional: "FILE",
+    options: {
+      "max-length": str,
+      stride: str,
+      "batch-size": str,
+      shuffle: bool,
+      seed: str,
+      "no-drop-last": bool,
+      newline: str,
+      encoding: str,
+      json: bool,
+    },
+    load: async () => {
+      const m = await import("./batches.js");
+      return { schema: m.BatchesConfigSchema, run: m.runBatches };
+    },
+  },
+  train: {
+    summary: "train a GPT on a text, with progress, validation, plots and checkpoints",
+    usage: `tfgpt train [--text FILE] [--encoding gpt2] [--preset tiny] [--context N] [--batch-size N]
+            [--stride N] [--steps N | --epochs N] [--lr X] [--val-fraction 0.1] [--seed S]
+            [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--resume DIR]
+            [--checkpoint-every N] [--eval-every N] [--sample]
+
+  --text FILE           training text (default: "The Verdict", shipped with this package)
+  --encoding E          tokenizer (default gpt2)
+  --preset NAME         model preset of @tfgpt/layers (default tiny)
+  --context N           tokens per training window (default: the preset's, at most 64)
+  --batch-size N        windows per step (default 8)
+  --stride N            tokens between window starts (default: --context)
+  --steps N             optimizer steps in total (default 300)
+  --epochs N            passes over the training windows instead of --steps
+  --lr X                Adam learning rate (default 0.003)
+  --val-fraction F      held-out tail of the tokens for validation loss (default 0.1; 0: none)
+  --seed S              seed of the initial weights and the shuffling (default 0)
+  --backend B           auto (default), tensorflow, wasm or cpu
+  --out DIR             run directory: checkpoints, metrics.jsonl, loss.svg (default runs/<time>)
+  --resume DIR          continue the run in DIR (or a checkpoint directory) up to --steps
+  --checkpoint-every N  also checkpoint every N steps (default: only at the end)
+  --eval-every N        validation loss every N steps (default: about 10 times a run)
+  --sample              print a short greedy sample at the end`,
+    options: {
+      text: str,
+      encoding: str,
+      preset: str,
+      context: str,
+      "batch-size": str,
+      stride: str,
+      steps: str,
+      epochs: str,
+      lr: str,
+      "val-fraction": str,
+      seed: str,
+      backend: str,
+      out: str,
+      resume: str,
+      "checkpoint-every": str,
+      "eval-every": str,
+      sample: bool,
+    },
+    load: async () => {
+      const m = await import("./train.js");
+      return { schema: m.TrainConfigSchema, run: m.runTrain };
+    },
+  },
+  sample: {
+    summary: "generate text from a checkpoint",
+    usage: `tfgpt sample --checkpoint DIR --prompt TEXT [--max-new-tokens N] [--temperature T]
+             [--top-k K] [--seed S] [--backend B]
+
+  --checkpoint DIR      a run directory (its latest checkpoint) or a checkpoint directory
+  --prompt TEXT         the text to continue
+  --max-new-tokens N    tokens to generate (default 50)
+  --temperature T       0 (default) is greedy; higher is more random
+  --top-k K             sample among the K most likely tokens only
+  --seed S              sampling seed: the same seed gives the same text (default 0)
+  --backend B           auto (default), tensorflow, wasm or cpu`,
+    options: {
+      checkpoint: str,
+      prompt: str,
+      "max-new-tokens": str,
+      temperature: str,
+      "top-k": str,
+      seed: str,
+      backend: str,
+    },
+    load: async () => {
+      const m = await import("./sample.js");
+      return { schema: m.SampleConfigSchema, run: m.runSample };
+    },
+  },
+  walkthrough: {
+    summary: "the chapter-2 notebook in TypeScript: text -> ids -> windows -> embeddings",
+    usage: `tfgpt walkthrough [--text FILE]
+
+  --text FILE   the text (default: "The Verdict", shipped with this package)`,
+    options: { text: str },
+    load: async () => {
+      const m = await import("./walkthrough.js");
+      return { schema: m.WalkthroughConfigSchema, run: m.runWalkthrough };
+    },
+  },
+};
+
+const MAIN_USAGE = `usage: tfgpt <command> [options]   (tfgpt <command> --help for its options)
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, spec]) => `  ${name.padEnd(12)} ${spec.summary}`)
+  .join("\n")}`;
+
+function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Parses `argv` (after the command name) into the raw, not yet validated config of `spec`:
+ * `--max-length 4` -> `{maxLength: "4"}`, `--no-drop-last` -> `{dropLast: false}`, the
+ * positional -> `{file}`. Flags not given are left out, so the schema's defaults apply.
+ */
+export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: boolean; raw: Record<string, unknown> } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...spec.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: spec.positional !== undefined,
+      strict: true,
+    });
+  } catch (err) {
+    const message = (err as Error).message.split("\n")[0] ?? "";
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    if (unknown) throw new UsageError(`unknown option ${unknown[1]}`);
+    const positional = /^Unexpected argument '([^']+)'/.exec(message);
+    if (positional) throw new UsageError(`unexpected argument ${JSON.stringify(positional[1])}`);
+    throw new UsageError(message.replace(/\.$/, ""));
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [flag, value] of Object.entries(parsed.values)) {
+    if (flag === "help") continue;
+    if (flag.startsWith("no-") && value === true) raw[camelCase(flag.slice(3))] = false;
+    else raw[camelCase(flag)] = value;
+  }
+  if (spec.positional !== undefined && !parsed.values.help) {
+    if (parsed.positionals.length === 0) throw new UsageError(`missing ${spec.positional}`);
+    if (parsed.positionals.length > 1) throw new UsageError(`expected one ${spec.positional}, received ${parsed.positionals.length}`);
+    raw.file = parsed.positionals[0];
+  }
+  return { help: parsed.values.help === true, raw };
+}
+
+/** One line for any error: the zod issue, the error's first line, or an fs error's code and path. */
+function describeError(err: unknown): string {
+  if (err instanceof z.ZodError) {
+    const issue = err.issues[0];
+    if (!issue) return "invalid arguments";
+    const where = issue.path.map(String).join(".");
+    return issue.message.startsWith("`") || where === "" ? issue.message : `\`${where}\`: ${issue.message}`;
+  }
+  if (err instanceof Error) {
+    const fsError = err as NodeJS.ErrnoException;
+    if (typeof fsError.code === "string" && typeof fsError.path === "string") {
+      return `${fsError.path}: ${fsError.code === "ENOENT" ? "no such file or directory" : fsError.code}`;
+    }
+    return (err.message.split("\n").find((line) => line.trim() !== "") ?? err.name).trim();
+  }
+  return String(err);
+}
+
+function isUsageError(err: unknown): boolean {
+  return err instanceof UsageError || err instanceof z.ZodError;
+}
+
+/**
+ * Runs the CLI on `argv` (without `node` and the script) and returns the exit code.
+ * Ctrl-C during `train` aborts the signal in `io`; a second Ctrl-C exits at once.
+ */
+export async function main(argv: string[], io: CommandIO): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    (command === undefined ? io.stderr : io.stdout).write(`${MAIN_USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) {
+    io.stderr.write(`tfgpt: unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(", ")})\n`);
+    return 2;
+  }
+  try {
+    const { help, raw } = parseCommandArgs(spec, rest);
+    if (help) {
+      io.stdout.write(`usage: ${spec.usage}\n`);
+      return 0;
+    }
+    const { schema, run } = await spec.load();
+    const config = schema.parse(raw);
+    await run(config as never, io);
+    return io.signal?.aborted ? 130 : 0;
+  } catch (err) {
+    if (process.env.TFGPT_DEBUG === "1") io.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    io.stderr.write(`tfgpt ${command}: ${describeError(err)}\n`);
+    return isUsageError(err) ? 2 : 1;
+  }
+}
+
+async function cli(): Promise<void> {
+  const controller = new AbortController();
+  process.on("SIGINT", () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  });
+  const code = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+  });
+  // Let stdout drain (piped output), then exit: tfjs may keep timers alive.
+  process.stdout.write("", () => process.exit(code));
+}
+
+// Run only as the program (also through npm's bin symlink), not when imported by tests.
+const entry = process.argv[1];
+if (entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url)) await cli();

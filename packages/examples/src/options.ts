@@ -1,0 +1,87 @@
+/**
+ * zod building blocks for the command configs. Flags arrive as strings from `parseArgs`; these
+ * schemas accept a string or a number (so programmatic callers may pass numbers) and fail with
+ * a message that names the flag, the value received and what is allowed, e.g.
+ * "`--max-length` must be an integer >= 1, received \"abc\"".
+ */
+import { z } from "zod";
+
+function describe(raw: unknown): string {
+  return JSON.stringify(raw) ?? String(raw);
+}
+
+function toNumber(raw: string | number): number {
+  if (typeof raw === "number") return raw;
+  // Number("") is 0 and Number(" 1") is 1: reject both, a flag value must be a plain number.
+  return raw.trim() === "" || raw.trim() !== raw ? Number.NaN : Number(raw);
+}
+
+/**
+ * An integer flag in `[min, max]`.
+ *
+ * @param flag the flag's name without dashes, used in the message (e.g. `"max-length"`).
+ * @param min smallest allowed value (default 1).
+ * @param max largest allowed value (default `Number.MAX_SAFE_INTEGER`).
+ * @example integerFlag("steps").parse("300") // 300
+ */
+export function integerFlag(flag: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
+  const allowed = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
+  return z.union([z.string(), z.number()]).transform((raw, ctx) => {
+    const value = toNumber(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      ctx.addIssue({ code: "custom", message: `\`--${flag}\` must be ${allowed}, received ${describe(raw)}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+/**
+ * A finite number flag in `[min, max]` (or `(min, max]` with `exclusiveMin`).
+ *
+ * @param flag the flag's name without dashes, used in the message.
+ * @param range bounds, both optional; `exclusiveMin` makes the lower bound strict.
+ * @example numberFlag("lr", { min: 0, exclusiveMin: true }).parse("3e-3") // 0.003
+ */
+export function numberFlag(flag: string, range: { min?: number; max?: number; exclusiveMin?: boolean } = {}) {
+  const { min = -Infinity, max = Infinity, exclusiveMin = false } = range;
+  const parts: string[] = [];
+  if (min > -Infinity) parts.push(`${exclusiveMin ? ">" : ">="} ${min}`);
+  if (max < Infinity) parts.push(`<= ${max}`);
+  const allowed = `a number${parts.length > 0 ? ` ${parts.join(" and ")}` : ""}`;
+  return z.union([z.string(), z.number()]).transform((raw, ctx) => {
+    const value = toNumber(raw);
+    const tooSmall = exclusiveMin ? value <= min : value < min;
+    if (!Number.isFinite(value) || tooSmall || value > max) {
+      ctx.addIssue({ code: "custom", message: `\`--${flag}\` must be ${allowed}, received ${describe(raw)}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+/**
+ * A flag whose value is one of a fixed list.
+ *
+ * @example choiceFlag("newline", ["lf", "keep"]).parse("lf") // "lf"
+ */
+export function choiceFlag<const T extends readonly [string, ...string[]]>(flag: string, choices: T) {
+  return z.string().transform((raw, ctx) => {
+    if (!(choices as readonly string[]).includes(raw)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `\`--${flag}\` must be one of ${choices.join(", ")}, received ${describe(raw)}`,
+      });
+      return z.NEVER;
+    }
+    return raw as T[number];
+  });
+}
+
+/** A non-empty string flag (a path, a prompt, a name). */
+export function stringFlag(flag: string) {
+  return z.string().refine((s) => s.length > 0, { message: `\`--${flag}\` must not be empty` });
+}
+
+/** How newlines are read from a text file: `"lf"` (Python's default, CRLF -> LF) or `"keep"`. */
+export const newlineFlag = choiceFlag("newline", ["lf", "keep"]);
