@@ -262,7 +262,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
-async function cli(): Promise<void> {
+/** Runs `tfgpt` on `process.argv` and exits with its code (the bin calls this). */
+export async function runCli(): Promise<void> {
   const controller = new AbortController();
   process.on("SIGINT", () => {
     if (controller.signal.aborted) process.exit(130);
@@ -279,4 +280,4 @@ async function cli(): Promise<void> {
 
 // Run only as the program (also through npm's bin symlink), not when imported by tests.
 const entry = process.argv[1];
-if (entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url)) await cli();
+if (entry !== undefined && realpathSync(entry) === fileURLToPath(import.meta.url)) await runCli();
