@@ -61,17 +61,44 @@ export function toTfDataset(loader: DataLoader, options: ToTfDatasetOptions = {}
 }
 
 /**
- * Every window of `dataset` as two int32 tensors `[N, maxLength]` (N = `dataset.length`), in order,
- * for `model.fit` when the windows fit in memory (N * maxLength * 8 bytes). The caller disposes them.
+ * Options of `toTensors`.
+ *
+ * - `targets`: `"ids"` (default): int32 `[N, maxLength]`, the same layout as `toTfDataset`'s `ys`,
+ *   for custom training loops and losses. `"keras"`: float32 `[N, maxLength, 1]`, the only integer
+ *   label layout `LayersModel.fit` accepts for a `[N, maxLength, V]` output (its target check wants
+ *   a trailing 1, and its "sparseCategoricalCrossentropy" floors the labels, which int32 refuses).
+ */
+export interface ToTensorsOptions {
+  readonly targets?: "ids" | "keras";
+}
+
+/** What `toTensors` returns: `ys` is `Tensor2D` for `targets: "ids"`, `Tensor3D` for `"keras"`. */
+export interface WindowTensors {
+  xs: tf.Tensor2D;
+  ys: tf.Tensor2D | tf.Tensor3D;
+}
+
+/**
+ * Every window of `dataset` as tensors, in order, when the windows fit in memory
+ * (N * maxLength * 8 bytes, N = `dataset.length`): `xs` int32 `[N, maxLength]` and `ys` as
+ * `options.targets` says. The caller disposes them.
+ *
+ * @param dataset The windows.
+ * @param options `targets` (default `"ids"`); see `ToTensorsOptions`.
  *
  * @example
  * ```ts
- * const { xs, ys } = toTensors(dataset);
+ * const { xs, ys } = toTensors(dataset, { targets: "keras" });
+ * model.compile({ optimizer: "adam", loss: "sparseCategoricalCrossentropy" }); // softmax output
  * await model.fit(xs, ys, { batchSize: 8, epochs: 1, shuffle: true });
  * tf.dispose([xs, ys]);
  * ```
  */
-export function toTensors(dataset: GPTDataset): { xs: tf.Tensor2D; ys: tf.Tensor2D } {
+export function toTensors(dataset: GPTDataset, options: ToTensorsOptions = {}): WindowTensors {
+  const layout = options.targets ?? "ids";
+  if (layout !== "ids" && layout !== "keras") {
+    throw new DatasetError(`\`targets\` must be "ids" or "keras", received ${describeValue(layout)}`, "targets");
+  }
   const { length: n, maxLength, stride } = dataset;
   const ids = dataset.tokens.ids;
   const inputs = new Int32Array(n * maxLength);
@@ -81,5 +108,7 @@ export function toTensors(dataset: GPTDataset): { xs: tf.Tensor2D; ys: tf.Tensor
     inputs.set(ids.subarray(start, start + maxLength), i * maxLength);
     targets.set(ids.subarray(start + 1, start + maxLength + 1), i * maxLength);
   }
-  return { xs: tf.tensor2d(inputs, [n, maxLength], "int32"), ys: tf.tensor2d(targets, [n, maxLength], "int32") };
+  const xs = tf.tensor2d(inputs, [n, maxLength], "int32");
+  if (layout === "keras") return { xs, ys: tf.tensor3d(Float32Array.from(targets), [n, maxLength, 1], "float32") };
+  return { xs, ys: tf.tensor2d(targets, [n, maxLength], "int32") };
 }
