@@ -173,3 +173,15 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, wha
   }
   throw new DatasetError(issue.message, option);
 }
+
+/**
+ * Options of `createDataLoaderFromFile` (`@tfgpt/datasets/node`): those of `createDataLoader`
+ * plus how the file is read.
+ *
+ * - `newline`: `"lf"` (default) reads like Python's `open(path, encoding="utf-8").read()` (BOM
+ *   kept, CRLF and CR turned into LF); `"keep"` keeps the text as stored.
+ */
+export const NewlineSchema = z.enum(["lf", "keep"], {
+  error: (issue) => `\`newline\` must be "lf" or "keep", received ${describeValue(issue.input)}`,
+});
+export type CreateDataLoaderFromFileOptions = CreateDataLoaderOptions & { newline?: z.input<typeof NewlineSchema> };
