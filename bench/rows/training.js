@@ -1,0 +1,107 @@
+// Row 4: training tokens/s of the tiny GPT, stock tfjs vs createGPT, and the share of the
+// backend's matmul rate; mode "profile" sums tf.profile kernel times of one step by kernel name.
+// argv[2] JSON: {mode:"train", impl:"stock"|"ours", backend, steps, warmup, matmulReps}
+//               {mode:"profile", backend}
+import * as tf from "@tensorflow/tfjs";
+import { childArgs, sendResult } from "../lib/child.js";
+import { mulberry32 } from "../lib/rng.js";
+import { errorText, measurement, now } from "../lib/stats.js";
+import { matmulGflops, setupBackend } from "../lib/tf-backend.js";
+
+/** The `tiny` preset (issue 3): what both models and the PyTorch reference are built with. */
+export const TINY = { vocabSize: 50257, contextLength: 64, embedDim: 64, nLayers: 2, nHeads: 2, batchSize: 8 };
+
+/**
+ * Training FLOPs per token: 6 x (matmul parameters, head included) + attention's
+ * QK^T and AV (forward 4*T*C per layer, x3 for backward): 6N + 12*L*T*C.
+ */
+export function flopsPerToken({ vocabSize: V, contextLength: T, embedDim: C, nLayers: L }) {
+  const matmulParams = L * 12 * C * C + V * C;
+  return 6 * matmulParams + 12 * L * T * C;
+}
+
+function batch(seed, vocabSize = TINY.vocabSize) {
+  const rand = mulberry32(seed);
+  const n = TINY.batchSize * TINY.contextLength;
+  const ids = Int32Array.from({ length: n + 1 }, () => Math.floor(rand() * vocabSize));
+  const shape = [TINY.batchSize, TINY.contextLength];
+  return { xs: tf.tensor2d(ids.subarray(0, n), shape, "int32"), ys: tf.tensor2d(ids.subarray(1, n + 1), shape, "int32") };
+}
+
+async function oursModel() {
+  const layers = await import("@tfgpt/layers");
+  const model = layers.createGPT("tiny");
+  const optimizer = typeof layers.adamW === "function" ? layers.adamW({ learningRate: 3e-4 }) : tf.train.adam(3e-4);
+  model.compile({ optimizer, loss: layers.sparseCrossEntropyFromLogits });
+  const params = model.countParams();
+  return {
+    params,
+    optimizer: typeof layers.adamW === "function" ? "AdamW (@tfgpt/layers)" : "tf.train.adam",
+    model,
+    step: async (xs, ys) => {
+      const loss = await model.trainOnBatch(xs, ys);
+      return Array.isArray(loss) ? loss[0] : loss;
+    },
+  };
+}
+
+async function stockModel(config) {
+  const { createStockGPT } = await import("../lib/stock-gpt.js");
+  const m = createStockGPT(config);
+  return { params: m.params, optimizer: "tf.train.adam", step: async (xs, ys) => m.step(xs, ys) };
+}
+
+async function train({ impl, backend, steps, warmup, matmulReps, vocabSize }) {
+  // `vocabSize` overrides the preset only for smoke tests of the harness itself.
+  const config = vocabSize === undefined ? TINY : { ...TINY, vocabSize };
+  const be = await setupBackend(backend);
+  const gflops = measurement(matmulGflops(1024, 1024, 1024, matmulReps), "GFLOP/s");
+  const out = { impl, backend: be, config, flopsPerToken: flopsPerToken(config), measurements: { matmul: gflops } };
+  try {
+    const m = impl === "ours" ? await oursModel() : await stockModel(config);
+    out.params = m.params;
+    out.optimizer = m.optimizer;
+    const { xs, ys } = batch(11, config.vocabSize);
+    const losses = [];
+    const ms = [];
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = now();
+      losses.push(await m.step(xs, ys));
+      if (i >= warmup) ms.push(now() - t0);
+    }
+    const tokens = TINY.batchSize * TINY.contextLength;
+    const tps = measurement(ms.map((t) => tokens / (t / 1000)), "tokens/s");
+    out.losses = losses;
+    out.measurements.tokensPerSec = tps;
+    out.measurements.shareOfMatmul = (tps.median * out.flopsPerToken) / 1e9 / gflops.median;
+    out.numTensors = tf.memory().numTensors;
+  } catch (err) {
+    out.measurements.tokensPerSec = { error: `fails: ${errorText(err)}` };
+  }
+  return out;
+}
+
+async function profile({ backend }) {
+  const be = await setupBackend(backend);
+  const m = await oursModel();
+  const { xs, ys } = batch(11);
+  for (let i = 0; i < 2; i++) await m.step(xs, ys);
+  const t0 = now();
+  const info = await tf.profile(() => m.step(xs, ys));
+  const wallMs = now() - t0;
+  const byName = new Map();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    const e = byName.get(k.name) ?? { name: k.name, calls: 0, ms: 0 };
+    e.calls += 1;
+    e.ms += ms;
+    byName.set(k.name, e);
+  }
+  const kernels = [...byName.values()].sort((a, b) => b.ms - a.ms);
+  const totalMs = kernels.reduce((s, k) => s + k.ms, 0);
+  return { backend: be, wallMs, totalMs, kernelCalls: info.kernels.length, newTensors: info.newTensors, peakBytes: info.peakBytes, top: kernels.slice(0, 10) };
+}
+
+const args = childArgs();
+const modes = { train, profile };
+sendResult(await modes[args.mode](args));
