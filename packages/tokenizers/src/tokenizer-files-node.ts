@@ -1,0 +1,88 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import type { BpeModel } from "./bpe-trainer.js";
+import { BpeTokenizer } from "./bpe-tokenizer.js";
+import { TokenizerError } from "./errors.js";
+import {
+  bpeModelOf,
+  createBpeTokenizer,
+  formatRankFile,
+  formatRankFileMeta,
+  fromHuggingFaceJson,
+  parseRankFile,
+  parseRankFileMeta,
+  toHuggingFaceJson,
+} from "./tokenizer-files.js";
+
+/** The sidecar path of a rank file: `<rank file>.meta.json`. */
+export function rankFileMetaPath(path: string): string {
+  return `${path}.meta.json`;
+}
+
+/**
+ * Writes a BPE tokenizer (or model) to disk. A path ending in `.json` gets a Hugging Face
+ * `tokenizer.json`; any other path a tiktoken rank file plus its sidecar `<path>.meta.json`
+ * (pattern and special tokens). See `tokenizer-files.ts` for both formats.
+ *
+ * @param path Where to write, e.g. `"runs/tok/tokens.tiktoken"` or `"runs/tok/tokenizer.json"`.
+ * @param source A `BpeTokenizer` (e.g. `getTokenizer("gpt2")`, `createBpeTokenizer(model)`) or a model.
+ * @returns The paths written.
+ * @example
+ * ```ts
+ * saveTokenizer("tokens.tiktoken", trainBpe(text, { vocabSize: 4096 }));
+ * loadTokenizer("tokens.tiktoken").encode("It was"); // the trained ids
+ * ```
+ */
+export function saveTokenizer(path: string, source: BpeTokenizer | BpeModel): string[] {
+  const model = source instanceof BpeTokenizer ? bpeModelOf(source) : source;
+  try {
+    if (path.endsWith(".json")) {
+      writeFileSync(path, toHuggingFaceJson(model));
+      return [path];
+    }
+    const metaPath = rankFileMetaPath(path);
+    writeFileSync(path, formatRankFile(model.ranks));
+    writeFileSync(metaPath, formatRankFileMeta(model));
+    return [path, metaPath];
+  } catch (error) {
+    throw new TokenizerError(`cannot write the tokenizer to \`path\` ${JSON.stringify(path)}: ${(error as Error).message}`, "path");
+  }
+}
+
+/**
+ * Reads the model saved by `saveTokenizer`: a `tokenizer.json` (detected by its content, any
+ * name) or a rank file with its `<path>.meta.json` sidecar.
+ *
+ * @throws TokenizerError naming the path when a file is missing or malformed.
+ */
+export function readBpeModel(path: string): BpeModel {
+  const text = readFile(path);
+  if (text.trimStart().startsWith("{")) return fromHuggingFaceJson(text);
+  const metaPath = rankFileMetaPath(path);
+  const meta = parseRankFileMeta(readFile(metaPath, `the sidecar of rank file ${path}`));
+  return { ranks: parseRankFile(text), pattern: meta.pattern, specialTokens: meta.specialTokens };
+}
+
+/**
+ * Loads a tokenizer saved by `saveTokenizer` (same as `getTokenizer("bpe", { path })`; its
+ * `spec` is `{ name: "bpe", options: { path } }`).
+ *
+ * @example
+ * ```ts
+ * const tok = loadTokenizer("runs/tok/tokenizer.json");
+ * ```
+ */
+export function loadTokenizer(path: string): BpeTokenizer {
+  return createBpeTokenizer(readBpeModel(path), { spec: { name: "bpe", options: { path } } });
+}
+
+function readFile(path: string, what = "tokenizer file"): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new TokenizerError(
+      `cannot read the ${what} \`path\` ${JSON.stringify(path)}${code === "ENOENT" ? ": no such file" : `: ${(error as Error).message}`}`,
+      "path",
+    );
+  }
+}
