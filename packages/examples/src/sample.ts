@@ -1,13 +1,61 @@
-/** `tfgpt sample` (in progress). */
+/**
+ * `tfgpt sample --checkpoint DIR --prompt TEXT [--max-new-tokens N] [--temperature T]
+ * [--top-k K] [--seed S]`: continues a prompt with a trained model, decoded with the
+ * checkpoint's own tokenizer. Greedy at temperature 0; the same seed gives the same text.
+ */
+import { getTokenizer } from "@tfgpt/tokenizers";
 import { z } from "zod";
-import { CliError } from "./errors.js";
+import { backendFlag, useBackend } from "./backend.js";
+import { loadCheckpoint } from "./checkpoint.js";
+import { CliError, UsageError } from "./errors.js";
+import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
+import { integerFlag, numberFlag } from "./options.js";
 
 /** The validated config of `tfgpt sample`. */
-export const SampleConfigSchema = z.object({}).passthrough();
+export const SampleConfigSchema = z.object({
+  /** A run directory (its latest checkpoint) or a checkpoint directory. Required. */
+  checkpoint: z.string({ error: "`--checkpoint` is required" }).min(1, { error: "`--checkpoint` must not be empty" }),
+  /** The text to continue. Required. */
+  prompt: z.string({ error: "`--prompt` is required" }).min(1, { error: "`--prompt` must not be empty" }),
+  /** Tokens to generate. Default 50. */
+  maxNewTokens: integerFlag("max-new-tokens", 1, 100_000).default(50),
+  /** 0 is greedy. Default 0. */
+  temperature: numberFlag("temperature", { min: 0, max: 100 }).default(0),
+  /** Sample among the K most likely tokens. Default: all. */
+  topK: integerFlag("top-k").optional(),
+  /** Sampling seed. Default 0. */
+  seed: integerFlag("seed", 0, 2 ** 32 - 1).default(0),
+  /** Backend. Default `"auto"`. */
+  backend: backendFlag,
+});
 export type SampleConfig = z.output<typeof SampleConfigSchema>;
 
-/** Not implemented yet. */
-export async function runSample(_config: SampleConfig, _io: CommandIO): Promise<void> {
-  throw new CliError("not implemented yet");
+/**
+ * Loads the checkpoint, encodes the prompt with its tokenizer and prints prompt + continuation.
+ *
+ * @returns the generated text (without the prompt).
+ * @throws CliError for a missing or corrupt checkpoint.
+ */
+export async function runSample(config: SampleConfig, io: CommandIO): Promise<string> {
+  const backendLine = await useBackend(config.backend);
+  const { dir, model, state } = await loadCheckpoint(config.checkpoint);
+  try {
+    const tokenizer = getTokenizer(state.tokenizer.name, state.tokenizer.options);
+    const contextLength = state.model["contextLength"];
+    if (typeof contextLength !== "number") throw new CliError(`checkpoint ${dir} is corrupt: state.json has no model contextLength`);
+    if (tokenizer.encode(config.prompt).length === 0) throw new UsageError("`--prompt` encodes to no tokens");
+    io.stderr.write(`${backendLine}\n`);
+    const text = generateText(model, tokenizer, config.prompt, {
+      maxNewTokens: config.maxNewTokens,
+      temperature: config.temperature,
+      seed: config.seed,
+      contextLength,
+      ...(config.topK !== undefined ? { topK: config.topK } : {}),
+    });
+    io.stdout.write(`${config.prompt}${text}\n`);
+    return text;
+  } finally {
+    model.dispose();
+  }
 }

@@ -1,13 +1,433 @@
-/** `tfgpt train` (in progress). */
+/**
+ * `tfgpt train`: the packages end to end. Text -> tokenizer -> `GPTDataset` (train split and a
+ * held-out tail for validation) -> `DataLoader` -> `toTfDataset` -> `createGPT` ->
+ * `model.fitDataset`, whose batch callback drives the progress bar, the validation passes,
+ * `metrics.jsonl` + `loss.svg` and the checkpoints. `--resume` rebuilds model, optimizer and
+ * loader position from a checkpoint, so the resumed run takes the same steps on the same
+ * batches as an uninterrupted one.
+ */
+import { mkdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { DataLoader, DataLoaderStateSchema, GPTDataset } from "@tfgpt/datasets";
+import { toTfDataset } from "@tfgpt/datasets/tf";
+import { createGPT, GPT_PRESETS, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
+import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { z } from "zod";
-import { CliError } from "./errors.js";
+import { backendFlag, useBackend } from "./backend.js";
+import {
+  CheckpointStateSchema,
+  LATEST_FILE,
+  loadCheckpoint,
+  readCheckpointState,
+  restoreOptimizer,
+  saveCheckpoint,
+  type CheckpointState,
+} from "./checkpoint.js";
+import { CliError, UsageError } from "./errors.js";
+import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
+import { RunMetrics } from "./metrics.js";
+import { integerFlag, numberFlag, stringFlag } from "./options.js";
+import { Progress } from "./progress.js";
+import { withSeededRandom } from "./seeded.js";
+import { DEFAULT_TEXT_PATH, readTextFile } from "./text-file.js";
 
-/** The validated config of `tfgpt train`. */
-export const TrainConfigSchema = z.object({}).passthrough();
+/** Steps when neither `--steps` nor `--epochs` is given. */
+export const DEFAULT_STEPS = 300;
+/** The prompt of `--sample` (the book's). */
+export const SAMPLE_PROMPT = "Every effort moves you";
+
+/** Overrides of the preset's shape (programmatic use and tests: tiny, fast models). */
+const ModelOverridesSchema = z
+  .object({
+    embeddingDim: z.number().int().positive(),
+    numHeads: z.number().int().positive(),
+    numLayers: z.number().int().positive(),
+    dropout: z.number().min(0).lt(1),
+  })
+  .partial();
+
+/**
+ * The validated config of `tfgpt train`: what the command line said. Settings left out are
+ * resolved by {@link runTrain}: from the defaults for a new run, from the checkpoint on `--resume`.
+ */
+export const TrainConfigSchema = z
+  .object({
+    /** Training text. Default: the shipped "The Verdict". */
+    text: stringFlag("text").optional(),
+    /** Tokenizer registry name. Default `"gpt2"`. */
+    encoding: stringFlag("encoding").optional(),
+    /** Model preset of `@tfgpt/layers`. Default `"tiny"`. */
+    preset: stringFlag("preset").optional(),
+    /** Tokens per window. Default: the preset's context length, at most 64. */
+    context: integerFlag("context").optional(),
+    /** Windows per step. Default 8. */
+    batchSize: integerFlag("batch-size").optional(),
+    /** Tokens between window starts. Default: `context` (no overlap). */
+    stride: integerFlag("stride").optional(),
+    /** Optimizer steps in total (a resumed run counts from its checkpoint). Default 300. */
+    steps: integerFlag("steps").optional(),
+    /** Epochs instead of steps: `epochs x` batches per epoch. */
+    epochs: integerFlag("epochs").optional(),
+    /** Adam learning rate. Default 0.003. */
+    lr: numberFlag("lr", { min: 0, exclusiveMin: true, max: 1 }).optional(),
+    /** Fraction of the tokens (the tail) held out for validation. Default 0.1. */
+    valFraction: numberFlag("val-fraction", { min: 0, max: 0.5 }).optional(),
+    /** Seed of the initial weights and of the shuffling. Default 0. */
+    seed: integerFlag("seed", 0, 2 ** 32 - 1).optional(),
+    /** Backend. Default `"auto"`. */
+    backend: backendFlag,
+    /** Run directory. Default `runs/train-<date>-<time>`. */
+    out: stringFlag("out").optional(),
+    /** Run or checkpoint directory to continue from. */
+    resume: stringFlag("resume").optional(),
+    /** Checkpoint every this many steps (and always at the end). */
+    checkpointEvery: integerFlag("checkpoint-every").optional(),
+    /** Validation loss every this many steps. Default: about 10 times a run. */
+    evalEvery: integerFlag("eval-every").optional(),
+    /** Print a greedy sample at the end. Default false. */
+    sample: z.boolean().default(false),
+    /** Replace a previous run in `out` instead of refusing. Default false. */
+    overwrite: z.boolean().default(false),
+    /** Shape overrides on top of the preset (not a CLI flag). */
+    model: ModelOverridesSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.steps !== undefined && c.epochs !== undefined) {
+      ctx.addIssue({ code: "custom", message: "`--steps` and `--epochs` cannot be used together" });
+    }
+    if (c.resume !== undefined && c.overwrite) {
+      ctx.addIssue({ code: "custom", message: "`--overwrite` cannot be used with `--resume`" });
+    }
+  });
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
 
-/** Not implemented yet. */
-export async function runTrain(_config: TrainConfig, _io: CommandIO): Promise<void> {
-  throw new CliError("not implemented yet");
+/** The settings a run is fully determined by; saved in checkpoints, restored on `--resume`. */
+export const RunSettingsSchema = z.object({
+  text: z.string(),
+  encoding: z.string(),
+  preset: z.string(),
+  context: z.number().int().positive(),
+  batchSize: z.number().int().positive(),
+  stride: z.number().int().positive(),
+  steps: z.number().int().positive(),
+  lr: z.number().positive(),
+  valFraction: z.number().min(0).max(0.5),
+  seed: z.number().int().nonnegative(),
+  model: ModelOverridesSchema.optional(),
+});
+export type RunSettings = z.infer<typeof RunSettingsSchema>;
+
+/** Flags that must agree with the checkpoint on `--resume` (the others may change). */
+const FIXED_ON_RESUME = ["text", "encoding", "preset", "context", "batchSize", "stride", "lr", "valFraction", "seed"] as const;
+
+const FLAG_NAMES: Record<(typeof FIXED_ON_RESUME)[number], string> = {
+  text: "text",
+  encoding: "encoding",
+  preset: "preset",
+  context: "context",
+  batchSize: "batch-size",
+  stride: "stride",
+  lr: "lr",
+  valFraction: "val-fraction",
+  seed: "seed",
+};
+
+function presetNames(): string[] {
+  return Object.keys(GPT_PRESETS);
+}
+
+function presetOf(name: string): GPTConfigInput {
+  const preset = (GPT_PRESETS as Record<string, GPTConfigInput>)[name];
+  if (!preset) throw new UsageError(`\`--preset\` must be one of ${presetNames().join(", ")}, received ${JSON.stringify(name)}`);
+  return preset;
+}
+
+/** FNV-1a over the ids: a resume on a changed text (or tokenizer) is refused, not silently wrong. */
+function fingerprint(ids: Int32Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < ids.length; i++) {
+    h ^= ids[i] as number;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** What a run needs before its first step; built identically for a new and a resumed run. */
+interface Prepared {
+  readonly settings: RunSettings;
+  readonly tokenizer: Tokenizer;
+  readonly train: GPTDataset;
+  readonly val: GPTDataset | undefined;
+  readonly loader: DataLoader;
+  readonly dataHash: string;
+}
+
+/** Reads and splits the text, builds the datasets and the loader; fails with the flags' names. */
+async function prepareData(settings: RunSettings): Promise<Prepared> {
+  const tokenizer = getTokenizer(settings.encoding);
+  const text = await readTextFile(settings.text);
+  const allowedSpecial = tokenizer.specialTokens.has("<|endoftext|>") ? ["<|endoftext|>"] : [];
+  const ids = Int32Array.from(tokenizer.encode(text, { allowedSpecial }));
+  const valCount = Math.floor(ids.length * settings.valFraction);
+  const trainIds = ids.subarray(0, ids.length - valCount);
+  const valIds = ids.subarray(ids.length - valCount);
+  const need = settings.context + 1;
+  if (trainIds.length < need) {
+    const held = valCount > 0 ? ` (${trainIds.length} after holding out --val-fraction ${settings.valFraction})` : "";
+    throw new CliError(
+      `${settings.text} has ${ids.length} tokens${held}, shorter than one window: --context ${settings.context} needs at least ${need}`,
+    );
+  }
+  if (valCount > 0 && valIds.length < need) {
+    throw new CliError(
+      `the validation split (--val-fraction ${settings.valFraction}) has ${valIds.length} tokens, --context ${settings.context} needs at least ${need}: raise --val-fraction, lower --context, or use --val-fraction 0`,
+    );
+  }
+  const train = new GPTDataset(trainIds, { maxLength: settings.context, stride: settings.stride });
+  const val = valCount > 0 ? new GPTDataset(valIds, { maxLength: settings.context, stride: settings.context }) : undefined;
+  if (train.length < settings.batchSize) {
+    throw new CliError(
+      `${settings.text} gives ${train.length} training windows (--context ${settings.context}, --stride ${settings.stride}), fewer than --batch-size ${settings.batchSize}`,
+    );
+  }
+  const loader = new DataLoader(train, { batchSize: settings.batchSize, shuffle: true, seed: settings.seed, dropLast: true });
+  return { settings, tokenizer, train, val, loader, dataHash: fingerprint(trainIds) };
+}
+
+/**
+ * Mean cross-entropy (nats per token) of `model` over every window of `dataset`.
+ *
+ * @param batchSize windows per forward pass.
+ */
+export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset, batchSize: number): Promise<number> {
+  const loader = new DataLoader(dataset, { batchSize, shuffle: false, dropLast: false });
+  let total = 0;
+  let count = 0;
+  for (const batch of loader) {
+    const sum = tf.tidy(() => {
+      const shape: [number, number] = [batch.batchSize, batch.maxLength];
+      const logits = model.predict(tf.tensor2d(batch.inputs, shape, "int32")) as tf.Tensor; // [B, T, V]
+      return tf.sum(sparseCrossEntropyFromLogits(tf.tensor2d(batch.targets, shape, "int32"), logits));
+    });
+    total += (await sum.data())[0] as number;
+    sum.dispose();
+    count += batch.inputs.length;
+  }
+  return total / count;
+}
+
+/** Resolves the settings of a new run from the flags and the defaults. */
+function newRunSettings(config: TrainConfig, stepsPerEpoch?: number): RunSettings {
+  const preset = config.preset ?? "tiny";
+  const presetContext = presetOf(preset).contextLength;
+  const context = config.context ?? Math.min(presetContext, 64);
+  return {
+    text: path.resolve(config.text ?? DEFAULT_TEXT_PATH),
+    encoding: config.encoding ?? "gpt2",
+    preset,
+    context,
+    batchSize: config.batchSize ?? 8,
+    stride: config.stride ?? context,
+    steps: config.steps ?? (config.epochs !== undefined && stepsPerEpoch !== undefined ? config.epochs * stepsPerEpoch : DEFAULT_STEPS),
+    lr: config.lr ?? 3e-3,
+    valFraction: config.valFraction ?? 0.1,
+    seed: config.seed ?? 0,
+    ...(config.model ? { model: config.model } : {}),
+  };
+}
+
+/** Checks that the flags given with `--resume` agree with the checkpoint's settings. */
+function checkResumeFlags(config: TrainConfig, saved: RunSettings): void {
+  for (const key of FIXED_ON_RESUME) {
+    const given = key === "text" && config.text !== undefined ? path.resolve(config.text) : config[key];
+    if (given !== undefined && given !== saved[key]) {
+      throw new UsageError(
+        `\`--${FLAG_NAMES[key]}\` ${JSON.stringify(given)} differs from the checkpoint's ${JSON.stringify(saved[key])}; a resumed run keeps its settings`,
+      );
+    }
+  }
+}
+
+/**
+ * Trains (or resumes training) as `config` says; see the module comment. Writes into the run
+ * directory: checkpoints, `metrics.jsonl` and `loss.svg`. When `io.signal` aborts (Ctrl-C), it
+ * stops after the current step and saves a checkpoint there.
+ *
+ * @returns the run directory, the last step and its checkpoint.
+ * @throws UsageError for conflicting or bad flags, CliError for unreadable text or checkpoints,
+ *   and the packages' errors (`TokenizerError`, `DatasetError`, `LayerConfigError`).
+ */
+export async function runTrain(
+  config: TrainConfig,
+  io: CommandIO,
+): Promise<{ runDir: string; step: number; checkpoint: string; loss: number; valLoss: number | undefined }> {
+  // 1. Settings and data (everything that can fail on bad input happens before any write).
+  let resumeFrom: { dir: string; state: CheckpointState } | undefined;
+  let settings: RunSettings;
+  if (config.resume !== undefined) {
+    resumeFrom = await readCheckpointState(config.resume);
+    const parsed = RunSettingsSchema.safeParse(resumeFrom.state.train);
+    if (!parsed.success) throw new CliError(`checkpoint ${resumeFrom.dir} is corrupt: state.json has no valid run settings`);
+    checkResumeFlags(config, parsed.data);
+    settings = parsed.data;
+  } else {
+    settings = newRunSettings(config);
+    presetOf(settings.preset);
+  }
+  const data = await prepareData(settings);
+  if (resumeFrom === undefined && config.epochs !== undefined) settings = newRunSettings(config, data.loader.numBatches);
+  if (resumeFrom !== undefined && (config.steps !== undefined || config.epochs !== undefined)) {
+    settings = { ...settings, steps: config.steps ?? (config.epochs as number) * data.loader.numBatches };
+  }
+  const startStep = resumeFrom?.state.step ?? 0;
+  if (settings.steps <= startStep) {
+    throw new UsageError(`the checkpoint is at step ${startStep}; \`--steps\` must be greater to train further, received ${settings.steps}`);
+  }
+  if (resumeFrom !== undefined) {
+    const saved = resumeFrom.state.data;
+    if (saved.tokens !== data.train.tokens.length || saved.hash !== data.dataHash) {
+      throw new CliError(`${settings.text} is not the text checkpoint ${resumeFrom.dir} was trained on (its tokens differ)`);
+    }
+  }
+  const runDir = path.resolve(
+    config.out ?? (resumeFrom ? path.dirname(resumeFrom.dir) : path.join("runs", `train-${timestamp()}`)),
+  );
+  if (resumeFrom === undefined && !config.overwrite && (await exists(path.join(runDir, LATEST_FILE)))) {
+    throw new UsageError(`\`--out\` ${runDir} already holds a run: continue it with --resume, or pass --overwrite or another --out`);
+  }
+
+  // 2. Backend, model, optimizer, loader position.
+  const backendLine = await useBackend(config.backend);
+  let model: tf.LayersModel;
+  let modelConfig: GPTConfigInput;
+  if (resumeFrom !== undefined) {
+    const loaded = await loadCheckpoint(resumeFrom.dir);
+    model = loaded.model;
+    modelConfig = loaded.state.model as GPTConfigInput;
+    const position = DataLoaderStateSchema.safeParse(loaded.state.loader);
+    if (!position.success) throw new CliError(`checkpoint ${resumeFrom.dir} is corrupt: state.json has no valid loader position`);
+    data.loader.restore(position.data);
+  } else {
+    modelConfig = {
+      ...presetOf(settings.preset),
+      vocabSize: data.tokenizer.vocabSize,
+      contextLength: settings.context,
+      ...settings.model,
+    };
+    const frozen = modelConfig;
+    model = withSeededRandom(settings.seed, () => createGPT(frozen));
+  }
+  const optimizer = tf.train.adam(settings.lr);
+  model.compile({ optimizer, loss: sparseCrossEntropyFromLogits });
+  if (resumeFrom !== undefined) await restoreOptimizer(resumeFrom.dir, optimizer);
+
+  const params = model.countParams();
+  io.stderr.write(
+    `${backendLine}\nmodel: ${settings.preset} (${params.toLocaleString("en-US")} parameters), ${settings.encoding} vocab ${data.tokenizer.vocabSize}, context ${settings.context}; ` +
+      `data: ${data.train.tokens.length.toLocaleString("en-US")} train tokens, ${data.loader.numBatches} batches of ${settings.batchSize} per epoch` +
+      (data.val ? `, ${data.val.tokens.length.toLocaleString("en-US")} validation tokens` : "") +
+      `\n${resumeFrom ? `resuming ${resumeFrom.dir} at step ${startStep}` : "training"} to step ${settings.steps}; run directory ${runDir}\n`,
+  );
+
+  // 3. The run directory: created now, removed again if this run fails before its first checkpoint.
+  const createdRunDir = !(await exists(runDir));
+  await mkdir(runDir, { recursive: true });
+  const metrics = resumeFrom ? await RunMetrics.load(runDir, startStep) : new RunMetrics();
+  let lastCheckpoint: string | undefined;
+  let step = startStep;
+  let lastLoss = Number.NaN;
+  let lastVal: number | undefined;
+
+  const checkpoint = async (): Promise<string> => {
+    const state: CheckpointState = CheckpointStateSchema.parse({
+      version: 1,
+      step,
+      train: settings,
+      model: modelConfig,
+      tokenizer: { name: data.tokenizer.spec.name, ...(data.tokenizer.spec.options ? { options: data.tokenizer.spec.options } : {}) },
+      loader: data.loader.state(),
+      data: { tokens: data.train.tokens.length, hash: data.dataHash },
+    });
+    lastCheckpoint = await saveCheckpoint(runDir, { model, optimizer, state });
+    await metrics.flush(runDir);
+    return lastCheckpoint;
+  };
+  const evaluate = async (): Promise<void> => {
+    if (!data.val) return;
+    lastVal = await evaluateLoss(model, data.val, settings.batchSize);
+    metrics.add({ step, val_loss: lastVal });
+  };
+
+  try {
+    const total = settings.steps;
+    const evalEvery = config.evalEvery ?? Math.max(1, Math.round(total / 10));
+    const progress = new Progress({ totalSteps: total, startStep, tokensPerStep: settings.batchSize * settings.context, stream: io.stderr });
+    const started = performance.now();
+    if (startStep === 0) {
+      await evaluate();
+      if (lastVal !== undefined) progress.log(`step 0: val loss ${lastVal.toFixed(4)}`);
+    }
+    const remaining = total - startStep;
+    // Enough loader epochs for the remaining steps; the generator is lazy (no read-ahead), so
+    // the loader's state after each step is exactly the position of the next batch.
+    const epochs = Math.ceil((remaining + data.loader.batchIndex) / data.loader.numBatches) + 1;
+    await model.fitDataset(toTfDataset(data.loader, { epochs }), {
+      epochs: 1,
+      batchesPerEpoch: remaining,
+      verbose: 0,
+      callbacks: {
+        onBatchEnd: async (_batch, logs) => {
+          step++;
+          lastLoss = Number(logs?.loss);
+          metrics.add({ step, loss: lastLoss, time: Number(((performance.now() - started) / 1000).toFixed(3)) });
+          progress.step(step, lastLoss);
+          if (step % evalEvery === 0 || step === total) {
+            await evaluate();
+            if (lastVal !== undefined) progress.log(`step ${step}: train loss ${lastLoss.toFixed(4)}, val loss ${lastVal.toFixed(4)}`);
+            await metrics.flush(runDir);
+          }
+          if (config.checkpointEvery !== undefined && step % config.checkpointEvery === 0 && step < total) {
+            progress.log(`checkpoint ${await checkpoint()}`);
+          }
+          if (io.signal?.aborted) model.stopTraining = true;
+        },
+      },
+    });
+    progress.done();
+    const dir = await checkpoint();
+    const seconds = (performance.now() - started) / 1000;
+    if (io.signal?.aborted) {
+      io.stderr.write(`interrupted at step ${step}; checkpoint ${dir} (continue with: tfgpt train --resume ${runDir})\n`);
+    } else {
+      io.stderr.write(
+        `done: step ${step}, train loss ${lastLoss.toFixed(4)}` +
+          (lastVal !== undefined ? `, val loss ${lastVal.toFixed(4)}` : "") +
+          ` in ${seconds.toFixed(1)} s; checkpoint ${dir}; metrics ${path.join(runDir, "metrics.jsonl")}, plot ${path.join(runDir, "loss.svg")}\n`,
+      );
+    }
+    if (config.sample && !io.signal?.aborted) {
+      const text = generateText(model, data.tokenizer, SAMPLE_PROMPT, { maxNewTokens: 30, temperature: 0, seed: 0 });
+      io.stdout.write(`${SAMPLE_PROMPT}${text}\n`);
+    }
+    return { runDir, step, checkpoint: dir, loss: lastLoss, valLoss: lastVal };
+  } catch (err) {
+    if (lastCheckpoint === undefined && createdRunDir) await rm(runDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
 }

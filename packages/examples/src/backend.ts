@@ -1,0 +1,30 @@
+/**
+ * Backend choice for the commands that run a model: `--backend auto|tensorflow|wasm|cpu`
+ * mapped onto `selectBackend` of `@tfgpt/layers/node`, announced on stderr.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend, type BackendName } from "@tfgpt/layers/node";
+import { choiceFlag } from "./options.js";
+
+/** The values of `--backend`. */
+export const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** zod schema of `--backend` (default `"auto"`). */
+export const backendFlag = choiceFlag("backend", BACKEND_CHOICES).default("auto");
+
+/**
+ * Activates the backend asked for and returns the line saying which one runs (e.g. "backend:
+ * wasm (2 threads)"); callers print it once their inputs proved good, so that a failing command
+ * still prints exactly one line.
+ * `"tensorflow"` accepts TensorFlow on the GPU or the CPU, whichever is installed.
+ *
+ * @throws LayerConfigError when the backend asked for is not available (the message says why).
+ */
+export async function useBackend(choice: BackendChoice): Promise<string> {
+  // tfjs's console warnings (e.g. "install the node backend") would break our one-line stderr.
+  tf.env().set("PROD", true);
+  const prefer: "auto" | BackendName[] = choice === "auto" ? "auto" : choice === "tensorflow" ? ["tensorflow-gpu", "tensorflow"] : [choice];
+  const selection = await selectBackend({ prefer });
+  return selection.description;
+}
