@@ -9,3 +9,30 @@ export { BpeCore, bpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
 export { BpeTokenizer, type BpeTokenizerArgs } from "./bpe-tokenizer.js";
 export { getTiktoken, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken.js";
 export { encodeOptionsSchema } from "./special-tokens.js";
+export {
+  GPT2_PATTERN,
+  trainBpe,
+  trainBpeOptionsSchema,
+  type BpeModel,
+  type BpeTrainProgress,
+  type BpeTrainStats,
+  type TrainBpeOptions,
+  type TrainedBpe,
+} from "./bpe-trainer.js";
+export {
+  bpeModelOf,
+  bpeTokenizerOptionsSchema,
+  createBpeTokenizer,
+  formatRankFile,
+  formatRankFileMeta,
+  fromHuggingFaceJson,
+  parseRankFile,
+  parseRankFileMeta,
+  rankFileMetaSchema,
+  setTokenizerFileReader,
+  toHuggingFaceJson,
+  type BpeTokenizerOptions,
+  type CreateBpeTokenizerOptions,
+  type RankFileMeta,
+  type TokenizerFileReader,
+} from "./tokenizer-files.js";

@@ -4,3 +4,13 @@
  */
 export * from "./index.js";
 export { readText, readTextSync, readTextOptionsSchema, type ReadTextOptions } from "./read-text.js";
+export { loadTokenizer, rankFileMetaPath, readBpeModel, saveTokenizer } from "./tokenizer-files-node.js";
+export {
+  encodeFile,
+  encodeParallel,
+  findSafeCuts,
+  ParallelEncoder,
+  parallelEncoderOptionsSchema,
+  type EncodeFileOptions,
+  type ParallelEncoderOptions,
+} from "./parallel.js";

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { TokenizerError } from "./errors.js";
 import { parseOptions } from "./options.js";
 import { getTiktoken, TIKTOKEN_ENCODINGS } from "./tiktoken.js";
+import { createBpeTokenizerFromOptions } from "./tokenizer-files.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 /**
@@ -74,3 +75,6 @@ for (const encoding of TIKTOKEN_ENCODINGS) {
     return getTiktoken(encoding);
   });
 }
+
+// {ranks, pattern, specialTokens} and {json} work everywhere; {path} once "@tfgpt/tokenizers/node" is imported.
+registerTokenizer("bpe", createBpeTokenizerFromOptions);

@@ -10,6 +10,7 @@ import {
   fromHuggingFaceJson,
   parseRankFile,
   parseRankFileMeta,
+  setTokenizerFileReader,
   toHuggingFaceJson,
 } from "./tokenizer-files.js";
 
@@ -86,3 +87,6 @@ function readFile(path: string, what = "tokenizer file"): string {
     );
   }
 }
+
+// Importing the Node entry makes getTokenizer("bpe", { path }) read files.
+setTokenizerFileReader(readBpeModel);
