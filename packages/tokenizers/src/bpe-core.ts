@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
+import { hashRange, PieceCache } from "./piece-cache.js";
+import { createGpt2Scanner, GPT2_PATTERN, type Gpt2Scanner } from "./pretokenizer.js";
 import { specialTokenRegExp, splitOnSpecialTokens } from "./special-tokens.js";
 
 /**
@@ -68,8 +70,8 @@ export class BpeCore {
   private readonly tokenBytes: (Uint8Array | undefined)[] = [];
   private readonly regex: RegExp;
   private readonly specialRegex: RegExp | undefined;
-  private hot = new Map<string, number | number[]>();
-  private cold = new Map<string, number | number[]>();
+  private readonly scanner: Gpt2Scanner | undefined;
+  private readonly cache: PieceCache;
   private byteBuffer = new Uint8Array(1024);
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -77,6 +79,9 @@ export class BpeCore {
     const options = parseOptions(bpeCoreOptionsSchema, { pattern: args.pattern, cacheSize: args.cacheSize }, "BpeCore");
     this.pattern = options.pattern;
     this.cacheSize = options.cacheSize ?? 32_768;
+    this.cache = new PieceCache(this.cacheSize);
+    // GPT-2's pattern has a hand-written, allocation-free equivalent (several times faster).
+    this.scanner = options.pattern === GPT2_PATTERN ? createGpt2Scanner() : undefined;
     try {
       this.regex = new RegExp(withoutCaptureGroups(options.pattern), "gu");
     } catch (error) {
@@ -123,36 +128,56 @@ export class BpeCore {
       text,
       this.specialRegex,
       allowedSpecial,
-      (segment) => this.encodeOrdinaryInto(segment, out),
+      (start, end) => this.encodeOrdinaryInto(text, out, start, end),
       (token) => out.push(this.specialTokens.get(token) as number),
     );
     return out;
   }
 
-  /** Encodes `text` ignoring special tokens entirely (they are ordinary text), appending to `out`. */
-  encodeOrdinaryInto(text: string, out: number[]): void {
+  /**
+   * Encodes `text[start, end)` as ordinary text (special tokens get no special treatment),
+   * appending the ids to `out`. The range is pre-split as if it were the whole text.
+   */
+  encodeOrdinaryInto(text: string, out: number[], start = 0, end = text.length): void {
+    if (this.scanner !== undefined) {
+      const scanner = this.scanner;
+      for (let i = start; i < end; ) {
+        const pieceEnd = scanner.pieceEnd(text, i, end);
+        this.encodeRange(text, i, pieceEnd, out);
+        i = pieceEnd;
+      }
+      return;
+    }
+    // The regex sees the segment alone, so that lookaheads stop at its end (as in tiktoken).
+    const segment = start === 0 && end === text.length ? text : text.substring(start, end);
     const regex = this.regex;
     regex.lastIndex = 0;
     let match: RegExpExecArray | null;
-    while ((match = regex.exec(text)) !== null) {
-      const piece = match[0];
-      if (piece.length === 0) {
+    while ((match = regex.exec(segment)) !== null) {
+      const length = match[0].length;
+      if (length === 0) {
         // An empty match would loop forever; skip one code point as String.prototype.matchAll does.
-        const code = text.charCodeAt(regex.lastIndex);
+        const code = segment.charCodeAt(regex.lastIndex);
         regex.lastIndex += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
         continue;
       }
-      let ids = this.hot.get(piece);
-      if (ids === undefined) {
-        ids = this.cold.get(piece);
-        if (ids === undefined) ids = this.encodePiece(piece);
-        if (piece.length <= MAX_CACHED_PIECE) this.remember(piece, ids);
-      }
-      if (typeof ids === "number") {
-        out.push(ids);
-      } else {
-        for (let i = 0; i < ids.length; i++) out.push(ids[i] as number);
-      }
+      this.encodeRange(segment, match.index, match.index + length, out);
+    }
+  }
+
+  /** Encodes one pre-split piece `text[start, end)` through the cache. */
+  private encodeRange(text: string, start: number, end: number, out: number[]): void {
+    const hash = hashRange(text, start, end);
+    let ids = this.cache.get(text, start, end, hash);
+    if (ids === undefined) {
+      const piece = text.substring(start, end);
+      ids = this.encodePiece(piece);
+      if (end - start <= MAX_CACHED_PIECE) this.cache.set(piece, hash, ids);
+    }
+    if (typeof ids === "number") {
+      out.push(ids);
+    } else {
+      for (let i = 0; i < ids.length; i++) out.push(ids[i] as number);
     }
   }
 
@@ -191,8 +216,7 @@ export class BpeCore {
 
   /** Empties the piece cache. */
   clearCache(): void {
-    this.hot = new Map();
-    this.cold = new Map();
+    this.cache.clear();
   }
 
   private badId(index: number, id: number): TokenizerError {
@@ -203,15 +227,6 @@ export class BpeCore {
         : `\`ids[${index}]\` must be an integer in [0, ${this.vocabSize}) (vocabSize ${this.vocabSize}), received ${id}`,
       "ids",
     );
-  }
-
-  /** Two-generation cache: when the hot map is full it becomes the cold one, so memory stays bounded. */
-  private remember(piece: string, ids: number | number[]): void {
-    if (this.hot.size >= this.cacheSize >> 1) {
-      this.cold = this.hot;
-      this.hot = new Map();
-    }
-    this.hot.set(piece, ids);
   }
 
   /** Encodes one pre-split piece: a single id or several. */

@@ -103,18 +103,18 @@ export function specialTokenRegExp(tokens: readonly string[]): RegExp | undefine
  * Splits `text` around the allowed special tokens, the way tiktoken does: every special token is
  * searched for, an occurrence that is not allowed is skipped (it stays ordinary text).
  *
- * @param onText Called with each ordinary-text segment (possibly empty).
+ * @param onText Called with the range `[start, end)` of each ordinary-text segment (possibly empty).
  * @param onSpecial Called with each allowed special token found, in order.
  */
 export function splitOnSpecialTokens(
   text: string,
   specialRegExp: RegExp | undefined,
   allowed: ReadonlySet<string>,
-  onText: (segment: string) => void,
+  onText: (start: number, end: number) => void,
   onSpecial: (token: string) => void,
 ): void {
   if (specialRegExp === undefined || allowed.size === 0) {
-    onText(text);
+    onText(0, text.length);
     return;
   }
   let start = 0;
@@ -128,7 +128,7 @@ export function splitOnSpecialTokens(
       from = found.index + 1;
     }
     const end = found === null ? text.length : found.index;
-    onText(start === 0 && end === text.length ? text : text.substring(start, end));
+    onText(start, end);
     if (found === null) return;
     onSpecial(found[0]);
     start = found.index + found[0].length;
