@@ -49,6 +49,7 @@ export const DataLoaderStateSchema = z.strictObject({
   /** Tokens per window. */
   maxLength: count("maxLength"),
 });
+/** A data loader's saved position (see `DataLoaderStateSchema`). */
 export type DataLoaderState = z.infer<typeof DataLoaderStateSchema>;
 
 /** The fields a state must agree on with the loader it is restored into. */
@@ -76,12 +77,19 @@ const FINGERPRINT = ["seed", "shuffle", "dropLast", "batchSize", "rank", "worldS
  * ```
  */
 export class DataLoader implements Iterable<Batch> {
+  /** The windows batched. */
   readonly dataset: GPTDataset;
+  /** Windows per batch (the last batch may have fewer unless `dropLast`). */
   readonly batchSize: number;
+  /** Whether each epoch visits the windows in a fresh seeded order. */
   readonly shuffle: boolean;
+  /** The permutation seed. */
   readonly seed: number;
+  /** Whether an epoch's last partial batch is dropped. */
   readonly dropLast: boolean;
+  /** This worker's index among `worldSize` data-parallel workers. */
   readonly rank: number;
+  /** Number of data-parallel workers sharing each epoch. */
   readonly worldSize: number;
   /** Batches per epoch for this rank. */
   readonly numBatches: number;

@@ -41,7 +41,9 @@ export const GPTDatasetOptionsSchema = z.strictObject({
   maxLength: positiveInteger("maxLength"),
   stride: positiveInteger("stride"),
 });
+/** `GPTDataset` options as given: `{maxLength, stride}`. */
 export type GPTDatasetOptions = z.input<typeof GPTDatasetOptionsSchema>;
+/** `GPTDataset` options after validation. */
 export type ResolvedGPTDatasetOptions = z.output<typeof GPTDatasetOptionsSchema>;
 
 /** Which special tokens `encode` may turn into their ids (the tokenizer's `allowedSpecial`). */
@@ -60,6 +62,7 @@ export const AllowedSpecialSchema = z.union([z.literal("all"), z.array(z.string(
 export const FromTextOptionsSchema = GPTDatasetOptionsSchema.extend({
   allowedSpecial: AllowedSpecialSchema.optional(),
 });
+/** `GPTDataset.fromText` options as given: `{maxLength, stride, allowedSpecial?}`. */
 export type FromTextOptions = z.input<typeof FromTextOptionsSchema>;
 
 const dataLoaderShape = {
@@ -101,7 +104,9 @@ function checkRank(value: { rank: number; worldSize: number }, ctx: z.Refinement
  * ```
  */
 export const DataLoaderOptionsSchema = z.strictObject(dataLoaderShape).superRefine(checkRank);
+/** `DataLoader` options as given; every field optional. */
 export type DataLoaderOptions = z.input<typeof DataLoaderOptionsSchema>;
+/** `DataLoader` options with defaults filled in. */
 export type ResolvedDataLoaderOptions = z.output<typeof DataLoaderOptionsSchema>;
 
 function isTokenizer(value: unknown): value is Tokenizer {
@@ -145,7 +150,9 @@ export const CreateDataLoaderOptionsSchema = z
     allowedSpecial: AllowedSpecialSchema.optional(),
   })
   .superRefine(checkRank);
+/** `createDataLoader` options as given; every field optional. */
 export type CreateDataLoaderOptions = z.input<typeof CreateDataLoaderOptionsSchema>;
+/** `createDataLoader` options with the book's defaults filled in. */
 export type ResolvedCreateDataLoaderOptions = z.output<typeof CreateDataLoaderOptionsSchema>;
 
 /**
@@ -184,4 +191,5 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, wha
 export const NewlineSchema = z.enum(["lf", "keep"], {
   error: (issue) => `\`newline\` must be "lf" or "keep", received ${describeValue(issue.input)}`,
 });
+/** `createDataLoaderFromFile` options: `createDataLoader`'s plus `newline` (default `"lf"`). */
 export type CreateDataLoaderFromFileOptions = CreateDataLoaderOptions & { newline?: z.input<typeof NewlineSchema> };

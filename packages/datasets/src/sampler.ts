@@ -98,6 +98,7 @@ export class Sampler {
   readonly numItems: number;
   /** Items this rank visits per epoch: `ceil((numItems - rank) / worldSize)`. */
   readonly length: number;
+  /** Shuffle, seed and rank sharding, as given. */
   readonly options: SamplerOptions;
   private cachedEpoch = -1;
   private cached: Uint32Array | undefined;
