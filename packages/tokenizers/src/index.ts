@@ -36,3 +36,5 @@ export {
   type RankFileMeta,
   type TokenizerFileReader,
 } from "./tokenizer-files.js";
+export { SimpleTokenizerV2, simpleSplit, simpleTokenizerOptionsSchema, SIMPLE_SPECIAL_TOKENS, type SimpleTokenizerOptions } from "./simple.js";
+export { ByteTokenizer, BYTE_END_OF_TEXT } from "./byte.js";

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { TokenizerError } from "./errors.js";
 import { parseOptions } from "./options.js";
+import { ByteTokenizer } from "./byte.js";
+import { SimpleTokenizerV2 } from "./simple.js";
 import { getTiktoken, TIKTOKEN_ENCODINGS } from "./tiktoken.js";
 import { createBpeTokenizerFromOptions } from "./tokenizer-files.js";
 import type { Tokenizer } from "./tokenizer.js";
@@ -78,3 +80,9 @@ for (const encoding of TIKTOKEN_ENCODINGS) {
 
 // {ranks, pattern, specialTokens} and {json} work everywhere; {path} once "@tfgpt/tokenizers/node" is imported.
 registerTokenizer("bpe", createBpeTokenizerFromOptions);
+
+registerTokenizer("simple", (options) => SimpleTokenizerV2.fromOptions(options));
+registerTokenizer("byte", (options) => {
+  parseOptions(noOptionsSchema, options ?? {}, 'getTokenizer("byte")');
+  return new ByteTokenizer();
+});
