@@ -18,7 +18,8 @@ export interface TensorBatch extends tf.TensorContainerObject {
  * Options of `toTfDataset`.
  *
  * - `epochs`: loader epochs per pass over the `tf.data.Dataset`. Default 1, so `fitDataset`'s
- *   own `epochs` map one to one onto loader epochs.
+ *   own `epochs` map one to one onto loader epochs. `Infinity` gives an endless stream that
+ *   crosses loader epochs, for step-based training with `fitDataset(ds, {batchesPerEpoch})`.
  */
 export interface ToTfDatasetOptions {
   readonly epochs?: number;
@@ -48,16 +49,16 @@ function toTensorBatch(batch: Batch): TensorBatch {
  */
 export function toTfDataset(loader: DataLoader, options: ToTfDatasetOptions = {}): tf.data.Dataset<TensorBatch> {
   const epochs = options.epochs ?? 1;
-  if (!(Number.isSafeInteger(epochs) && epochs >= 1)) {
-    throw new DatasetError(`\`epochs\` must be a positive integer, received ${describeValue(epochs)}`, "epochs");
+  if (!((Number.isSafeInteger(epochs) && epochs >= 1) || epochs === Infinity)) {
+    throw new DatasetError(`\`epochs\` must be a positive integer or Infinity, received ${describeValue(epochs)}`, "epochs");
   }
-  function* passes(): Iterator<TensorBatch> {
+  // A factory, not an iterator: tf.data calls it for every pass, so each pass restarts cleanly.
+  function* passes(): Generator<TensorBatch> {
     for (let e = 0; e < epochs; e++) {
       for (const batch of loader) yield toTensorBatch(batch);
     }
   }
-  // tfjs types `generator` as taking an iterator factory; a generator function is one.
-  return tf.data.generator(passes as unknown as () => Iterator<TensorBatch>);
+  return tf.data.generator(passes);
 }
 
 /**

@@ -57,7 +57,14 @@ describe("toTfDataset", () => {
     });
     expect(n).toBe(21);
     expect(loader.epoch).toBe(3);
-    expect(() => toTfDataset(loader, { epochs: 0 })).toThrow(/`epochs` must be a positive integer, received 0/);
+    expect(() => toTfDataset(loader, { epochs: 0 })).toThrow(/`epochs` must be a positive integer or Infinity, received 0/);
+    const endless: number[] = [];
+    await toTfDataset(loader, { epochs: Infinity }).take(16).forEachAsync((b) => {
+      endless.push(b.xs.shape[0]);
+      tf.dispose(b);
+    });
+    expect(endless).toHaveLength(16); // crosses loader epochs (7 batches each) without stopping
+    expect(loader.state()).toMatchObject({ epoch: 5, batchIndex: 2 });
   });
 
   it("does not leak: tf.memory().numTensors stays flat over an epoch", async () => {
