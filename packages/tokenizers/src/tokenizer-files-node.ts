@@ -59,7 +59,9 @@ export function readBpeModel(path: string): BpeModel {
   const text = readFile(path);
   if (text.trimStart().startsWith("{")) return fromHuggingFaceJson(text);
   const metaPath = rankFileMetaPath(path);
-  const meta = parseRankFileMeta(readFile(metaPath, `the sidecar of rank file ${path}`));
+  const meta = parseRankFileMeta(
+    readFile(metaPath, `the sidecar ${JSON.stringify(metaPath)} (pattern and special tokens) of the rank file \`path\` ${JSON.stringify(path)}`),
+  );
   return { ranks: parseRankFile(text), pattern: meta.pattern, specialTokens: meta.specialTokens };
 }
 
@@ -76,15 +78,12 @@ export function loadTokenizer(path: string): BpeTokenizer {
   return createBpeTokenizer(readBpeModel(path), { spec: { name: "bpe", options: { path } } });
 }
 
-function readFile(path: string, what = "tokenizer file"): string {
+function readFile(path: string, what = `the tokenizer file \`path\` ${JSON.stringify(path)}`): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new TokenizerError(
-      `cannot read the ${what} \`path\` ${JSON.stringify(path)}${code === "ENOENT" ? ": no such file" : `: ${(error as Error).message}`}`,
-      "path",
-    );
+    throw new TokenizerError(`cannot read ${what}${code === "ENOENT" ? ": no such file" : `: ${(error as Error).message}`}`, "path");
   }
 }
 

@@ -178,14 +178,16 @@ function fromByteLevel(token: string): string | undefined {
  */
 export function toHuggingFaceJson(model: BpeModel): string {
   const entries = [...model.ranks].sort((a, b) => a[1] - b[1]);
+  const spelling = new Map<string, string>();
+  for (const [bytes] of entries) spelling.set(bytes, toByteLevel(bytes));
   const vocab: Record<string, number> = {};
   const merges: string[] = [];
   for (const [bytes, rank] of entries) {
-    vocab[toByteLevel(bytes)] = rank;
+    vocab[spelling.get(bytes) as string] = rank;
     for (let cut = 1; cut < bytes.length; cut++) {
-      const left = bytes.slice(0, cut);
-      const right = bytes.slice(cut);
-      if (model.ranks.has(left) && model.ranks.has(right)) merges.push(`${toByteLevel(left)} ${toByteLevel(right)}`);
+      const left = spelling.get(bytes.slice(0, cut));
+      const right = left === undefined ? undefined : spelling.get(bytes.slice(cut));
+      if (right !== undefined) merges.push(`${left} ${right}`);
     }
   }
   const byteLevel = { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true };
@@ -238,10 +240,11 @@ const hfTokenizerSchema = z.object({
   pre_tokenizer: z.unknown(),
   model: z.object({
     type: z.literal("BPE", { error: 'must be "BPE" (only byte-level BPE tokenizers are supported)' }),
-    vocab: z.record(z.string(), z.number().int().nonnegative(), { error: "must map tokens to non-negative integer ids" }),
-    merges: z
-      .array(z.union([z.string(), z.tuple([z.string(), z.string()])]), { error: 'must be an array of "a b" strings or [a, b] pairs' })
-      .default([]),
+    // Entries are checked while reading them: zod over 50,000+ entries would cost seconds.
+    vocab: z.custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+      error: "must map tokens to non-negative integer ids",
+    }),
+    merges: z.custom<unknown[]>((v) => Array.isArray(v), { error: 'must be an array of "a b" strings or [a, b] pairs' }).default([]),
   }),
 });
 
@@ -276,7 +279,15 @@ export function fromHuggingFaceJson(json: string | object): BpeModel {
   const specialTokens: Record<string, number> = {};
   for (const token of hf.added_tokens) specialTokens[token.content] = token.id;
   const ranks = new Map<string, number>();
+  const vocab = new Map<string, number>();
   for (const [token, id] of Object.entries(hf.model.vocab)) {
+    if (!Number.isInteger(id) || (id as number) < 0) {
+      throw new TokenizerError(
+        `\`model.vocab\` must map tokens to non-negative integer ids, received ${describeValue(token)}: ${describeValue(id)}`,
+        "model.vocab",
+      );
+    }
+    vocab.set(token, id as number);
     if (Object.hasOwn(specialTokens, token)) continue;
     const bytes = fromByteLevel(token);
     if (bytes === undefined || bytes === "") {
@@ -285,9 +296,9 @@ export function fromHuggingFaceJson(json: string | object): BpeModel {
         "model.vocab",
       );
     }
-    ranks.set(bytes, id);
+    ranks.set(bytes, id as number);
   }
-  checkMergeOrder(hf.model.merges, hf.model.vocab);
+  checkMergeOrder(hf.model.merges, vocab);
   return { ranks, pattern, specialTokens };
 }
 
@@ -326,13 +337,15 @@ function patternOf(preTokenizer: unknown): string {
 }
 
 /** Throws unless every merge's parts and result are in `vocab` and the results' ids never decrease. */
-function checkMergeOrder(merges: readonly (string | readonly [string, string])[], vocab: Readonly<Record<string, number>>): void {
+function checkMergeOrder(merges: readonly unknown[], vocab: ReadonlyMap<string, number>): void {
   let previous = -1;
   for (let i = 0; i < merges.length; i++) {
-    const merge = merges[i] as string | readonly [string, string];
-    const [left, right] = typeof merge === "string" ? merge.split(" ") : merge;
-    const id = left === undefined || right === undefined ? undefined : vocab[left + right];
-    if (id === undefined || vocab[left as string] === undefined || vocab[right as string] === undefined) {
+    const merge = merges[i];
+    const parts = typeof merge === "string" ? merge.split(" ") : Array.isArray(merge) ? merge : [];
+    const [left, right] = parts as unknown[];
+    const ok = parts.length === 2 && typeof left === "string" && typeof right === "string";
+    const id = ok ? vocab.get(left + right) : undefined;
+    if (id === undefined || !vocab.has(left as string) || !vocab.has(right as string)) {
       throw new TokenizerError(`\`model.merges[${i}]\` must join two vocab tokens into a vocab token, received ${describeValue(merge)}`, "model.merges");
     }
     if (id < previous) {
