@@ -86,8 +86,8 @@ describe("golden values with gpt2", () => {
       /`tokenizer` must be a Tokenizer or a registry name such as "gpt2", received 42/,
     );
     expect(() => createDataLoader("Hello world", { tokenizer: "nope" })).toThrow(/unknown tokenizer "nope"/);
-    const byInstance = createDataLoader("Hello world, again", { tokenizer: getTokenizer("gpt2"), maxLength: 2, stride: 2, shuffle: false });
-    const byName = createDataLoader("Hello world, again", { tokenizer: "gpt2", maxLength: 2, stride: 2, shuffle: false });
+    const byInstance = createDataLoader("Hello world, again", { tokenizer: getTokenizer("gpt2"), maxLength: 2, stride: 2, batchSize: 1, shuffle: false });
+    const byName = createDataLoader("Hello world, again", { tokenizer: "gpt2", maxLength: 2, stride: 2, batchSize: 1, shuffle: false });
     expect(byInstance.nextBatch()).toEqual(byName.nextBatch());
     expect(() => createDataLoader("Hello world", { maxLength: 1, stride: 0 })).toThrow(/`stride` must be a positive integer, received 0/);
     expect(() => createDataLoader("Hello world", { allowedSpecial: 3 as never })).toThrow(/`allowedSpecial` must be "all" or an array/);
