@@ -18,10 +18,10 @@ export function sendResult(result) {
  * In the parent: runs `command args...` with a time limit. Resolves to
  * { ok: true, result, seconds } or { ok: false, error, timedOut, seconds } (never rejects).
  */
-export function runChild(command, args, { timeoutMs, env = {}, log = () => {} }) {
+export function runChild(command, args, { timeoutMs, env = {}, log = () => {}, cwd }) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -37,19 +37,27 @@ export function runChild(command, args, { timeoutMs, env = {}, log = () => {} })
       log(`  time limit of ${Math.round(timeoutMs / 1000)} s reached, stopping pid ${child.pid}`);
       child.kill("SIGKILL");
     }, timeoutMs);
+    let spawnError;
+    child.on("error", (err) => {
+      spawnError = err;
+    });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      if (spawnError !== undefined) {
+        resolve({ ok: false, error: `could not start ${command}: ${spawnError.message}`, timedOut: false, seconds: 0 });
+        return;
+      }
       const seconds = (performance.now() - t0) / 1000;
       const line = stdout.split("\n").find((l) => l.startsWith(MARK));
       if (line !== undefined) {
         resolve({ ok: true, result: JSON.parse(line.slice(MARK.length)), seconds });
         return;
       }
-      const lastErr = stderr
+      const lines = stderr
         .split("\n")
         .map((l) => l.trim())
-        .filter((l) => l && !l.startsWith("at ") && !l.includes("Hi, looks like you are running TensorFlow.js") && !l.includes("tfjs-node"))
-        .slice(-1)[0];
+        .filter((l) => l && !l.startsWith("at ") && !l.startsWith("Node.js v") && !l.includes("looks like you are running TensorFlow.js") && !/^=+$/.test(l));
+      const lastErr = [...lines].reverse().find((l) => /(Error|error:|Traceback)/.test(l)) ?? lines.at(-1);
       const error = timedOut
         ? `stopped at the ${Math.round(timeoutMs / 1000)} s limit`
         : `exited with ${signal ?? code}${lastErr ? `: ${lastErr.slice(0, 200)}` : ""}`;

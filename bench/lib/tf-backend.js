@@ -32,7 +32,8 @@ export async function setupBackend(kind) {
   }
   await tf.ready();
   let nThreads = 1;
-  if (tf.getBackend() === "wasm") {
+  if (typeof report?.threads === "number") nThreads = report.threads;
+  else if (tf.getBackend() === "wasm") {
     try {
       const wasm = await import("@tensorflow/tfjs-backend-wasm");
       nThreads = wasm.getThreadsCount();
@@ -40,6 +41,7 @@ export async function setupBackend(kind) {
       nThreads = NaN;
     }
   }
+  if (report?.description && !note) note = report.description;
   return { kind, backend: tf.getBackend(), threads: nThreads, via, note, report: summarizeReport(report) };
 }
 

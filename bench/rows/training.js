@@ -51,11 +51,11 @@ async function stockModel(config) {
   return { params: m.params, optimizer: "tf.train.adam", step: async (xs, ys) => m.step(xs, ys) };
 }
 
-async function train({ impl, backend, steps, warmup, matmulReps, vocabSize }) {
+async function train({ impl, backend, steps, warmup, matmulReps, matmulSize = 1024, vocabSize }) {
   // `vocabSize` overrides the preset only for smoke tests of the harness itself.
   const config = vocabSize === undefined ? TINY : { ...TINY, vocabSize };
   const be = await setupBackend(backend);
-  const gflops = measurement(matmulGflops(1024, 1024, 1024, matmulReps), "GFLOP/s");
+  const gflops = measurement(matmulGflops(matmulSize, matmulSize, matmulSize, matmulReps), "GFLOP/s", { size: matmulSize });
   const out = { impl, backend: be, config, flopsPerToken: flopsPerToken(config), measurements: { matmul: gflops } };
   try {
     const m = impl === "ours" ? await oursModel() : await stockModel(config);

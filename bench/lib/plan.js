@@ -1,0 +1,69 @@
+// Every child process `npm run bench` starts, with its settings for a full and a --quick run.
+// Time limits keep the whole full run under 15 minutes on 2 cores even when a stock baseline
+// is hopeless (tfjs's UnsortedSegmentSum on cpu): that row then reports the limit it hit.
+
+const NODE = process.execPath;
+
+/** One benchmark process: `group` selects it with --only, `limitS` is its time limit. */
+function job(id, group, script, args, limitS, { nodeFlags = [], command, env } = {}) {
+  return { id, group, command: command ?? NODE, argv: command ? args : [...nodeFlags, `bench/rows/${script}`, JSON.stringify(args)], limitS, env };
+}
+
+/** The ordered job list; `q` is true for --quick (short inputs, few repetitions). */
+export function plan(q, { python = "/usr/bin/python3" } = {}) {
+  const jobs = [];
+  const reps = q ? 2 : 5;
+
+  // 1. Tokenizer.
+  jobs.push(job("tok-frankenstein", "tokenizer", "tokenizer.js", { mode: "throughput", input: "frankenstein", bytes: q ? 1e6 : 10e6, reps }, q ? 120 : 300));
+  jobs.push(job("tok-mix", "tokenizer", "tokenizer.js", { mode: "throughput", input: "mix", bytes: q ? 3e5 : 2e6, reps }, q ? 60 : 180));
+  // Pathological input: every implementation at the js-tiktoken size (same input, ratios), the
+  // others also at 100,000 letters; quadratic ones hit their time limit and are reported so.
+  const small = q ? 4000 : 16000;
+  for (const impl of ["js-tiktoken", "gpt-tokenizer", "tiktoken (wasm)", "ours"]) {
+    jobs.push(job(`tok-path-${impl}-${small}`, "tokenizer", "tokenizer.js", { mode: "pathological", impl, letters: small, reps: impl === "ours" ? 3 : 1 }, q ? 30 : 90));
+  }
+  for (const impl of ["gpt-tokenizer", "tiktoken (wasm)", "ours"]) {
+    jobs.push(job(`tok-path-${impl}-100000`, "tokenizer", "tokenizer.js", { mode: "pathological", impl, letters: 100000, reps: impl === "ours" ? 3 : 1 }, q ? 20 : 45));
+  }
+  jobs.push(job("tok-parallel", "tokenizer", "tokenizer.js", { mode: "parallel", bytes: q ? 2e6 : 10e6, reps, workers: 2 }, q ? 60 : 180));
+
+  // 2. Dataset (each build in its own process so heap and RSS deltas belong to it alone).
+  for (const stride of [128, 1]) {
+    for (const impl of ["v1", "ours"]) {
+      jobs.push(job(`ds-build-${impl}-${stride}`, "dataset", "dataset.js", { mode: "build", impl, maxLength: 256, stride, reps }, q ? 60 : 120, { nodeFlags: ["--expose-gc"] }));
+    }
+  }
+  for (const impl of ["v1", "ours"]) {
+    jobs.push(job(`ds-iterate-${impl}`, "dataset", "dataset.js", { mode: "iterate", impl, maxLength: 256, stride: 1, batchSize: 8, batches: q ? 1000 : 5000, reps }, q ? 60 : 120));
+  }
+  jobs.push(job("ds-pipeline", "dataset", "dataset.js", { mode: "pipeline", backend: "wasm", steps: q ? 3 : 10, fetches: q ? 50 : 500 }, q ? 90 : 150));
+
+  // 3. Embedding backward at GPT-2's vocabulary.
+  const emb = { vocab: 50257, tokens: 512, dim: 64 };
+  for (const backend of ["cpu", "wasm"]) {
+    jobs.push(job(`emb-ours-${backend}`, "embedding", "embedding.js", { impl: "ours", backend, ...emb, reps: q ? 3 : 10, warmup: 2 }, 60));
+    // Stock on cpu is vocab x tokens x dim work (minutes): one timed pass under a limit.
+    jobs.push(job(`emb-stock-${backend}`, "embedding", "embedding.js", { impl: "stock", backend, ...emb, reps: 1, warmup: 0 }, backend === "cpu" ? (q ? 20 : 150) : 60));
+  }
+  // The same stock pass at 64 tokens: a finished figure that shows the cost grows with tokens.
+  if (!q) jobs.push(job("emb-stock-cpu-64", "embedding", "embedding.js", { impl: "stock", backend: "cpu", ...emb, tokens: 64, reps: 1, warmup: 0 }, 90));
+
+  // 4. Training the tiny GPT, plus the kernel profile of one step.
+  for (const backend of ["wasm", "wasm-1", "cpu"]) {
+    const matmulSize = backend === "cpu" ? 512 : 1024;
+    for (const impl of ["stock", "ours"]) {
+      const stockCpu = impl === "stock" && backend === "cpu";
+      const steps = backend === "cpu" ? (q ? 2 : 5) : q ? 3 : 10;
+      jobs.push(job(`train-${impl}-${backend}`, "training", "training.js", { mode: "train", impl, backend, steps, warmup: stockCpu ? 0 : q ? 1 : 3, matmulReps: q ? 2 : 5, matmulSize }, stockCpu ? (q ? 30 : 90) : q ? 120 : 240));
+    }
+  }
+  jobs.push(job("train-profile", "training", "training.js", { mode: "profile", backend: "wasm" }, 120));
+
+  // 5. PyTorch reference, 1 and 2 threads (BLAS and intra-op threads set alike).
+  for (const threads of [1, 2]) {
+    const env = { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined };
+    jobs.push(job(`torch-${threads}`, "torch", null, ["bench/torch_tiny.py", "--threads", String(threads), "--steps", q ? "5" : "30", "--warmup", q ? "2" : "5"], q ? 90 : 180, { command: python, env }));
+  }
+  return jobs;
+}

@@ -1,0 +1,246 @@
+// Turns the children's results into docs/BENCHMARKS.md: one table per row group, ratios stated.
+import { med, num, pct, ratio, table, val } from "./format.js";
+
+const TOKENIZERS = ["js-tiktoken", "gpt-tokenizer", "tiktoken (wasm)"];
+
+/** Accessors over the results map that turn a failed or missing job into an error measurement. */
+function accessors(results) {
+  const res = (id) => results[id];
+  res.all = results;
+  const m = (id, key) => {
+    const r = results[id];
+    if (r === undefined) return undefined;
+    if (!r.ok) return { error: r.timedOut ? `> ${r.limitS} s (${r.error})` : `fails: ${r.error}` };
+    return r.result.measurements?.[key] ?? { error: "no figure" };
+  };
+  return { res, m };
+}
+
+function backendLabel(b) {
+  if (b === undefined) return "?";
+  const threads = b.backend === "wasm" ? `, ${b.threads} thread${b.threads === 1 ? "" : "s"}` : "";
+  return `${b.backend}${threads}${b.via === "selectBackend" ? " (selectBackend)" : ""}`;
+}
+
+function tokenizerSection({ res, m }) {
+  const out = ["## 1. Tokenizer: gpt2 encode", ""];
+  for (const [id, title] of [["tok-frankenstein", "Frankenstein (pg84, read as Python reads it) repeated"], ["tok-mix", "a seeded text mix that is none of our corpora (code, numbers, accented/Greek/Cyrillic words, emoji, CJK, whitespace runs)"]]) {
+    const r = res(id);
+    const size = r?.ok ? `${num(r.result.bytes / 1e6)} MB, ${num(r.result.tokens)} tokens` : "";
+    out.push(`**${title}** ${size ? `(${size})` : ""}: MB/s (10^6 UTF-8 bytes per second), higher is better.`, "");
+    const ours = m(id, "ours");
+    const rows = TOKENIZERS.map((name) => [name, med(m(id, name)), med(ours), ratio(val(ours), val(m(id, name))), r?.ok ? (r.result.checks[name] ?? "reference") : "–"]);
+    out.push(table(["baseline", "baseline MB/s", "ours MB/s", "ours / baseline", "baseline ids vs js-tiktoken"], rows));
+    if (r?.ok) out.push("", `Our ids vs js-tiktoken on the whole input: **${r.result.checks.ours ?? "not checked (ours unavailable)"}**.`);
+    out.push("");
+  }
+  out.push("**Pathological input**: one letter repeated (a single pre-token, so the whole run reaches the BPE merge loop at once). Milliseconds, lower is better; one pass for the baselines, the median of 3 for ours. js-tiktoken is quadratic: it runs only the smaller input.", "");
+  const smallJob = Object.keys(res.all).find((id) => id.startsWith("tok-path-ours-") && !id.endsWith("-100000"));
+  const small = smallJob ? Number(smallJob.split("-").at(-1)) : undefined;
+  const rows = [];
+  const oursSmall = m(`tok-path-ours-${small}`, "ours");
+  for (const name of ["js-tiktoken", "gpt-tokenizer", "tiktoken (wasm)", "ours"]) {
+    const s = m(`tok-path-${name}-${small}`, name);
+    const b = name === "js-tiktoken" ? { error: "not attempted (quadratic)" } : m(`tok-path-${name}-100000`, name);
+    rows.push([name, med(s), name === "ours" ? "–" : ratio(val(oursSmall), val(s)), med(b)]);
+  }
+  out.push(table(["implementation", `${small?.toLocaleString("en-US") ?? "?"} letters, ms`, "ours / this (time)", "100,000 letters, ms"], rows), "");
+  const par = res("tok-parallel");
+  out.push("**Parallel encode** (`encodeParallel`, worker_threads) on Frankenstein repeated, MB/s:", "");
+  const single = m("tok-parallel", "single");
+  const multi = m("tok-parallel", "parallel");
+  const oneShot = m("tok-parallel", "oneShot");
+  const w = par?.ok ? par.result.workers : 2;
+  out.push(table(["ours, 1 thread", `ours, ${w} workers (warm \`ParallelEncoder\`)`, "workers / single", `one-shot \`encodeParallel\` (starts ${w} workers)`, "one-shot / single", "ids"], [[med(single), med(multi), ratio(val(multi), val(single)), med(oneShot), ratio(val(oneShot), val(single)), par?.ok ? par.result.check : (par?.error ?? "not run")]]), "");
+  return out.join("\n");
+}
+
+function datasetSection({ res, m }) {
+  const out = ["## 2. Dataset: sliding windows over Frankenstein's 105,199 ids", ""];
+  out.push("`GPTDatasetV1` port = the book's class translated line by line (every window copied into arrays, as the Python keeps a list of tensors); ours = `GPTDataset` (windows are views into one typed array). Each build ran in its own process; memory = heap + ArrayBuffer growth after a forced GC (RSS growth beside it). Lower is better.", "");
+  const rows = [];
+  for (const stride of [128, 1]) {
+    const v1 = res(`ds-build-v1-${stride}`);
+    const ours = res(`ds-build-ours-${stride}`);
+    const windows = v1?.ok ? v1.result.windows : ours?.ok ? ours.result.windows : undefined;
+    const mem = (r, k) => (r?.ok ? `${num(r.result.measurements[k])} MB` : "–");
+    rows.push([
+      `256 / ${stride}`, num(windows),
+      med(m(`ds-build-v1-${stride}`, "buildMs")), med(m(`ds-build-ours-${stride}`, "buildMs")),
+      ratio(val(m(`ds-build-ours-${stride}`, "buildMs")), val(m(`ds-build-v1-${stride}`, "buildMs"))),
+      mem(v1, "heapDeltaMB"), mem(ours, "heapDeltaMB"), mem(v1, "rssDeltaMB"), mem(ours, "rssDeltaMB"),
+    ]);
+  }
+  out.push(table(["maxLength / stride", "windows", "V1 build ms", "ours build ms", "ours / V1 (time)", "V1 memory", "ours memory", "V1 RSS Δ", "ours RSS Δ"], rows), "");
+  const it = res("ds-iterate-v1") ?? res("ds-iterate-ours");
+  const desc = it?.ok ? `batch ${it.result.batchSize} × ${it.result.maxLength} tokens, stride ${it.result.stride}, shuffled, ${it.result.batches.toLocaleString("en-US")} batches per pass` : "";
+  out.push(`**Iterating** (${desc}): batches/s, higher is better. V1 = the port above plus a plain shuffling loader that collates each batch into Int32Arrays; ours = \`DataLoader\`.`, "");
+  const bi = m("ds-iterate-ours", "batchesPerSec");
+  const bv = m("ds-iterate-v1", "batchesPerSec");
+  out.push(table(["V1 port batches/s", "ours batches/s", "ours / V1"], [[med(bv), med(bi), ratio(val(bi), val(bv))]]), "");
+  const p = res("ds-pipeline");
+  out.push(`**The data pipeline's share of a training step** (${p?.ok ? backendLabel(p.result.backend) : "wasm"}): fetching a batch of 8 × 64 from \`DataLoader\` plus creating its two int32 tensors, against one \`trainOnBatch\` step of \`createGPT("tiny")\`.`, "");
+  out.push(table(["data per batch (ms)", "training step (ms)", "data / step"], [[med(m("ds-pipeline", "dataMs")), med(m("ds-pipeline", "stepMs")), p?.ok ? pct(p.result.measurements.share) : med(m("ds-pipeline", "share"))]]), "");
+  return out.join("\n");
+}
+
+function embeddingSection({ res, m }) {
+  const out = ["## 3. Embedding backward: vocabulary 50,257 × 64, 512 token ids (8 × 64, one id repeated)", ""];
+  out.push("One forward + backward pass with respect to the table (`tf.variableGrads`), gradient read back. Milliseconds, lower is better. Stock = `tf.layers.embedding` (its gradient is gather's: `UnsortedSegmentSum` over the whole vocabulary); ours = `TokenEmbedding`.", "");
+  const rows = [];
+  for (const backend of ["cpu", "wasm"]) {
+    const s = m(`emb-stock-${backend}`, "backwardMs");
+    const o = m(`emb-ours-${backend}`, "backwardMs");
+    const be = res(`emb-ours-${backend}`)?.result?.backend ?? res(`emb-stock-${backend}`)?.result?.backend;
+    rows.push([be ? backendLabel(be) : backend, med(s), med(o), ratio(val(o), val(s)), val(s) && val(o) ? `${num(val(s) / val(o))}× faster` : "–"]);
+  }
+  out.push(table(["backend", "stock ms", "ours ms", "ours / stock (time)", "speed-up"], rows));
+  const small = res("emb-stock-cpu-64");
+  if (small !== undefined) out.push("", `For scale: the stock pass on \`cpu\` at 64 token ids (1/8 of the row's) took ${med(m("emb-stock-cpu-64", "backwardMs"))} ms; its cost grows with vocab × tokens × dim.`);
+  out.push("");
+  return out.join("\n");
+}
+
+function trainingSection({ res, m }, torchBest) {
+  const out = ["## 4. Training the `tiny` GPT (vocab 50,257, context 64, width 64, 2 layers, 2 heads, batch 8)", ""];
+  const any = Object.values(["ours", "stock"].flatMap((i) => ["wasm", "wasm-1", "cpu"].map((b) => res(`train-${i}-${b}`)))).find((r) => r?.ok);
+  const fpt = any?.result.flopsPerToken;
+  out.push(
+    `Tokens/s, higher is better (median of the timed steps after warm-up, one batch reused). Stock = the same shape from stock tfjs (\`tf.layers.embedding\`, core-op blocks, untied \`tf.layers.dense\` head, \`tf.losses.softmaxCrossEntropy\` on one-hot targets, \`tf.train.adam\`: tfjs has no AdamW); ours = \`createGPT("tiny")\` compiled with \`sparseCrossEntropyFromLogits\`.`,
+    "",
+    `Arithmetic limit: a square matmul measured on the same backend in the same process (1024³ on wasm, 512³ on cpu). Training FLOPs per token = 6 × matmul parameters (blocks' 12·L·C² plus the V·C head) + attention 12·L·T·C = **${fpt ? num(fpt / 1e6) : "~20.0"} MFLOP**; share = tokens/s × FLOPs per token / matmul FLOP/s.`,
+    "",
+  );
+  const rows = [];
+  for (const backend of ["wasm", "wasm-1", "cpu"]) {
+    const s = res(`train-stock-${backend}`);
+    const o = res(`train-ours-${backend}`);
+    const be = o?.result?.backend ?? s?.result?.backend;
+    const mm = m(`train-ours-${backend}`, "matmul");
+    const share = (r) => (r?.ok && r.result.measurements.shareOfMatmul !== undefined ? pct(r.result.measurements.shareOfMatmul) : "–");
+    const st = m(`train-stock-${backend}`, "tokensPerSec");
+    const ot = m(`train-ours-${backend}`, "tokensPerSec");
+    rows.push([be ? backendLabel(be) : backend, med(mm), med(st), med(ot), ratio(val(ot), val(st)), share(s), share(o), torchBest ? ratio(val(ot), torchBest.median) : "–"]);
+  }
+  out.push(table(["backend", "matmul GFLOP/s", "stock tokens/s", "ours tokens/s", "ours / stock", "stock % of matmul", "ours % of matmul", "ours / PyTorch best"], rows), "");
+  const notes = ["wasm", "wasm-1", "cpu"].map((b) => res(`train-ours-${b}`)?.result?.backend?.note).filter(Boolean);
+  if (notes.length) out.push(`Backend notes: ${[...new Set(notes)].join("; ")}.`, "");
+  const o = res("train-ours-wasm");
+  if (o?.ok && o.result.losses) out.push(`Ours on wasm: ${num(o.result.params)} parameters, optimizer ${o.result.optimizer}, losses ${o.result.losses.map((x) => x.toFixed(3)).join(", ")}.`, "");
+  const p = res("train-profile");
+  out.push(`**Profile of one \`createGPT("tiny")\` step** (\`tf.profile\`, ${p?.ok ? backendLabel(p.result.backend) : "wasm"}; kernel times summed by kernel name, top 10):`, "");
+  if (p?.ok) {
+    out.push(table(["kernel", "calls", "ms", "share of kernel time"], p.result.top.map((k) => [k.name, String(k.calls), num(k.ms), pct(k.ms / p.result.totalMs)])));
+    out.push("", `${p.result.kernelCalls} kernel calls, ${num(p.result.totalMs)} ms of kernel time in a ${num(p.result.wallMs)} ms profiled step (profiling adds overhead), ${p.result.newTensors} new tensors, peak ${num(p.result.peakBytes / 2 ** 20)} MiB.`);
+  } else {
+    out.push(p ? `fails: ${p.error}` : "not run");
+  }
+  out.push("");
+  return out.join("\n");
+}
+
+/** The best PyTorch row (highest median tokens/s), for the training table's last column. */
+export function torchBest(results) {
+  let best;
+  for (const id of ["torch-1", "torch-2"]) {
+    const r = results[id];
+    if (r?.ok && r.result.tokensPerSec) {
+      const med = median(r.result.tokensPerSec);
+      if (best === undefined || med > best.median) best = { id, median: med, threads: r.result.threads };
+    }
+  }
+  return best;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+function spread(xs) {
+  return `**${num(median(xs))}** (${num(Math.min(...xs))}–${num(Math.max(...xs))})`;
+}
+
+function torchSection({ res }, best, oursWasm) {
+  const out = ["## 5. Reference: the same `tiny` model in PyTorch on the same CPU", ""];
+  if (res("torch-1") === undefined && res("torch-2") === undefined) return [...out, "not run", ""].join("\n");
+  const rows = [];
+  let skipped;
+  let info;
+  for (const id of ["torch-1", "torch-2"]) {
+    const r = res(id);
+    if (r === undefined) continue;
+    if (!r.ok) {
+      rows.push([id.slice(6), `fails: ${r.error}`, "–", "–"]);
+      continue;
+    }
+    if (r.result.skipped) {
+      skipped = r.result.skipped;
+      continue;
+    }
+    info = r.result;
+    rows.push([`${r.result.threads} (OPENBLAS_NUM_THREADS=${r.result.env.OPENBLAS_NUM_THREADS})`, spread(r.result.sgemm), spread(r.result.tokensPerSec), oursWasm !== undefined ? ratio(oursWasm, median(r.result.tokensPerSec)) : "–"]);
+  }
+  if (skipped) {
+    out.push(`Skipped: ${skipped}.`, "");
+    return out.join("\n");
+  }
+  if (info) {
+    out.push(
+      `PyTorch ${info.torch} (CPU capability ${info.cpuCapability}, BLAS_INFO=${info.blasInfo}); \`libblas.so.3\` resolves to \`${info.blas}\`. Same config, pre-LayerNorm blocks, tanh GELU, tied head, AdamW (weight decay 0.1), batch 8, ${num(info.params)} parameters; \`torch.set_num_threads\`, \`OPENBLAS_NUM_THREADS\` and \`OMP_NUM_THREADS\` set alike; \`OPENBLAS_CORETYPE\`/\`OPENBLAS_L2_SIZE\` unset. sgemm = 1024³ \`a @ b\`.`,
+      "",
+    );
+  }
+  out.push(table(["threads", "sgemm GFLOP/s", "tokens/s", "ours (wasm, selectBackend) / this"], rows), "");
+  if (best) out.push(`Best PyTorch row: ${best.threads} thread(s), ${num(best.median)} tokens/s (the figure the training table compares with).`, "");
+  return out.join("\n");
+}
+
+/** Issue targets, each checked against this run's figures. */
+function targetsSection({ res, m }, best) {
+  const rows = [];
+  const check = (what, ok, figure) => rows.push([what, ok === undefined ? "not measured" : ok ? "met" : "**not met**", figure]);
+  const mixOurs = val(m("tok-mix", "ours"));
+  const mixJs = val(m("tok-mix", "js-tiktoken"));
+  const mixEqual = res("tok-mix")?.result?.checks?.ours?.startsWith("equal");
+  check("tokenizer: ids equal js-tiktoken on the text mix, ≥ 5× its MB/s (issue 7)", mixOurs && mixJs ? mixEqual && mixOurs / mixJs >= 5 : undefined, ratio(mixOurs, mixJs));
+  const fOurs = val(m("tok-frankenstein", "ours"));
+  const fGpt = val(m("tok-frankenstein", "gpt-tokenizer"));
+  check("tokenizer: at least as fast as gpt-tokenizer on Frankenstein (issue 7)", fOurs && fGpt ? fOurs >= fGpt : undefined, ratio(fOurs, fGpt));
+  const path = val(m("tok-path-ours-100000", "ours"));
+  check("tokenizer: 100,000 repeated letters well under a second (issue 7)", path !== undefined ? path < 1000 : undefined, path !== undefined ? `${num(path)} ms` : "–");
+  const ps = val(m("tok-parallel", "single"));
+  const pp = val(m("tok-parallel", "parallel"));
+  check("tokenizer: 2 workers ≥ 1.6× one thread (issue 7)", ps && pp ? pp / ps >= 1.6 : undefined, ratio(pp, ps));
+  const emb = ["cpu", "wasm"].map((b) => val(m(`emb-ours-${b}`, "backwardMs")));
+  check("embedding: 512-token backward through 50,257 × 64 in milliseconds on cpu and wasm (issue 3)", emb.every((x) => x !== undefined) ? emb.every((x) => x < 1000) : undefined, emb.map((x) => (x === undefined ? "–" : `${num(x)} ms`)).join(" / "));
+  const w = res("train-ours-wasm");
+  const share = w?.ok ? w.result.measurements.shareOfMatmul : undefined;
+  check("training: tiny on wasm ≥ 40% of the wasm matmul rate (issue 3)", share !== undefined ? share >= 0.4 : undefined, pct(share));
+  const tw = val(m("train-ours-wasm", "tokensPerSec"));
+  check("training: tiny on wasm ≥ 0.8× PyTorch + OpenBLAS, best thread count (issue 9; goal 1.0×)", tw && best ? tw / best.median >= 0.8 : undefined, ratio(tw, best?.median));
+  return ["## Targets from the issues, checked in this run", "", table(["target", "status", "this run"], rows), ""].join("\n");
+}
+
+/** The whole markdown document. */
+export function renderReport({ results, machine, mode, startedAt, wallS, backends }) {
+  const acc = accessors(results);
+  const best = torchBest(results);
+  const oursWasm = val(acc.m("train-ours-wasm", "tokensPerSec"));
+  const v = machine.versions;
+  const head = [
+    "# Benchmarks",
+    "",
+    "Generated by `npm run bench` (`bench/run.js`); do not edit by hand. Every row ran its baseline and ours in the same run, each group in its own Node process; figures are medians with the min–max spread of the repetitions in parentheses, after warm-up. Ratios are ours / baseline (for times, below 1 is better).",
+    "",
+    `- **Date**: ${startedAt.toISOString().replace("T", " ").slice(0, 16)} UTC; ${mode === "quick" ? "**--quick run** (short inputs, 2 repetitions: indicative only)" : "full run"}, ${num(wallS / 60)} minutes in all`,
+    `- **Machine**: ${machine.cpu} (${machine.flags.join(", ") || "no AVX2"}), ${machine.cores} cores, ${num(machine.memoryGiB)} GiB memory, ${machine.os}`,
+    `- **Software**: Node ${machine.node}, @tensorflow/tfjs ${v["@tensorflow/tfjs"]}, tfjs-backend-wasm ${v["@tensorflow/tfjs-backend-wasm"]}, js-tiktoken ${v["js-tiktoken"]}, gpt-tokenizer ${v["gpt-tokenizer"]}, tiktoken ${v.tiktoken}`,
+    `- **Backends**: ${backends.length ? backends.join("; ") : "none ran"}`,
+    "",
+    "![throughput chart](bench-throughput.svg)",
+    "",
+  ].join("\n");
+  return [head, targetsSection(acc, best), tokenizerSection(acc), datasetSection(acc), embeddingSection(acc), trainingSection(acc, best), torchSection(acc, best, oursWasm)].join("\n");
+}
