@@ -195,9 +195,10 @@ async function setBackend(tfName: string): Promise<void> {
 function importFailure(pkg: string, error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   const text = errorMessage(error);
-  if ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && text.includes(`'${pkg}'`)) {
-    return `package ${pkg} not installed`;
-  }
+  // Node says "Cannot find package 'pkg'"; bundlers and test runners (Vite) say 'Could not resolve "pkg"'.
+  const namesPackage = text.includes(`'${pkg}'`) || text.includes(`"${pkg}"`);
+  const notFound = code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND" || /cannot find|could not resolve/i.test(text);
+  if (namesPackage && notFound) return `package ${pkg} not installed`;
   return `package ${pkg} failed to load: ${text.split("\n")[0]}`;
 }
 

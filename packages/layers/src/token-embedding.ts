@@ -53,10 +53,14 @@ export function checkIds(ids: tf.Tensor, vocabSize: number, what = "token id"): 
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const flat = tf.reshape(ids, [-1]) as tf.Tensor1D;
   const [vocabSize, dim] = table.shape;
-  const lookup = customGrad<[tf.Tensor]>(([t]) => ({
-    value: tf.gather(t, flat),
-    gradFunc: (dy) => tf.scatterND(tf.expandDims(flat, 1), tf.reshape(dy, [-1, dim]), [vocabSize, dim]),
-  }));
+  const lookup = customGrad<[tf.Tensor]>(([t], save) => {
+    // Saved, not closed over: the caller's tidy disposes `flat` before the backward pass runs.
+    save([flat]);
+    return {
+      value: tf.gather(t, flat),
+      gradFunc: (dy, [ids]) => tf.scatterND(tf.expandDims(ids as tf.Tensor, 1), tf.reshape(dy, [-1, dim]), [vocabSize, dim]),
+    };
+  });
   return tf.reshape(lookup(table), [...ids.shape, dim]);
 }
 
@@ -131,7 +135,9 @@ export class TokenEmbedding extends tf.layers.Layer {
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) || inputShape[0] === undefined ? inputShape[0] : inputShape) as tf.Shape;
-    if (this.tracingReverse) return [...shape.slice(0, -1), this.vocabSize];
+    // The logits' last axis (vocabSize at run time) is declared unknown: `model.fit` checks
+    // targets against the output shape, and integer labels `[batch, T, 1]` must pass that check.
+    if (this.tracingReverse) return [...shape.slice(0, -1), null];
     return [...shape, this.embeddingDim];
   }
 

@@ -92,7 +92,7 @@ let pending: Promise<unknown> = Promise.resolve();
  * const { threads, notes } = await setWasmBackend({ threads: 2 });
  * ```
  */
-export function setWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackendResult> {
+export async function setWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackendResult> {
   const { threads } = parseOptions(WasmBackendOptions, options, "setWasmBackend");
   const run = pending.then(() => initialize(threads ?? os.availableParallelism()));
   pending = run.catch(() => undefined);

@@ -1,0 +1,178 @@
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import { LayerConfigError, parseOptions } from "./errors.js";
+import { linear, maybeDropout } from "./functional.js";
+import { resolveInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "./initializers.js";
+import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
+import { matMul } from "./matmul.js";
+
+/** The weights of one causal self-attention (nanoGPT's `c_attn` and `c_proj`). */
+export interface AttentionWeights {
+  /** `[C, 3C]`: query, key and value projections side by side. */
+  qkvKernel: tf.Tensor2D;
+  /** `[3C]`, or null without qkv bias. */
+  qkvBias: tf.Tensor1D | null;
+  /** `[C, C]`: output projection. */
+  projKernel: tf.Tensor2D;
+  /** `[C]`. */
+  projBias: tf.Tensor1D;
+}
+
+const masks = new Map<number, Float32Array>();
+
+/** `[T, T]` additive causal mask: 0 on and below the diagonal, -1e9 above (cached as JS data, not as a tensor). */
+function causalMask(length: number): tf.Tensor2D {
+  let data = masks.get(length);
+  if (data === undefined) {
+    data = new Float32Array(length * length);
+    for (let i = 0; i < length; i++) for (let j = i + 1; j < length; j++) data[i * length + j] = -1e9;
+    masks.set(length, data);
+  }
+  return tf.tensor2d(data, [length, length]);
+}
+
+/**
+ * Multi-head causal self-attention on a `[B*T, C]` view of `[B, T, C]` activations: position t
+ * attends to positions `<= t`. Returns `[B*T, C]`. Every matmul is a plain (un-flagged) one.
+ */
+export function causalSelfAttention(
+  x: tf.Tensor2D,
+  batch: number,
+  length: number,
+  numHeads: number,
+  weights: AttentionWeights,
+  dropout = 0,
+  training = false,
+): tf.Tensor2D {
+  const width = x.shape[1];
+  const headDim = width / numHeads;
+  const qkv = linear(x, weights.qkvKernel, weights.qkvBias); // [B*T, 3C]
+  const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [B*T, C] each
+  // [B*T, C] -> [B*H, T, hd]
+  const heads = (t: tf.Tensor2D) =>
+    tf.reshape(tf.transpose(tf.reshape(t, [batch, length, numHeads, headDim]), [0, 2, 1, 3]), [batch * numHeads, length, headDim]) as tf.Tensor3D;
+  const query = tf.mul(heads(q), 1 / Math.sqrt(headDim)) as tf.Tensor3D;
+  const keyT = tf.transpose(heads(k), [0, 2, 1]) as tf.Tensor3D; // [B*H, hd, T]
+  const scores = tf.add(matMul(query, keyT), causalMask(length)); // [B*H, T, T]
+  const attn = maybeDropout(tf.softmax(scores), dropout, training) as tf.Tensor3D;
+  const y = matMul(attn, heads(v)); // [B*H, T, hd]
+  const merged = tf.reshape(tf.transpose(tf.reshape(y, [batch, numHeads, length, headDim]), [0, 2, 1, 3]), [batch * length, width]) as tf.Tensor2D;
+  return maybeDropout(linear(merged, weights.projKernel, weights.projBias), dropout, training) as tf.Tensor2D;
+}
+
+const initializerSpec = z
+  .custom<InitializerSpec>((v) => v === undefined || typeof v === "string" || (typeof v === "object" && v !== null))
+  .optional()
+  .describe("a tf.initializers instance, its name or its {className, config}");
+
+/** zod schema of the attention arguments shared by `CausalSelfAttention` and `TransformerBlock`. */
+export const AttentionOptions = z.object({
+  embeddingDim: z.number().int().positive().describe("a positive integer"),
+  numHeads: z.number().int().positive().describe("a positive integer"),
+  dropout: z.number().min(0).lt(1).optional().describe("a number in [0, 1)"),
+  qkvBias: z.boolean().optional().describe("a boolean"),
+  kernelInitializer: initializerSpec,
+  projectionInitializer: initializerSpec,
+});
+
+/** Throws unless `numHeads` divides `embeddingDim`. */
+export function checkHeads(embeddingDim: number, numHeads: number): void {
+  if (embeddingDim % numHeads !== 0) {
+    throw new LayerConfigError(`\`numHeads\` must divide \`embeddingDim\` (${embeddingDim}), received ${numHeads}`, "numHeads");
+  }
+}
+
+/** Arguments of `CausalSelfAttention`. */
+export interface CausalSelfAttentionArgs extends LayerArgs {
+  /** Width C of the input and output. Required. */
+  embeddingDim: number;
+  /** Number of heads; must divide `embeddingDim`. Required. */
+  numHeads: number;
+  /** Dropout on attention weights and on the output, in training only. Default 0. */
+  dropout?: number;
+  /** Whether the query/key/value projection has a bias (GPT-2: yes; the book's config: no). Default `false`. */
+  qkvBias?: boolean;
+  /** Initializer of the qkv kernel. Default `randomNormal({stddev: 0.02})`. */
+  kernelInitializer?: InitializerSpec;
+  /** Initializer of the output projection (GPT-2 scales it by `1/sqrt(2 * numLayers)`). Default `randomNormal({stddev: 0.02})`. */
+  projectionInitializer?: InitializerSpec;
+}
+
+/**
+ * Multi-head causal self-attention as a layer: `[batch, T, C] -> [batch, T, C]`, with nanoGPT's
+ * fused `c_attn` (`[C, 3C]`) and `c_proj` (`[C, C]`) weights.
+ *
+ * @example
+ * const attn = new CausalSelfAttention({ embeddingDim: 64, numHeads: 2 });
+ * const y = attn.apply(tf.randomNormal([2, 16, 64])) as tf.Tensor; // [2, 16, 64]
+ */
+export class CausalSelfAttention extends tf.layers.Layer {
+  /** @nocollapse */
+  static readonly className = "CausalSelfAttention";
+  readonly embeddingDim: number;
+  readonly numHeads: number;
+  readonly dropout: number;
+  readonly qkvBias: boolean;
+  private readonly kernelInitializer: Initializer;
+  private readonly projectionInitializer: Initializer;
+  private vars: Record<"qkvKernel" | "projKernel" | "projBias", tf.LayerVariable> & { qkvBias: tf.LayerVariable | null } | null = null;
+
+  constructor(args: CausalSelfAttentionArgs) {
+    const options = parseOptions(AttentionOptions, args, "CausalSelfAttention");
+    checkHeads(options.embeddingDim, options.numHeads);
+    super(args);
+    this.embeddingDim = options.embeddingDim;
+    this.numHeads = options.numHeads;
+    this.dropout = options.dropout ?? 0;
+    this.qkvBias = options.qkvBias ?? false;
+    const normal = () => tf.initializers.randomNormal({ mean: 0, stddev: 0.02 });
+    this.kernelInitializer = options.kernelInitializer === undefined ? normal() : resolveInitializer(options.kernelInitializer, "kernelInitializer");
+    this.projectionInitializer =
+      options.projectionInitializer === undefined ? normal() : resolveInitializer(options.projectionInitializer, "projectionInitializer");
+  }
+
+  override build(): void {
+    if (this.built) return;
+    const c = this.embeddingDim;
+    this.vars = {
+      qkvKernel: this.addWeight("c_attn/kernel", [c, 3 * c], "float32", this.kernelInitializer),
+      qkvBias: this.qkvBias ? this.addWeight("c_attn/bias", [3 * c], "float32", tf.initializers.zeros()) : null,
+      projKernel: this.addWeight("c_proj/kernel", [c, c], "float32", this.projectionInitializer),
+      projBias: this.addWeight("c_proj/bias", [c], "float32", tf.initializers.zeros()),
+    };
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = single(inputs);
+    this.build();
+    const v = this.vars!;
+    const [batch, length, width] = x.shape as [number, number, number];
+    return tf.tidy(() => {
+      const weights: AttentionWeights = {
+        qkvKernel: v.qkvKernel.read() as tf.Tensor2D,
+        qkvBias: v.qkvBias === null ? null : (v.qkvBias.read() as tf.Tensor1D),
+        projKernel: v.projKernel.read() as tf.Tensor2D,
+        projBias: v.projBias.read() as tf.Tensor1D,
+      };
+      const y = causalSelfAttention(tf.reshape(x, [batch * length, width]) as tf.Tensor2D, batch, length, this.numHeads, weights, this.dropout, kwargs["training"] === true);
+      return tf.reshape(y, [batch, length, width]);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      embeddingDim: this.embeddingDim,
+      numHeads: this.numHeads,
+      dropout: this.dropout,
+      qkvBias: this.qkvBias,
+      kernelInitializer: serializeInitializer(this.kernelInitializer) as unknown as tf.serialization.ConfigDictValue,
+      projectionInitializer: serializeInitializer(this.projectionInitializer) as unknown as tf.serialization.ConfigDictValue,
+    };
+  }
+}

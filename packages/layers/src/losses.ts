@@ -1,0 +1,77 @@
+import * as tf from "@tensorflow/tfjs";
+import { customGrad } from "./custom-grad.js";
+import { LayerConfigError } from "./errors.js";
+import { checkIds } from "./token-embedding.js";
+
+/**
+ * Cross-entropy of integer labels against unnormalised logits, per position: for logits
+ * `[..., V]` and labels `[...]` (or `[..., 1]`, as Keras passes them) it returns `[...]` losses
+ * `logsumexp(logits) - logits[label]`. Usable directly in `model.compile({loss})`, where tfjs
+ * averages it.
+ *
+ * Why not tfjs's `sparseCategoricalCrossentropy`: it wants probabilities and one-hots the
+ * vocabulary. Here the forward pass is one softmax kernel and two row maxima over `[tokens, V]`
+ * (wasm has no LogSoftmax kernel, and its Exp is unvectorised), the label logit is a gather, and
+ * the gradient `softmax - onehot` is formed from the saved softmax with the labels written in by
+ * a scatter, never as a one-hot.
+ *
+ * @param yTrue int ids in `[0, V)`, shape `[...]` or `[..., 1]`; float labels are cast.
+ * @param yPred logits `[..., V]`.
+ * @example
+ * model.compile({ optimizer: tf.train.adam(3e-4), loss: sparseCrossEntropyFromLogits });
+ */
+export function sparseCrossEntropyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  const vocab = yPred.shape[yPred.rank - 1] as number;
+  const outShape = yPred.shape.slice(0, -1);
+  const count = outShape.reduce((a, b) => a * b, 1);
+  if (yTrue.size !== count) {
+    throw new LayerConfigError(
+      `sparseCrossEntropyFromLogits: labels of shape [${yTrue.shape.join(", ")}] do not match logits of shape [${yPred.shape.join(", ")}]`,
+      "yTrue",
+    );
+  }
+  return tf.tidy(() => {
+    const labels = yTrue.dtype === "int32" ? tf.reshape(yTrue, [count]) : tf.cast(tf.reshape(yTrue, [count]), "int32");
+    checkIds(labels, vocab, "label");
+    // Index of each label logit in the flat [count * V] logits.
+    const flatIndex = tf.add(labels, tf.mul(tf.range(0, count, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
+    const rowAndLabel = tf.stack([tf.range(0, count, 1, "int32"), labels], 1) as tf.Tensor2D; // [N, 2]
+    const loss = customGrad<[tf.Tensor]>(([logits], save) => {
+      // One softmax kernel (fused max-subtract, exp, sum, divide; vectorised on wasm, where a
+      // bare Exp is several times slower). The loss is logsumexp(z) - z[label], with
+      // logsumexp(z) = max(z) + log(sum(exp(z - max))) and sum(exp(z - max)) = 1 / max(p):
+      // the largest probability is exp(0) / sum, and it is >= 1/V, so the log never sees 0.
+      const probs = tf.softmax(logits); // [N, V]
+      const maxLogit = tf.max(logits, -1); // [N]
+      const logSum = tf.neg(tf.log(tf.max(probs, -1))); // [N]
+      const picked = tf.gather(tf.reshape(logits, [-1]), flatIndex); // [N]
+      save([probs, flatIndex, rowAndLabel]);
+      return {
+        value: tf.add(tf.sub(maxLogit, picked), logSum),
+        gradFunc: (dy, saved) => {
+          const [p, index, where] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
+          // (softmax - onehot) * dy: scale the probabilities, then write (p - 1) * dy at the labels.
+          const dyValues = dy.dataSync();
+          const uniform = dyValues.every((v) => v === dyValues[0]); // the usual case: tfjs's mean
+          const grad = uniform ? tf.mul(p, tf.scalar(dyValues[0] ?? 0)) : tf.mul(p, tf.reshape(dy, [count, 1]));
+          const atLabel = tf.sub(tf.gather(tf.reshape(grad, [-1]), index), tf.reshape(dy, [count])); // (p - 1) * dy
+          return tf.tensorScatterUpdate(grad, where, atLabel);
+        },
+      };
+    });
+    return tf.reshape(loss(tf.reshape(yPred, [count, vocab])), outShape);
+  });
+}
+
+/**
+ * Perplexity as a Keras metric: `exp(mean cross-entropy)` of integer labels against logits.
+ * Pass it in `model.compile({metrics: [perplexity]})`; for a loss already known, use `perplexityOf`.
+ */
+export function perplexity(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.exp(tf.mean(sparseCrossEntropyFromLogits(yTrue, yPred))));
+}
+
+/** `exp(loss)`: the perplexity of a mean cross-entropy in nats (e.g. 10.82 -> ~50,000: uniform over GPT-2's vocabulary). */
+export function perplexityOf(loss: number): number {
+  return Math.exp(loss);
+}
