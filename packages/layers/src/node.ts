@@ -17,3 +17,4 @@ export {
   WasmBackendOptions,
   type WasmBackendResult,
 } from "./wasm-threads.js";
+export { directoryHandler, loadModelFromDir, saveModelToDir } from "./model-files.js";

@@ -1,0 +1,41 @@
+/**
+ * `@tfgpt/layers`: tfjs layers for GPT models that train fast on every backend (cpu, wasm,
+ * webgl, tfjs-node): `TokenEmbedding` (also the tied output head), `PositionalEmbedding`,
+ * `TokenAndPositionEmbedding`, `CausalSelfAttention`, `TransformerBlock`, `LayerNorm`, a whole
+ * GPT (`createGPT`), a from-logits cross-entropy and `generate`. Browser-safe; file IO and
+ * backend selection live in `@tfgpt/layers/node`.
+ */
+import "./register.js";
+
+export { LayerConfigError } from "./errors.js";
+export { type Initializer, type InitializerSpec, type SerializedInitializer } from "./initializers.js";
+export { matMul, matMulTransposedB } from "./matmul.js";
+export { checkIds, embeddingLookup, TokenEmbedding, TokenEmbeddingOptions, type TokenEmbeddingArgs } from "./token-embedding.js";
+export {
+  PositionalEmbedding,
+  PositionalEmbeddingOptions,
+  sinusoidalTable,
+  type PositionalEmbeddingArgs,
+  type PositionKind,
+} from "./positional-embedding.js";
+export {
+  TokenAndPositionEmbedding,
+  TokenAndPositionEmbeddingOptions,
+  type TokenAndPositionEmbeddingArgs,
+} from "./token-and-position-embedding.js";
+export { LayerNorm, LayerNormOptions, type LayerNormArgs } from "./layer-norm.js";
+export { AttentionOptions, CausalSelfAttention, causalSelfAttention, type AttentionWeights, type CausalSelfAttentionArgs } from "./attention.js";
+export { TransformerBlock, TransformerBlockOptions, type TransformerBlockArgs } from "./transformer-block.js";
+export {
+  contextLengthOf,
+  countParams,
+  createGPT,
+  GPT_PRESETS,
+  GPTConfigSchema,
+  parseGPTConfig,
+  type GPTConfig,
+  type GPTConfigInput,
+  type GPTPresetName,
+} from "./gpt.js";
+export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
+export { generate, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
