@@ -29,7 +29,7 @@ class Block(nn.Module):
         super().__init__()
         self.n_heads = n_heads
         self.ln1 = nn.LayerNorm(c)
-        self.qkv = nn.Linear(c, 3 * c)
+        self.qkv = nn.Linear(c, 3 * c, bias=False)  # qkvBias false, as the tiny preset
         self.proj = nn.Linear(c, c)
         self.ln2 = nn.LayerNorm(c)
         self.fc = nn.Linear(c, 4 * c)

@@ -70,3 +70,18 @@ export function errorText(err) {
 export function measurement(samples, unit, extra = {}) {
   return { unit, ...summarize(samples), ...extra };
 }
+
+/**
+ * Imports one of our packages' built entries; an unbuilt package becomes a short, clear error
+ * ("@tfgpt/layers is not built: run npm run build") instead of a resolver stack trace.
+ */
+export async function importOurs(specifier) {
+  try {
+    return await import(specifier);
+  } catch (err) {
+    if (err?.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("@tfgpt/")) {
+      throw new Error(`${specifier} is not built (run npm run build)`);
+    }
+    throw err;
+  }
+}

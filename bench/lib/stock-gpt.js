@@ -18,7 +18,7 @@ export function createStockGPT({ vocabSize, contextLength, embedDim, nLayers, nH
   for (let l = 0; l < nLayers; l++) {
     blocks.push({
       ln1g: ones([C]), ln1b: zeros([C]),
-      wqkv: init([C, 3 * C]), bqkv: zeros([3 * C]),
+      wqkv: init([C, 3 * C]), // no qkv bias, as the tiny preset
       wproj: init([C, C], 0.02 / Math.sqrt(2 * nLayers)), bproj: zeros([C]),
       ln2g: ones([C]), ln2b: zeros([C]),
       wfc: init([C, 4 * C]), bfc: zeros([4 * C]),
@@ -45,7 +45,7 @@ export function createStockGPT({ vocabSize, contextLength, embedDim, nLayers, nH
     const negInf = tf.mul(tf.sub(1, m), -1e9);
     for (const p of blocks) {
       const h = tf.reshape(layerNorm(x, p.ln1g, p.ln1b), [B * T, C]);
-      const qkv = linear(h, p.wqkv, p.bqkv); // [B*T, 3C]
+      const qkv = tf.matMul(h, p.wqkv); // [B*T, 3C]
       const heads = (t) => tf.transpose(tf.reshape(t, [B, T, nHeads, hd]), [0, 2, 1, 3]); // [B, H, T, hd]
       const [q, k, v] = tf.split(qkv, 3, 1).map(heads);
       let att = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hd)); // [B, H, T, T]

@@ -1,6 +1,6 @@
 // Backend set-up for the tfjs rows: our selectBackend when @tfgpt/layers/node is built, else tfjs's own.
 import * as tf from "@tensorflow/tfjs";
-import { errorText } from "./stats.js";
+import { errorText, importOurs } from "./stats.js";
 
 /**
  * Activates `kind` ("cpu", "wasm" = as many threads as selectBackend gives, "wasm-1" = one
@@ -15,7 +15,7 @@ export async function setupBackend(kind) {
   let report;
   if (wantWasm) {
     try {
-      const layersNode = await import("@tfgpt/layers/node");
+      const layersNode = await importOurs("@tfgpt/layers/node");
       if (typeof layersNode.selectBackend !== "function") throw new Error("selectBackend is not exported yet");
       const opts = { prefer: "wasm" };
       if (threads !== undefined) opts.threads = threads;

@@ -6,7 +6,7 @@
 import { childArgs, sendResult } from "../lib/child.js";
 import { readCorpus } from "../lib/data.js";
 import { GPTDatasetV1, loaderV1 } from "../lib/gpt-dataset-v1.js";
-import { measurement, now, timeReps } from "../lib/stats.js";
+import { importOurs, measurement, now, timeReps } from "../lib/stats.js";
 
 /** Frankenstein's gpt2 ids from the reference tokenizer, as number[] (what a JS port gets). */
 async function frankensteinIds() {
@@ -27,7 +27,7 @@ function memory() {
 
 async function builder(impl, maxLength, stride) {
   if (impl === "v1") return (ids) => new GPTDatasetV1(ids, maxLength, stride);
-  const { GPTDataset } = await import("@tfgpt/datasets");
+  const { GPTDataset } = await importOurs("@tfgpt/datasets");
   return (ids) => new GPTDataset(ids, { maxLength, stride });
 }
 
@@ -74,7 +74,7 @@ async function iterate({ impl, maxLength, stride, batchSize, batches, reps }) {
     const ds = new GPTDatasetV1(numbers, maxLength, stride);
     epoch = () => loaderV1(ds, { batchSize, seed: 1 });
   } else {
-    const { GPTDataset, DataLoader } = await import("@tfgpt/datasets");
+    const { GPTDataset, DataLoader } = await importOurs("@tfgpt/datasets");
     const ds = new GPTDataset(Int32Array.from(numbers), { maxLength, stride });
     const loader = new DataLoader(ds, { batchSize, shuffle: true, seed: 1, dropLast: true });
     epoch = () => loader[Symbol.iterator]();
@@ -113,10 +113,10 @@ async function pipeline({ backend, steps, fetches }) {
   const tf = await import("@tensorflow/tfjs");
   const { setupBackend } = await import("../lib/tf-backend.js");
   const be = await setupBackend(backend);
-  const { GPTDataset, DataLoader } = await import("@tfgpt/datasets");
-  const layers = await import("@tfgpt/layers");
+  const { GPTDataset, DataLoader } = await importOurs("@tfgpt/datasets");
+  const layers = await importOurs("@tfgpt/layers");
   const numbers = await frankensteinIds();
-  const model = layers.createGPT("tiny");
+  const model = layers.createGPT(layers.GPT_PRESETS?.tiny ?? "tiny");
   const cfg = { batchSize: 8, context: 64 };
   const ds = new GPTDataset(Int32Array.from(numbers), { maxLength: cfg.context, stride: cfg.context });
   const loader = new DataLoader(ds, { batchSize: cfg.batchSize, shuffle: true, seed: 1, dropLast: true });
@@ -131,7 +131,7 @@ async function pipeline({ backend, steps, fetches }) {
     }
     const b = r.value;
     const xs = tf.tensor2d(b.xs ?? b.inputs, [cfg.batchSize, cfg.context], "int32");
-    const ys = tf.tensor2d(b.ys ?? b.targets, [cfg.batchSize, cfg.context], "int32");
+    const ys = tf.tensor3d(b.ys ?? b.targets, [cfg.batchSize, cfg.context, 1], "int32"); // Keras wants [B, T, 1] labels
     return { xs, ys };
   };
   const dataMs = [];

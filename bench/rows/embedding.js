@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { childArgs, sendResult } from "../lib/child.js";
 import { mulberry32 } from "../lib/rng.js";
-import { errorText, measurement, timeReps } from "../lib/stats.js";
+import { errorText, importOurs, measurement, timeReps } from "../lib/stats.js";
 import { setupBackend } from "../lib/tf-backend.js";
 
 const { impl, backend, vocab, tokens, dim, reps, warmup } = childArgs();
@@ -13,7 +13,7 @@ const be = await setupBackend(backend);
 
 async function makeLayer() {
   if (impl === "stock") return tf.layers.embedding({ inputDim: vocab, outputDim: dim });
-  const { TokenEmbedding } = await import("@tfgpt/layers");
+  const { TokenEmbedding } = await importOurs("@tfgpt/layers");
   return new TokenEmbedding({ vocabSize: vocab, embeddingDim: dim });
 }
 

@@ -4,7 +4,7 @@
 //                       {mode:"parallel", bytes, reps, workers}
 import { childArgs, sendResult } from "../lib/child.js";
 import { readCorpus, repeatToBytes, textMix, utf8Bytes } from "../lib/data.js";
-import { errorText, measurement, roundRobin, timeReps } from "../lib/stats.js";
+import { errorText, importOurs, measurement, roundRobin, timeReps } from "../lib/stats.js";
 
 /** Loaders for each implementation: each returns (text) => ids (array-like). */
 const LOADERS = {
@@ -23,7 +23,7 @@ const LOADERS = {
     return (text) => enc.encode(text);
   },
   ours: async () => {
-    const { getTokenizer } = await import("@tfgpt/tokenizers");
+    const { getTokenizer } = await importOurs("@tfgpt/tokenizers");
     const tok = getTokenizer("gpt2");
     return (text) => tok.encode(text);
   },
@@ -90,8 +90,8 @@ async function pathological({ impl, letters, reps }) {
 async function parallel({ bytes, reps, workers }) {
   const text = repeatToBytes(readCorpus("pg84.txt"), bytes);
   const size = utf8Bytes(text);
-  const { getTokenizer } = await import("@tfgpt/tokenizers");
-  const node = await import("@tfgpt/tokenizers/node");
+  const { getTokenizer } = await importOurs("@tfgpt/tokenizers");
+  const node = await importOurs("@tfgpt/tokenizers/node");
   const tok = getTokenizer("gpt2");
   // A warm pool (workers started and ranks loaded once) is the steady state; the one-shot
   // encodeParallel call includes starting and stopping the workers.
