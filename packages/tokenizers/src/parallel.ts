@@ -104,14 +104,16 @@ export class ParallelEncoder {
     this.chunkSize = opts.chunkSize;
     const workerData: EncodeWorkerData = { spec: tok.spec as TokenizerSpec };
     const script = workerScript();
+    // Workers inherit the Node flags, but `--input-type` (set by `node -e`) makes them fail to start.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
     for (let w = 0; w < this.workers; w++) {
-      const worker = new Worker(script, { workerData });
-      worker.unref();
+      const worker = new Worker(script, { workerData, execArgv });
       worker.on("message", (response: EncodeResponse) => this.onResponse(response));
       worker.on("error", (error) => this.failWorker(w, error));
       worker.on("exit", (code) => {
         if (!this.closed) this.failWorker(w, new Error(`worker ${w} exited with code ${code}`));
       });
+      worker.unref(); // after the listeners: adding a "message" listener refs the worker again
       this.pool.push(worker);
       this.inFlight.push(0);
     }
@@ -138,16 +140,15 @@ export class ParallelEncoder {
       let next = 0;
       let done = 0;
       let failed = false;
-      const dispatch = (w: number): void => {
-        // Two chunks in flight per worker, so a worker never waits for the next message.
-        while (!failed && next < results.length && (this.inFlight[w] as number) < 2) {
+      const dispatch = (w: number, limit: number): void => {
+        while (!failed && next < results.length && (this.inFlight[w] as number) < limit) {
           const index = next++;
           this.send(w, text.slice(bounds[index], bounds[index + 1]), options).then(
             (ids) => {
               results[index] = ids;
               done++;
               if (done === results.length) resolve();
-              else dispatch(w);
+              else dispatch(w, 2);
             },
             (error: Error) => {
               failed = true;
@@ -156,7 +157,8 @@ export class ParallelEncoder {
           );
         }
       };
-      for (let w = 0; w < this.pool.length; w++) dispatch(w);
+      // One chunk per worker first, then a second each, so that a worker never waits for the next message.
+      for (const limit of [1, 2]) for (let w = 0; w < this.pool.length; w++) dispatch(w, limit);
     });
     let total = 0;
     for (const ids of results) total += ids.length;

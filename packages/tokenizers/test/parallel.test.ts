@@ -1,0 +1,128 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { trainBpe } from "../src/bpe-trainer.js";
+import { createBpeTokenizer } from "../src/tokenizer-files.js";
+import { encodeFile, encodeParallel, findSafeCuts, getTokenizer, ParallelEncoder, readTextSync } from "../src/node.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "../../..");
+const dataDir = process.env.TFGPT_DATA_DIR ?? path.resolve(repoRoot, "../shared/data");
+const pg84 = path.join(dataDir, "pg84.txt");
+
+/** Text built to break naive cutting: line breaks after spaces, CR, punctuation, specials, emoji, lone surrogates. */
+function adversarialText(length: number, seed: number): string {
+  const parts = [
+    "\n", "\n\n", "\n\n\n", "\r\n", " \n", "  \n", "\t\n", "\n ", "\n  x", ".\n", "!\n\n", "'s\n", "\n's", "'ll",
+    "word", "Word", "ünï", "東京", "\u{1F600}", "\u{1F468}\u200D\u{1F469}", "\ud800", "\udc00x", "12345", "3.14",
+    " ", "   ", "\t", "<|endoftext|>", "<|endoftext|>\n", "\n<|endoftext|>", "<|endo", "ftext|>", "--", "\u00a0", "\u2028",
+  ];
+  let state = seed >>> 0;
+  let out = "";
+  while (out.length < length) {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    out += parts[state % parts.length];
+  }
+  return out;
+}
+
+const allowAll = { allowedSpecial: "all" } as const;
+
+beforeAll(() => {
+  // Workers run the built script (dist/parallel-worker.js); the test target depends on the build.
+  expect(existsSync(path.resolve(here, "../dist/parallel-worker.js")), "build the package first: npx tsc -b").toBe(true);
+});
+
+describe("encodeParallel / encodeFile", () => {
+  it("gives Frankenstein's single-threaded gpt2 ids exactly, cut in many chunks", async () => {
+    const ids = await encodeFile(pg84, { encoding: "gpt2", workers: 2, chunkSize: 20_000 });
+    const text = readTextSync(pg84);
+    expect(findSafeCuts(text, gpt2Pattern(), ["<|endoftext|>"], 20_000).length).toBeGreaterThan(15);
+    expect(ids.length).toBe(105_199);
+    expect(Array.from(ids)).toEqual(getTokenizer("gpt2").encode(text));
+  });
+
+  const pool: { gpt2?: ParallelEncoder; cl100k?: ParallelEncoder } = {};
+  afterAll(async () => {
+    await pool.gpt2?.close();
+    await pool.cl100k?.close();
+  });
+
+  it.each([1, 2, 3])("matches gpt2 on adversarial text (seed %i), specials allowed or not", async (seed) => {
+    pool.gpt2 ??= new ParallelEncoder({ encoding: "gpt2", workers: 2, chunkSize: 500 });
+    const text = adversarialText(60_000, seed);
+    const cuts = findSafeCuts(text, gpt2Pattern(), ["<|endoftext|>"], 500);
+    expect(cuts.length).toBeGreaterThan(40);
+    const gpt2 = getTokenizer("gpt2");
+    expect(Array.from(await pool.gpt2.encode(text, allowAll))).toEqual(gpt2.encode(text, allowAll));
+    const plain = { disallowedSpecial: [] };
+    expect(Array.from(await pool.gpt2.encode(text, plain))).toEqual(gpt2.encode(text, plain));
+  });
+
+  it("matches cl100k_base, whose pattern keeps punctuation with the line break after it", async () => {
+    pool.cl100k ??= new ParallelEncoder({ encoding: "cl100k_base", workers: 2, chunkSize: 300 });
+    const text = adversarialText(40_000, 7);
+    const cl100k = getTokenizer("cl100k_base");
+    expect(Array.from(await pool.cl100k.encode(text, allowAll))).toEqual(cl100k.encode(text, allowAll));
+  });
+
+  it("rebuilds a trained in-memory tokenizer in the workers from its spec", async () => {
+    const corpus = readTextSync(pg84).slice(0, 30_000);
+    const tok = createBpeTokenizer(trainBpe(corpus, { vocabSize: 300, pattern: "\\p{L}+|\\p{N}|\\s+(?!\\S)|\\s+|[^\\s\\p{L}\\p{N}]+" }));
+    const text = adversarialText(20_000, 11) + corpus;
+    const ids = await encodeParallel(text, { tokenizer: tok, workers: 2, chunkSize: 1_000, ...allowAll });
+    expect(Array.from(ids)).toEqual(tok.encode(text, allowAll));
+  });
+
+  it("throws the single-threaded error for a disallowed special token, and checks its options", async () => {
+    const text = "a\nb<|endoftext|>";
+    expect(() => getTokenizer("gpt2").encode(text)).toThrow(/contains the special token "<\|endoftext\|>" at index 3/);
+    await expect(encodeParallel(text)).rejects.toThrow(/contains the special token "<\|endoftext\|>" at index 3/);
+    await expect(encodeParallel(text, { workers: 0 })).rejects.toThrow(/`workers` must be a positive integer, received 0/);
+    await expect(encodeParallel(text, { encoding: "gpt2", tokenizer: { name: "gpt2" } })).rejects.toThrow(/`encoding` and `tokenizer` are exclusive/);
+    await expect(encodeParallel(text, { encoding: "nope" })).rejects.toThrow(/unknown tokenizer "nope"/);
+  });
+});
+
+describe("findSafeCuts", () => {
+  it("cuts only where encoding both sides separately changes nothing", () => {
+    const gpt2 = getTokenizer("gpt2");
+    const text = adversarialText(20_000, 5);
+    const cuts = findSafeCuts(text, gpt2Pattern(), ["<|endoftext|>"], 200);
+    expect(cuts.length).toBeGreaterThan(20);
+    for (const cut of cuts) {
+      expect(text[cut - 1]).not.toMatch(/\s/u);
+      expect([...gpt2.encode(text.slice(0, cut), allowAll), ...gpt2.encode(text.slice(cut), allowAll)]).toEqual(gpt2.encode(text, allowAll));
+    }
+  });
+
+  it("never cuts patterns that look behind or at the ends, nor text without line breaks", () => {
+    const text = "abc\ndef\n".repeat(1_000);
+    expect(findSafeCuts(text, "\\b\\w+\\b|\\s", [], 10)).toEqual([]);
+    expect(findSafeCuts(text, "(?<=c)\\n|[a-z]+|\\n", [], 10)).toEqual([]);
+    expect(findSafeCuts(text, "^\\w+|\\w+|\\s", [], 10)).toEqual([]);
+    expect(findSafeCuts("x ".repeat(5_000), gpt2Pattern(), [], 10)).toEqual([]);
+    expect(findSafeCuts(text, "[^\\s]+|\\s", [], 10).length).toBeGreaterThan(100);
+  });
+});
+
+describe("worker lifetime", () => {
+  it("lets the process exit with a pool left open", () => {
+    const script = `
+      import { ParallelEncoder } from ${JSON.stringify(path.resolve(here, "../dist/node.js"))};
+      const pool = new ParallelEncoder({ encoding: "gpt2", workers: 2 });
+      const ids = await pool.encode("Hello\\nworld\\n".repeat(1000));
+      console.log(ids.length);
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    expect(child.stdout.trim()).toBe("4000");
+  });
+});
+
+function gpt2Pattern(): string {
+  return (getTokenizer("gpt2") as unknown as { core: { pattern: string } }).core.pattern;
+}
