@@ -14,6 +14,14 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export const backendFlag = choiceFlag("backend", BACKEND_CHOICES).default("auto");
 
 /**
+ * Silences tfjs's console warnings (e.g. "install the node backend"): the CLI's stderr carries
+ * our own lines only, and a failing command exactly one.
+ */
+export function quietTfjs(): void {
+  tf.env().set("PROD", true);
+}
+
+/**
  * Activates the backend asked for and returns the line saying which one runs (e.g. "backend:
  * wasm (2 threads)"); callers print it once their inputs proved good, so that a failing command
  * still prints exactly one line.
@@ -22,8 +30,7 @@ export const backendFlag = choiceFlag("backend", BACKEND_CHOICES).default("auto"
  * @throws LayerConfigError when the backend asked for is not available (the message says why).
  */
 export async function useBackend(choice: BackendChoice): Promise<string> {
-  // tfjs's console warnings (e.g. "install the node backend") would break our one-line stderr.
-  tf.env().set("PROD", true);
+  quietTfjs();
   const prefer: "auto" | BackendName[] = choice === "auto" ? "auto" : choice === "tensorflow" ? ["tensorflow-gpu", "tensorflow"] : [choice];
   const selection = await selectBackend({ prefer });
   return selection.description;

@@ -22,7 +22,7 @@ interface CommandSpec {
   /** Name of the positional argument (mapped to config key `file`), if the command takes one. */
   readonly positional?: string;
   readonly options: Options;
-  readonly load: () => Promise<{ schema: z.ZodType; run: (config: never, io: CommandIO) => Promise<void> }>;
+  readonly load: () => Promise<{ schema: z.ZodType; run: (config: never, io: CommandIO) => Promise<unknown> }>;
 }
 
 const str = { type: "string" } as const;

@@ -207,12 +207,19 @@ async function prepareData(settings: RunSettings): Promise<Prepared> {
   return { settings, tokenizer, train, val, loader, dataHash: fingerprint(trainIds) };
 }
 
+/** Validation passes look at most this many windows, so that evaluating stays cheap on long texts. */
+export const MAX_EVAL_WINDOWS = 256;
+
 /**
- * Mean cross-entropy (nats per token) of `model` over every window of `dataset`.
+ * Mean cross-entropy (nats per token) of `model` over the first {@link MAX_EVAL_WINDOWS} windows
+ * of `dataset`. Without gradients the cost is per forward pass, so batches are as large as
+ * keeps the logits under 2^24 floats (64 MiB).
  *
- * @param batchSize windows per forward pass.
+ * @param vocabSize the model's vocabulary (logits per position).
  */
-export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset, batchSize: number): Promise<number> {
+export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset, vocabSize: number): Promise<number> {
+  const perWindow = dataset.maxLength * vocabSize;
+  const batchSize = Math.max(1, Math.min(MAX_EVAL_WINDOWS, Math.floor(2 ** 24 / perWindow)));
   const loader = new DataLoader(dataset, { batchSize, shuffle: false, dropLast: false });
   let total = 0;
   let count = 0;
@@ -225,6 +232,7 @@ export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset, b
     total += (await sum.data())[0] as number;
     sum.dispose();
     count += batch.inputs.length;
+    if (count >= MAX_EVAL_WINDOWS * batch.maxLength) break;
   }
   return total / count;
 }
@@ -367,7 +375,7 @@ export async function runTrain(
   };
   const evaluate = async (): Promise<void> => {
     if (!data.val) return;
-    lastVal = await evaluateLoss(model, data.val, settings.batchSize);
+    lastVal = await evaluateLoss(model, data.val, data.tokenizer.vocabSize);
     metrics.add({ step, val_loss: lastVal });
   };
 
@@ -381,10 +389,9 @@ export async function runTrain(
       if (lastVal !== undefined) progress.log(`step 0: val loss ${lastVal.toFixed(4)}`);
     }
     const remaining = total - startStep;
-    // Enough loader epochs for the remaining steps; the generator is lazy (no read-ahead), so
+    // An endless stream cut at `remaining` batches; the generator is lazy (no read-ahead), so
     // the loader's state after each step is exactly the position of the next batch.
-    const epochs = Math.ceil((remaining + data.loader.batchIndex) / data.loader.numBatches) + 1;
-    await model.fitDataset(toTfDataset(data.loader, { epochs }), {
+    await model.fitDataset(toTfDataset(data.loader, { epochs: Infinity }), {
       epochs: 1,
       batchesPerEpoch: remaining,
       verbose: 0,

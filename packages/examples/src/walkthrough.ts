@@ -4,6 +4,7 @@
  */
 import { getTokenizer } from "@tfgpt/tokenizers";
 import { z } from "zod";
+import { quietTfjs } from "./backend.js";
 import { chapter2, type BatchRows } from "./ch02-pipeline.js";
 import type { CommandIO } from "./io.js";
 import { stringFlag } from "./options.js";
@@ -23,6 +24,7 @@ const show = (b: BatchRows) => `Inputs:\n${JSON.stringify(b.inputs)}\nTargets:\n
 export async function runWalkthrough(config: WalkthroughConfig, io: CommandIO): Promise<void> {
   const file = config.text ?? DEFAULT_TEXT_PATH;
   const text = await readTextFile(file);
+  quietTfjs();
   const r = chapter2(text, getTokenizer("gpt2"));
   const pairs = r.nextTokenPairs.map(([context, desired]) => `${JSON.stringify(context)} ----> ${desired}`).join("\n");
   const [b1, b2] = r.stride1Batches;
