@@ -133,21 +133,26 @@ export class ParallelEncoder {
     const tok = this.tokenizer;
     const policy = resolveSpecialTokens(options, tok.specialTokens, tok.name);
     assertNoDisallowedSpecial(text, policy.disallowed, tok.name);
-    const cuts = findSafeCuts(text, tok.core.pattern, [...tok.specialTokens.keys()], Math.min(this.chunkSize, Math.ceil(text.length / this.workers)));
-    const bounds = [0, ...cuts, text.length];
-    const results: Int32Array[] = new Array<Int32Array>(bounds.length - 1);
+    // Cuts are found as chunks are handed out, so that this thread's share overlaps the workers'.
+    const cuts = safeCuts(text, tok.core.pattern, [...tok.specialTokens.keys()], Math.min(this.chunkSize, Math.ceil(text.length / this.workers)));
+    const results: Int32Array[] = [];
     await new Promise<void>((resolve, reject) => {
-      let next = 0;
+      let start = 0;
+      let sent = 0;
       let done = 0;
       let failed = false;
       const dispatch = (w: number, limit: number): void => {
-        while (!failed && next < results.length && (this.inFlight[w] as number) < limit) {
-          const index = next++;
-          this.send(w, text.slice(bounds[index], bounds[index + 1]), options).then(
+        while (!failed && start < text.length && (this.inFlight[w] as number) < limit) {
+          const index = sent++;
+          const cut = cuts.next();
+          const end = cut.done === true ? text.length : cut.value;
+          const chunk = text.slice(start, end);
+          start = end;
+          this.send(w, chunk, options).then(
             (ids) => {
               results[index] = ids;
               done++;
-              if (done === results.length) resolve();
+              if (done === sent && start >= text.length) resolve();
               else dispatch(w, 2);
             },
             (error: Error) => {
@@ -157,6 +162,7 @@ export class ParallelEncoder {
           );
         }
       };
+      if (text.length === 0) resolve();
       // One chunk per worker first, then a second each, so that a worker never waits for the next message.
       for (const limit of [1, 2]) for (let w = 0; w < this.pool.length; w++) dispatch(w, limit);
     });
@@ -281,18 +287,21 @@ function definedOnly<T extends object>(value: T): T {
  * @returns Increasing positions in `(0, text.length)`.
  */
 export function findSafeCuts(text: string, pattern: string, specialTokens: readonly string[], chunkSize: number): number[] {
-  const cuts: number[] = [];
-  if (!isCuttable(pattern)) return cuts;
+  return [...safeCuts(text, pattern, specialTokens, chunkSize)];
+}
+
+/** `findSafeCuts`, one cut at a time. */
+function* safeCuts(text: string, pattern: string, specialTokens: readonly string[], chunkSize: number): Generator<number> {
+  if (!isCuttable(pattern)) return;
   const regex = new RegExp(withoutCaptureGroups(pattern), "gu");
   let from = chunkSize;
   while (from < text.length) {
     let p = nextCandidate(text, from);
     while (p !== -1 && !isSafeCut(text, p, regex, specialTokens)) p = nextCandidate(text, p + 1);
-    if (p === -1) break;
-    cuts.push(p);
+    if (p === -1) return;
+    yield p;
     from = p + chunkSize;
   }
-  return cuts;
 }
 
 const WHITESPACE = /\s/u;
@@ -308,8 +317,9 @@ function nextCandidate(text: string, from: number): number {
 
 function isSafeCut(text: string, p: number, regex: RegExp, specialTokens: readonly string[]): boolean {
   for (const token of specialTokens) {
-    const start = text.lastIndexOf(token, p - 1);
-    if (start !== -1 && start + token.length > p) return false;
+    // Only the chars around p can hold an occurrence spanning it (searching the whole text would be O(n) a cut).
+    const around = text.slice(Math.max(0, p - token.length + 1), p + token.length - 1);
+    if (token.length > 1 && around.includes(token)) return false;
   }
   const near = Math.max(0, p - VERIFY_LOOKBACK);
   const far = Math.max(0, p - 4 * VERIFY_LOOKBACK);

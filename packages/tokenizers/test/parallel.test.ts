@@ -83,6 +83,7 @@ describe("encodeParallel / encodeFile", () => {
     await expect(encodeParallel(text, { workers: 0 })).rejects.toThrow(/`workers` must be a positive integer, received 0/);
     await expect(encodeParallel(text, { encoding: "gpt2", tokenizer: { name: "gpt2" } })).rejects.toThrow(/`encoding` and `tokenizer` are exclusive/);
     await expect(encodeParallel(text, { encoding: "nope" })).rejects.toThrow(/unknown tokenizer "nope"/);
+    expect(Array.from(await encodeParallel(""))).toEqual([]);
   });
 });
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Throughput of ParallelEncoder against the single-threaded encoder on Frankenstein x N.
+ * Usage (after `npx tsc -b`): node scripts/parallel-speedup.mjs [copies=20] [workers=2] [rounds=5]
+ * Rounds alternate single / parallel so that background load hits both alike; medians are reported.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { encodeParallel, getTokenizer, ParallelEncoder, readTextSync } from "../dist/node.js";
+
+const [copies = 20, workers = 2, rounds = 5] = process.argv.slice(2).map(Number);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dataDir = process.env.TFGPT_DATA_DIR ?? path.resolve(here, "../../../../shared/data");
+const text = readTextSync(path.join(dataDir, "pg84.txt")).repeat(copies);
+const mb = new TextEncoder().encode(text).length / 1e6;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const time = async (fn) => {
+  const start = performance.now();
+  const result = await fn();
+  return [(performance.now() - start) / 1000, result];
+};
+
+const tok = getTokenizer("gpt2");
+const [, reference] = await time(() => tok.encode(text)); // warm-up (rank load, JIT, cache)
+const pool = new ParallelEncoder({ encoding: "gpt2", workers });
+await pool.encode(text); // warm-up: workers started, ranks loaded
+const single = [];
+const parallel = [];
+for (let r = 0; r < rounds; r++) {
+  single.push((await time(() => tok.encode(text)))[0]);
+  const [seconds, ids] = await time(() => pool.encode(text));
+  parallel.push(seconds);
+  if (ids.length !== reference.length || ids.some((id, i) => id !== reference[i])) throw new Error("parallel ids differ");
+}
+await pool.close();
+const [oneShot] = await time(() => encodeParallel(text, { encoding: "gpt2", workers }));
+const s = median(single);
+const p = median(parallel);
+console.log(
+  JSON.stringify(
+    {
+      input: `pg84 x ${copies} (${mb.toFixed(1)} MB, ${reference.length} ids)`,
+      workers,
+      singleMBps: +(mb / s).toFixed(2),
+      parallelMBps: +(mb / p).toFixed(2),
+      speedup: +(s / p).toFixed(2),
+      oneShotSpeedup: +(s / oneShot).toFixed(2),
+      singleSeconds: single.map((x) => +x.toFixed(3)),
+      parallelSeconds: parallel.map((x) => +x.toFixed(3)),
+      cpus: (await import("node:os")).availableParallelism(),
+      loadavg: (await import("node:os")).loadavg().map((x) => +x.toFixed(2)),
+    },
+    null,
+    2,
+  ),
+);
