@@ -38,9 +38,9 @@ describe.each(BACKENDS)("attention and blocks on %s", (backend) => {
     const loss = () => tf.mean(tf.square(tf.sub(block.apply(x) as tf.Tensor, target))) as tf.Scalar;
     const first = loss().dataSync()[0] as number;
     const before = block.getWeights().map((w) => w.clone());
-    tf.dispose(optimizer.minimize(loss, true)); // creates Adam's moments
+    tf.dispose(optimizer.minimize(loss, true) ?? []); // creates Adam's moments
     const tensors = tf.memory().numTensors;
-    for (let i = 0; i < 4; i++) tf.dispose(optimizer.minimize(loss, true));
+    for (let i = 0; i < 4; i++) tf.dispose(optimizer.minimize(loss, true) ?? []);
     expect(tf.memory().numTensors).toBe(tensors);
     const after = block.getWeights();
     for (let i = 0; i < after.length; i++) expect(maxAbsDiff(after[i] as tf.Tensor, before[i] as tf.Tensor)).toBeGreaterThan(0);
