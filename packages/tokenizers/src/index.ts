@@ -9,8 +9,8 @@ export { BpeCore, bpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
 export { BpeTokenizer, type BpeTokenizerArgs } from "./bpe-tokenizer.js";
 export { getTiktoken, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken.js";
 export { encodeOptionsSchema } from "./special-tokens.js";
+export { GPT2_PATTERN } from "./pretokenizer.js";
 export {
-  GPT2_PATTERN,
   trainBpe,
   trainBpeOptionsSchema,
   type BpeModel,

@@ -17,9 +17,10 @@
 import { z } from "zod";
 import { BpeCore } from "./bpe-core.js";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
-import { GPT2_PATTERN, type BpeModel } from "./bpe-trainer.js";
+import type { BpeModel } from "./bpe-trainer.js";
 import { TokenizerError } from "./errors.js";
 import { describeValue, parseOptions } from "./options.js";
+import { GPT2_PATTERN } from "./pretokenizer.js";
 import type { TokenizerSpec } from "./tokenizer.js";
 
 /** The `format` field of the rank-file sidecar. */

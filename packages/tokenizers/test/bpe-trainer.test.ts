@@ -1,7 +1,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { GPT2_PATTERN, trainBpe } from "../src/bpe-trainer.js";
+import { trainBpe } from "../src/bpe-trainer.js";
+import { GPT2_PATTERN } from "../src/pretokenizer.js";
 import { readTextSync } from "../src/read-text.js";
 import { createBpeTokenizer } from "../src/tokenizer-files.js";
 
