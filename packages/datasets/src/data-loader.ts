@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { DatasetError, describeValue } from "./errors.js";
 import type { GPTDataset } from "./gpt-dataset.js";
+import type { TokenSource, TokenStore } from "./token-store.js";
 import { DataLoaderOptionsSchema, parseOptions, type DataLoaderOptions } from "./options.js";
 import { Sampler } from "./sampler.js";
 
@@ -76,9 +77,9 @@ const FINGERPRINT = ["seed", "shuffle", "dropLast", "batchSize", "rank", "worldS
  * const saved = loader.state(); // JSON-serializable; later: loader.restore(saved)
  * ```
  */
-export class DataLoader implements Iterable<Batch> {
+export class DataLoader<S extends TokenSource = TokenStore> implements Iterable<Batch> {
   /** The windows batched. */
-  readonly dataset: GPTDataset;
+  readonly dataset: GPTDataset<S>;
   /** Windows per batch (the last batch may have fewer unless `dropLast`). */
   readonly batchSize: number;
   /** Whether each epoch visits the windows in a fresh seeded order. */
@@ -105,7 +106,7 @@ export class DataLoader implements Iterable<Batch> {
    *   `rank` (0), `worldSize` (1); see `DataLoaderOptionsSchema`.
    * @throws DatasetError for a bad option, or when an epoch would have no batch.
    */
-  constructor(dataset: GPTDataset, options: DataLoaderOptions = {}) {
+  constructor(dataset: GPTDataset<S>, options: DataLoaderOptions = {}) {
     const resolved = parseOptions(DataLoaderOptionsSchema, options, "DataLoader options");
     this.dataset = dataset;
     this.batchSize = resolved.batchSize;
@@ -114,7 +115,8 @@ export class DataLoader implements Iterable<Batch> {
     this.dropLast = resolved.dropLast;
     this.rank = resolved.rank;
     this.worldSize = resolved.worldSize;
-    this.sampler = new Sampler(dataset.length, resolved);
+    // Sharded data shuffles shard by shard (llm.c's order), reading one shard after another.
+    this.sampler = new Sampler(dataset.length, { ...resolved, groups: dataset.windowBounds });
     this.numSamples = this.sampler.length;
     this.numBatches = this.dropLast
       ? Math.floor(this.numSamples / this.batchSize)
@@ -147,18 +149,13 @@ export class DataLoader implements Iterable<Batch> {
     if (!(Number.isInteger(index) && index >= 0 && index < this.numBatches)) {
       throw new DatasetError(`batch \`index\` must be an integer in [0, ${this.numBatches}), received ${String(index)}`, "index");
     }
-    const order = this.sampler.indices(epoch);
     const from = index * this.batchSize;
-    const rows = Math.min(this.batchSize, order.length - from);
-    const { maxLength, stride } = this.dataset;
-    const ids = this.dataset.tokens.ids;
+    const rows = Math.min(this.batchSize, this.numSamples - from);
+    const { maxLength } = this.dataset;
     const inputs = new Int32Array(rows * maxLength);
     const targets = new Int32Array(rows * maxLength);
     for (let r = 0; r < rows; r++) {
-      const start = (order[from + r] as number) * stride;
-      // set() from a view converts element types in one native copy, no per-window array.
-      inputs.set(ids.subarray(start, start + maxLength), r * maxLength);
-      targets.set(ids.subarray(start + 1, start + maxLength + 1), r * maxLength);
+      this.dataset.readWindow(this.sampler.at(epoch, from + r), inputs, targets, r * maxLength);
     }
     return { inputs, targets, batchSize: rows, maxLength };
   }

@@ -1,7 +1,9 @@
 /**
  * The book's `GPTDatasetV1` over one typed array: next-token training windows cut from a token
  * sequence with a sliding window. Windows are views (`subarray`) of the one array, so a dataset
- * over N tokens costs O(N) memory whatever the stride.
+ * over N tokens costs O(N) memory whatever the stride. Over a sharded source (`ShardedTokenStore`)
+ * windows are cut per shard unless the source lets them cross shard ends; the dataset then keeps
+ * O(shards) numbers and reads windows on demand.
  */
 import type { Tokenizer } from "@tfgpt/tokenizers";
 import { DatasetError } from "./errors.js";
@@ -12,7 +14,7 @@ import {
   type FromTextOptions,
   type GPTDatasetOptions,
 } from "./options.js";
-import { TokenStore, type TokenArray } from "./token-store.js";
+import { TokenStore, type TokenArray, type TokenSource } from "./token-store.js";
 
 /** One training example: `target` is `input` shifted left by one token. Both are views. */
 export interface GPTWindow {
@@ -38,15 +40,26 @@ const END_OF_TEXT = "<|endoftext|>";
  * for (const { input, target } of ds) console.log(input, target);
  * ```
  */
-export class GPTDataset implements Iterable<GPTWindow> {
-  /** The validated ids every window is a view of. */
-  readonly tokens: TokenStore;
+export class GPTDataset<S extends TokenSource = TokenStore> implements Iterable<GPTWindow> {
+  /** The validated ids every window is cut from. */
+  readonly tokens: S;
   /** Tokens per window. */
   readonly maxLength: number;
   /** Tokens between the starts of consecutive windows. */
   readonly stride: number;
-  /** Number of windows: `len(range(0, tokens.length - maxLength, stride))`. */
+  /**
+   * Number of windows: `len(range(0, tokens.length - maxLength, stride))`, or the sum of that over
+   * the shards when windows may not cross shard ends.
+   */
   readonly length: number;
+  /**
+   * For a source in parts (shards): window `i` belongs to part `s` when
+   * `windowBounds[s] <= i < windowBounds[s + 1]` (the data loader shuffles shard by shard).
+   * `undefined` for one in-memory array.
+   */
+  readonly windowBounds: Float64Array | undefined;
+  private readonly perPart: boolean;
+  private scratch: Int32Array | undefined;
 
   /**
    * @param tokens Token ids: a `TokenStore`, or ids validated into one (typed arrays of an
@@ -54,12 +67,35 @@ export class GPTDataset implements Iterable<GPTWindow> {
    * @param options `{maxLength, stride}`, both required positive integers.
    * @throws DatasetError for a bad option, a bad id, or fewer than `maxLength + 1` tokens.
    */
-  constructor(tokens: TokenStore | ArrayLike<number>, options: GPTDatasetOptions) {
+  constructor(tokens: S, options: GPTDatasetOptions);
+  // Two signatures so that plain ids give the default `S` (TokenStore) rather than `TokenSource`.
+  constructor(tokens: ArrayLike<number>, options: GPTDatasetOptions);
+  constructor(tokens: S | ArrayLike<number>, options: GPTDatasetOptions) {
     const { maxLength, stride } = parseOptions(GPTDatasetOptionsSchema, options, "GPTDataset options");
-    this.tokens = tokens instanceof TokenStore ? tokens : TokenStore.from(tokens);
+    this.tokens = isTokenSource(tokens) ? tokens : (TokenStore.from(tokens) as unknown as S);
     this.maxLength = maxLength;
     this.stride = stride;
     const n = this.tokens.length;
+    const parts = this.tokens.parts;
+    this.perPart = parts !== undefined && this.tokens.crossParts === false;
+    if (parts !== undefined && this.perPart) {
+      // Each shard on its own: len(range(0, n_s - maxLength, stride)) windows, O(shards) numbers.
+      const bounds = new Float64Array(parts.length);
+      for (let s = 0; s + 1 < parts.length; s++) {
+        const size = (parts[s + 1] as number) - (parts[s] as number);
+        const count = size >= maxLength + 1 ? Math.floor((size - maxLength - 1) / stride) + 1 : 0;
+        bounds[s + 1] = (bounds[s] as number) + count;
+      }
+      this.windowBounds = bounds;
+      this.length = bounds[parts.length - 1] as number;
+      if (this.length === 0) {
+        throw new DatasetError(
+          `no shard has \`maxLength\` + 1 = ${maxLength + 1} tokens (the largest has ${largestPart(parts)}): windows do not cross shard ends unless \`crossShards\` is true`,
+          "maxLength",
+        );
+      }
+      return;
+    }
     if (n < maxLength + 1) {
       throw new DatasetError(
         `the text has ${n} token${n === 1 ? "" : "s"}, but \`maxLength\` ${maxLength} needs at least ${maxLength + 1} (maxLength + 1: one window and its shifted target)`,
@@ -68,6 +104,15 @@ export class GPTDataset implements Iterable<GPTWindow> {
     }
     // len(range(0, n - maxLength, stride)) for n - maxLength >= 1.
     this.length = Math.floor((n - maxLength - 1) / stride) + 1;
+    if (parts === undefined) {
+      this.windowBounds = undefined;
+    } else {
+      // One stream: a window belongs to the shard it starts in.
+      const bounds = new Float64Array(parts.length);
+      for (let s = 0; s < parts.length; s++) bounds[s] = Math.min(this.length, Math.ceil((parts[s] as number) / stride));
+      bounds[parts.length - 1] = this.length;
+      this.windowBounds = bounds;
+    }
   }
 
   /**
@@ -86,7 +131,7 @@ export class GPTDataset implements Iterable<GPTWindow> {
    * const ds = GPTDataset.fromText(text, getTokenizer("gpt2"), { maxLength: 256, stride: 128 });
    * ```
    */
-  static fromText(text: string, tokenizer: Pick<Tokenizer, "encode" | "vocabSize" | "specialTokens">, options: FromTextOptions): GPTDataset {
+  static fromText(text: string, tokenizer: Pick<Tokenizer, "encode" | "vocabSize" | "specialTokens">, options: FromTextOptions): GPTDataset<TokenStore> {
     const { allowedSpecial, ...windowOptions } = parseOptions(FromTextOptionsSchema, options, "GPTDataset options");
     if (typeof text !== "string") {
       throw new DatasetError(`\`text\` must be a string, received ${typeof text}`, "text");
@@ -105,11 +150,42 @@ export class GPTDataset implements Iterable<GPTWindow> {
   /** Where window `index` starts in `tokens`. */
   start(index: number): number {
     this.checkIndex(index);
-    return index * this.stride;
+    const bounds = this.windowBounds;
+    if (!this.perPart || bounds === undefined) return index * this.stride;
+    // The last part whose first window is at or before `index` (empty parts are skipped over).
+    let lo = 0;
+    let hi = bounds.length - 2;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((bounds[mid] as number) <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return (this.tokens.parts?.[lo] as number) + (index - (bounds[lo] as number)) * this.stride;
   }
 
   /**
-   * Window `index` as views of the token array (no copy).
+   * Copies window `index` into row buffers: its input to `inputs[offset, offset + maxLength)`,
+   * its target to `targets` at the same offset. One native copy per row for an in-memory store;
+   * one read of `maxLength + 1` tokens for a sharded one.
+   */
+  readWindow(index: number, inputs: Int32Array, targets: Int32Array, offset: number): void {
+    const start = this.start(index);
+    const length = this.maxLength;
+    if (this.tokens instanceof TokenStore) {
+      const ids = this.tokens.ids;
+      // set() from a view converts element types in one native copy, no per-window array.
+      inputs.set(ids.subarray(start, start + length), offset);
+      targets.set(ids.subarray(start + 1, start + length + 1), offset);
+      return;
+    }
+    const scratch = (this.scratch ??= new Int32Array(length + 1));
+    this.tokens.read(start, start + length + 1, scratch, 0);
+    inputs.set(scratch.subarray(0, length), offset);
+    targets.set(scratch.subarray(1), offset);
+  }
+
+  /**
+   * Window `index` as views of the token array (no copy; a fresh copy for a sharded source).
    *
    * @throws DatasetError when `index` is not an integer in `[0, length)`.
    */
@@ -134,4 +210,17 @@ export class GPTDataset implements Iterable<GPTWindow> {
       );
     }
   }
+}
+
+function isTokenSource(value: unknown): value is TokenSource {
+  if (value instanceof TokenStore) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Partial<TokenSource>;
+  return typeof v.read === "function" && typeof v.slice === "function" && typeof v.length === "number" && !ArrayBuffer.isView(value);
+}
+
+function largestPart(parts: Float64Array): number {
+  let max = 0;
+  for (let s = 0; s + 1 < parts.length; s++) max = Math.max(max, (parts[s + 1] as number) - (parts[s] as number));
+  return max;
 }

@@ -3,6 +3,10 @@
  * permutation that is different every epoch and the same for the same (seed, epoch); then this
  * rank's share of it for data-parallel training. Pure functions of (seed, epoch): the data
  * loader's resumable position is just `{epoch, batchIndex}` on top of this.
+ *
+ * Items in groups (the windows of each shard) are shuffled two-level, as llm.c does: a permutation
+ * of the groups, then a permutation within each group, so an epoch reads one shard after another.
+ * That order is computed lazily (`at`), holding one group's permutation at a time.
  */
 import { DatasetError } from "./errors.js";
 
@@ -57,9 +61,14 @@ function below(next: () => number, n: number): number {
  * ```
  */
 export function permutation(n: number, seed: number, epoch: number): Uint32Array {
+  return shuffled(n, epochSeed(seed, epoch));
+}
+
+/** Fisher-Yates over `0 .. n-1` from a 32-bit PRNG state. */
+function shuffled(n: number, state: number): Uint32Array {
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  const next = mulberry32(epochSeed(seed, epoch));
+  const next = mulberry32(state);
   for (let i = n - 1; i > 0; i--) {
     const j = below(next, i + 1);
     const t = order[i] as number;
@@ -81,6 +90,12 @@ export interface SamplerOptions {
   readonly seed: number;
   readonly rank: number;
   readonly worldSize: number;
+  /**
+   * Item offsets of contiguous groups, `[0, ..., numItems]` (group `g` is
+   * `[groups[g], groups[g + 1])`): shuffling permutes the groups, then the items within each.
+   * Default: none (one permutation of all items).
+   */
+  readonly groups?: Float64Array | undefined;
 }
 
 /**
@@ -102,6 +117,11 @@ export class Sampler {
   readonly options: SamplerOptions;
   private cachedEpoch = -1;
   private cached: Uint32Array | undefined;
+  private groupEpoch = -1;
+  private groupOrder: Uint32Array | undefined;
+  private groupEnds: Float64Array | undefined;
+  private localKey = "";
+  private local: Uint32Array | undefined;
 
   /**
    * @param numItems Items to sample from (dataset windows).
@@ -121,8 +141,11 @@ export class Sampler {
    * so asking batch by batch costs one permutation per epoch. Do not write into the result.
    */
   indices(epoch: number): Uint32Array {
-    if (!(Number.isSafeInteger(epoch) && epoch >= 0)) {
-      throw new DatasetError(`\`epoch\` must be a non-negative integer, received ${String(epoch)}`, "epoch");
+    checkEpoch(epoch);
+    if (this.options.groups !== undefined && this.options.shuffle) {
+      const out = new Uint32Array(this.length);
+      for (let p = 0; p < this.length; p++) out[p] = this.at(epoch, p);
+      return out;
     }
     const key = this.options.shuffle ? epoch : 0; // unshuffled: the same order every epoch
     if (this.cached === undefined || this.cachedEpoch !== key) {
@@ -130,6 +153,49 @@ export class Sampler {
       this.cachedEpoch = key;
     }
     return this.cached;
+  }
+
+  /**
+   * The item at `position` of this rank's order for `epoch` (`indices(epoch)[position]`). With
+   * groups it is computed lazily from the group order and one group's permutation (memory
+   * O(groups + largest group), not O(items)).
+   */
+  at(epoch: number, position: number): number {
+    const { shuffle, groups, rank, worldSize } = this.options;
+    if (groups === undefined || !shuffle) return (this.indices(epoch)[position] as number);
+    checkEpoch(epoch);
+    const q = rank + position * worldSize; // position in the whole epoch's order
+    if (this.groupEpoch !== epoch || this.groupOrder === undefined || this.groupEnds === undefined) {
+      const numGroups = groups.length - 1;
+      this.groupOrder = shuffled(numGroups, epochSeed(this.options.seed, epoch));
+      this.groupEnds = new Float64Array(numGroups);
+      let end = 0;
+      for (let k = 0; k < numGroups; k++) {
+        const g = this.groupOrder[k] as number;
+        end += (groups[g + 1] as number) - (groups[g] as number);
+        this.groupEnds[k] = end;
+      }
+      this.groupEpoch = epoch;
+    }
+    const ends = this.groupEnds;
+    let lo = 0;
+    let hi = ends.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((ends[mid] as number) > q) hi = mid;
+      else lo = mid + 1;
+    }
+    const g = this.groupOrder[lo] as number;
+    const first = groups[g] as number;
+    const size = (groups[g + 1] as number) - first;
+    const key = `${epoch}:${g}`;
+    if (this.localKey !== key || this.local === undefined) {
+      // Each (epoch, group) has its own stream, derived from the epoch's state and the group.
+      this.local = shuffled(size, mix32(epochSeed(this.options.seed, epoch) ^ mix32(g + 0x85ebca6b)));
+      this.localKey = key;
+    }
+    const inGroup = q - ((ends[lo] as number) - size);
+    return first + (this.local[inGroup] as number);
   }
 
   private compute(epoch: number): Uint32Array {
@@ -145,5 +211,11 @@ export class Sampler {
     const share = new Uint32Array(this.length);
     for (let k = 0; k < this.length; k++) share[k] = order[rank + k * worldSize] as number;
     return share;
+  }
+}
+
+function checkEpoch(epoch: number): void {
+  if (!(Number.isSafeInteger(epoch) && epoch >= 0)) {
+    throw new DatasetError(`\`epoch\` must be a non-negative integer, received ${String(epoch)}`, "epoch");
   }
 }

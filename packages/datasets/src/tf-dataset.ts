@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { DatasetError, describeValue } from "./errors.js";
 import type { Batch, DataLoader } from "./data-loader.js";
 import type { GPTDataset } from "./gpt-dataset.js";
+import type { TokenSource } from "./token-store.js";
 
 /** One element of the `tf.data.Dataset`: int32 `[batch, maxLength]` inputs and targets. */
 export interface TensorBatch extends tf.TensorContainerObject {
@@ -47,7 +48,7 @@ function toTensorBatch(batch: Batch): TensorBatch {
  * await model.fitDataset(ds, { epochs: 3 });
  * ```
  */
-export function toTfDataset(loader: DataLoader, options: ToTfDatasetOptions = {}): tf.data.Dataset<TensorBatch> {
+export function toTfDataset(loader: DataLoader<TokenSource>, options: ToTfDatasetOptions = {}): tf.data.Dataset<TensorBatch> {
   const epochs = options.epochs ?? 1;
   if (!((Number.isSafeInteger(epochs) && epochs >= 1) || epochs === Infinity)) {
     throw new DatasetError(`\`epochs\` must be a positive integer or Infinity, received ${describeValue(epochs)}`, "epochs");

@@ -1,7 +1,8 @@
 /**
  * Where a dataset's token ids live. Today: one typed array held in memory (`Uint16Array` for
  * vocabularies up to 65,536 ids such as gpt2's, else `Int32Array`/`Uint32Array`), validated once at
- * construction so windows can be handed out as views without checks. Shard-backed stores come later.
+ * construction so windows can be handed out as views without checks. Shard-backed token sources
+ * (`ShardedTokenStore`) implement the same `TokenSource` interface.
  */
 import { DatasetError, describeValue } from "./errors.js";
 
@@ -21,6 +22,28 @@ export interface TokenStoreOptions {
   readonly vocabSize?: number | undefined;
 }
 
+/**
+ * What `GPTDataset` and `DataLoader` need from where the ids live: a `TokenStore` (one typed array)
+ * or a `ShardedTokenStore` (llm.c shards read lazily).
+ */
+export interface TokenSource {
+  /** Number of ids. */
+  readonly length: number;
+  /** Every id is below this, when known. */
+  readonly vocabSize: number | undefined;
+  /** Ids `[start, end)`: a view where the source holds them in memory, else a fresh copy. */
+  slice(start: number, end: number): TokenArray;
+  /** Copies ids `[start, end)` into `out` at `offset` (one native copy for in-memory stores). */
+  read(start: number, end: number, out: Int32Array, offset: number): void;
+  /**
+   * Token offsets `[0, ..., length]` of the source's parts (shards), or `undefined` for one part.
+   * Windows are grouped by part for shuffling; with `crossParts` false, no window spans two parts.
+   */
+  readonly parts?: Float64Array | undefined;
+  /** Whether a window may span two parts (default true: one stream). */
+  readonly crossParts?: boolean | undefined;
+}
+
 function isTokenArray(ids: unknown): ids is TokenArray {
   return ids instanceof Int32Array || ids instanceof Uint16Array || ids instanceof Uint32Array;
 }
@@ -35,7 +58,7 @@ function isTokenArray(ids: unknown): ids is TokenArray {
  * store.slice(1, 3); // Uint16Array [367, 2885], a view, not a copy
  * ```
  */
-export class TokenStore {
+export class TokenStore implements TokenSource {
   /** The ids; do not write into it (windows are views of it). */
   readonly ids: TokenArray;
   /** Every id is below this, when known. */
@@ -85,5 +108,10 @@ export class TokenStore {
   /** The ids in `[start, end)` as a view of the store (no copy). */
   slice(start: number, end: number): TokenArray {
     return this.ids.subarray(start, end);
+  }
+
+  /** Copies ids `[start, end)` into `out` at `offset` (converting to int32 in one native copy). */
+  read(start: number, end: number, out: Int32Array, offset: number): void {
+    out.set(this.ids.subarray(start, end), offset);
   }
 }
