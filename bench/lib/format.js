@@ -34,7 +34,8 @@ export function val(m) {
 /** A percentage with no decimals past 10%. */
 export function pct(x) {
   if (x === undefined || !Number.isFinite(x)) return "–";
-  return x >= 0.1 ? `${(x * 100).toFixed(0)}%` : `${(x * 100).toFixed(1)}%`;
+  if (x >= 0.1) return `${(x * 100).toFixed(0)}%`;
+  return x >= 0.001 ? `${(x * 100).toFixed(1)}%` : `${(x * 100).toPrecision(2)}%`;
 }
 
 /** A markdown table from a header row and body rows. */

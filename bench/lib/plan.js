@@ -24,7 +24,7 @@ export function plan(q, { python = "/usr/bin/python3" } = {}) {
     jobs.push(job(`tok-path-${impl}-${small}`, "tokenizer", "tokenizer.js", { mode: "pathological", impl, letters: small, reps: impl === "ours" ? 3 : 1 }, q ? 30 : 90));
   }
   for (const impl of ["gpt-tokenizer", "tiktoken (wasm)", "ours"]) {
-    jobs.push(job(`tok-path-${impl}-100000`, "tokenizer", "tokenizer.js", { mode: "pathological", impl, letters: 100000, reps: impl === "ours" ? 3 : 1 }, q ? 20 : 45));
+    jobs.push(job(`tok-path-${impl}-100000`, "tokenizer", "tokenizer.js", { mode: "pathological", impl, letters: 100000, reps: impl === "ours" ? 3 : 1 }, q ? 20 : 30));
   }
   jobs.push(job("tok-parallel", "tokenizer", "tokenizer.js", { mode: "parallel", bytes: q ? 2e6 : 10e6, reps, workers: 2 }, q ? 60 : 180));
 
@@ -44,18 +44,20 @@ export function plan(q, { python = "/usr/bin/python3" } = {}) {
   for (const backend of ["cpu", "wasm"]) {
     jobs.push(job(`emb-ours-${backend}`, "embedding", "embedding.js", { impl: "ours", backend, ...emb, reps: q ? 3 : 10, warmup: 2 }, 60));
     // Stock on cpu is vocab x tokens x dim work (minutes): one timed pass under a limit.
-    jobs.push(job(`emb-stock-${backend}`, "embedding", "embedding.js", { impl: "stock", backend, ...emb, reps: 1, warmup: 0 }, backend === "cpu" ? (q ? 20 : 150) : 60));
+    jobs.push(job(`emb-stock-${backend}`, "embedding", "embedding.js", { impl: "stock", backend, ...emb, reps: 1, warmup: 0 }, backend === "cpu" ? (q ? 20 : 120) : 60));
   }
   // The same stock pass at 64 tokens: a finished figure that shows the cost grows with tokens.
-  if (!q) jobs.push(job("emb-stock-cpu-64", "embedding", "embedding.js", { impl: "stock", backend: "cpu", ...emb, tokens: 64, reps: 1, warmup: 0 }, 90));
+  if (!q) jobs.push(job("emb-stock-cpu-64", "embedding", "embedding.js", { impl: "stock", backend: "cpu", ...emb, tokens: 64, reps: 1, warmup: 0 }, 60));
 
   // 4. Training the tiny GPT, plus the kernel profile of one step.
   for (const backend of ["wasm", "wasm-1", "cpu"]) {
     const matmulSize = backend === "cpu" ? 512 : 1024;
     for (const impl of ["stock", "ours"]) {
       const stockCpu = impl === "stock" && backend === "cpu";
-      const steps = backend === "cpu" ? (q ? 2 : 5) : q ? 3 : 10;
-      jobs.push(job(`train-${impl}-${backend}`, "training", "training.js", { mode: "train", impl, backend, steps, warmup: stockCpu ? 0 : q ? 1 : 3, matmulReps: q ? 2 : 5, matmulSize }, stockCpu ? (q ? 30 : 90) : q ? 120 : 240));
+      // tfjs's cpu backend needs seconds per step even for ours: fewer steps there.
+      const steps = backend === "cpu" ? (q ? 2 : 3) : q ? 3 : 10;
+      const warmup = stockCpu ? 0 : backend === "cpu" || q ? 1 : 3;
+      jobs.push(job(`train-${impl}-${backend}`, "training", "training.js", { mode: "train", impl, backend, steps, warmup, matmulReps: q ? 2 : 5, matmulSize, budgetS: q ? 60 : 120 }, stockCpu ? (q ? 30 : 90) : q ? 150 : 240));
     }
   }
   jobs.push(job("train-profile", "training", "training.js", { mode: "profile", backend: "wasm" }, 120));

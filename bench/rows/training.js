@@ -62,7 +62,7 @@ async function stockModel(config) {
   return { params: m.params, optimizer: "tf.train.adam", step: async (xs, ys) => m.step(xs, ys) };
 }
 
-async function train({ impl, backend, steps, warmup, matmulReps, matmulSize = 1024, vocabSize }) {
+async function train({ impl, backend, steps, warmup, matmulReps, matmulSize = 1024, vocabSize, budgetS }) {
   // `vocabSize` overrides the preset only for smoke tests of the harness itself.
   const config = vocabSize === undefined ? TINY : { ...TINY, vocabSize };
   const be = await setupBackend(backend);
@@ -75,11 +75,15 @@ async function train({ impl, backend, steps, warmup, matmulReps, matmulSize = 10
     const { xs, ys } = batch(11, config.vocabSize);
     const losses = [];
     const ms = [];
+    // A time budget (for tfjs's slow cpu backend): stop after the first timed step once it is spent.
+    const start = now();
     for (let i = 0; i < warmup + steps; i++) {
       const t0 = now();
       losses.push(await m.step(xs, ys));
       if (i >= warmup) ms.push(now() - t0);
+      if (budgetS !== undefined && ms.length > 0 && (now() - start) / 1000 > budgetS) break;
     }
+    out.stepsTimed = ms.length;
     const tokens = TINY.batchSize * TINY.contextLength;
     const tps = measurement(ms.map((t) => tokens / (t / 1000)), "tokens/s");
     out.losses = losses;
