@@ -13,7 +13,8 @@ import { specialTokenRegExp } from "./special-tokens.js";
 export interface BpeModel {
   /**
    * Token bytes -> rank, which is also the token id. Keys are "binary strings" (one char per
-   * byte, codes 0..255), the key type of `BpeCore`. Ranks are dense: 0 .. ranks.size - 1.
+   * byte, codes 0..255), the key type of `BpeCore`. `trainBpe` gives dense ranks (0 .. size - 1);
+   * a loaded file may leave gaps (those ids decode to an error).
    */
   readonly ranks: ReadonlyMap<string, number>;
   /** Pre-tokenizer regex source (compiled with flags `gu`). */
