@@ -20,8 +20,32 @@ export {
   type ResolvedDataLoaderOptions,
   type ResolvedGPTDatasetOptions,
 } from "./options.js";
-export { TokenStore, type TokenArray, type TokenStoreOptions } from "./token-store.js";
+export { TokenStore, type TokenArray, type TokenSource, type TokenStoreOptions } from "./token-store.js";
 export { GPTDataset, type GPTWindow } from "./gpt-dataset.js";
 export { Sampler, permutation, mulberry32, type SamplerOptions } from "./sampler.js";
 export { DataLoader, DataLoaderStateSchema, type Batch, type DataLoaderState } from "./data-loader.js";
 export { createDataLoader } from "./create-data-loader.js";
+export {
+  SHARD_HEADER_BYTES,
+  SHARD_HEADER_INTS,
+  SHARD_MAGIC,
+  checkShardIds,
+  decodeShard,
+  encodeShard,
+  encodeShardHeader,
+  nanoGptHeader,
+  parseShardHeader,
+  shardFileName,
+  shardSplitOf,
+  shardVersionFor,
+  type ShardFormat,
+  type ShardHeader,
+  type ShardVersion,
+} from "./shards.js";
+export {
+  MemoryShardSource,
+  ShardedTokenStore,
+  ShardedTokenStoreOptionsSchema,
+  type ShardSource,
+  type ShardedTokenStoreOptions,
+} from "./shard-store.js";

@@ -9,6 +9,18 @@ import { DatasetError } from "./errors.js";
 import { NewlineSchema, type CreateDataLoaderFromFileOptions } from "./options.js";
 
 export * from "./index.js";
+export {
+  FileShardSource,
+  OpenShardsOptionsSchema,
+  ShardWriter,
+  ShardWriterOptionsSchema,
+  listShards,
+  openShards,
+  readShardHeader,
+  type OpenShardsOptions,
+  type ShardWriterOptions,
+  type WrittenShard,
+} from "./node-shards.js";
 
 /**
  * Reads a UTF-8 text file (as Python's `open(path, encoding="utf-8").read()` does, unless
