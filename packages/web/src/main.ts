@@ -1,0 +1,53 @@
+import "./style.css";
+import { AppState } from "./app-state.js";
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from "./backend.js";
+import { h, select } from "./dom.js";
+import { samplingPanel } from "./panels/sampling-panel.js";
+import { textPanel } from "./panels/text-panel.js";
+import { tokensPanel } from "./panels/tokens-panel.js";
+import { trainingPanel } from "./panels/training-panel.js";
+import { windowsPanel } from "./panels/windows-panel.js";
+
+/**
+ * Entry point: starts the tfjs backend (`?backend=webgl|wasm|cpu` in the address forces one),
+ * then builds the page from its panels, which share the text through `AppState`.
+ */
+async function main(): Promise<void> {
+  const app = document.getElementById("app");
+  if (app === null) throw new Error("index.html has no #app element");
+  const params = new URLSearchParams(location.search);
+  const asked = params.get("backend") ?? "auto";
+  const choice: BackendChoice = (BACKEND_CHOICES as readonly string[]).includes(asked) ? (asked as BackendChoice) : "auto";
+
+  const backendSelect = select("backend-select", BACKEND_CHOICES.map((b) => [b, b] as const), choice);
+  const backendLabel = h("span", { class: "pill", "data-testid": "backend" }, "starting…");
+  backendSelect.addEventListener("change", () => {
+    params.set("backend", backendSelect.value);
+    location.search = params.toString(); // a backend switch reloads: models live on one backend
+  });
+  app.append(
+    h(
+      "header",
+      {},
+      h("div", {}, h("h1", {}, "tfgpt in the browser"), h("p", { class: "subtitle" }, "Tokenize a text, cut it into training windows, train a small GPT on it and sample from it: all in this tab, with TensorFlow.js.")),
+      h("div", { class: "backend" }, h("label", { class: "field" }, h("span", {}, "backend"), backendSelect), backendLabel),
+    ),
+  );
+
+  const info = await initBackend(choice);
+  backendLabel.textContent = info.name;
+  backendLabel.title = info.notes.join("\n") || `tfjs backend ${info.name}`;
+
+  const state = new AppState();
+  const text = textPanel(state);
+  const windows = windowsPanel(state);
+  const tokens = tokensPanel(state, windows.setTokenizer);
+  const training = trainingPanel(state, () => info.name);
+  app.append(text, tokens, windows.element, training.element, samplingPanel(training));
+  document.body.dataset.ready = "true";
+}
+
+main().catch((error: unknown) => {
+  document.body.append(h("pre", { class: "fatal" }, `The page failed to start: ${error instanceof Error ? error.stack ?? error.message : String(error)}`));
+  console.error(error);
+});

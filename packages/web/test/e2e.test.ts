@@ -1,0 +1,167 @@
+/**
+ * End to end, in a real browser: Debian's chromium (driven by playwright-core) opens the app served
+ * by Vite's dev server on 127.0.0.1, and the test checks what a user sees: gpt2 ids equal to
+ * `getTokenizer("gpt2")`'s, the book's first sliding windows, a loss that goes down while training,
+ * stop/resume, and sampled text. It saves `docs/web-after-training.png`.
+ * Skips (with a message) where /usr/bin/chromium is missing; CI installs it.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { getTokenizer } from "@tfgpt/tokenizers";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { createServer, type ViteDevServer } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const CHROMIUM = process.env.TFGPT_CHROMIUM ?? "/usr/bin/chromium";
+const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = path.resolve(webRoot, "../..");
+const dataDir = process.env.TFGPT_DATA_DIR ?? path.resolve(repoRoot, "../shared/data");
+const screenshot = path.join(repoRoot, "docs", "web-after-training.png");
+const hasChromium = existsSync(CHROMIUM);
+const title = hasChromium
+  ? "web app in headless chromium"
+  : `web app in headless chromium: SKIPPED, ${CHROMIUM} not found (apt-get install -y chromium, or set TFGPT_CHROMIUM)`;
+if (!hasChromium) console.warn(title);
+
+/** A free TCP port on 127.0.0.1 (Vite is then started on it with strictPort). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The ids listed in the tokens panel's "Token ids" box. */
+async function shownIds(page: Page): Promise<number[]> {
+  const text = (await page.getByTestId("token-ids").textContent()) ?? "";
+  return text.replace(/[[\]…]/g, "").split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
+}
+
+async function numberShown(page: Page, testId: string): Promise<number> {
+  return Number(((await page.getByTestId(testId).textContent()) ?? "").replace(/,/g, ""));
+}
+
+describe.skipIf(!hasChromium)(title, () => {
+  let server: ViteDevServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const verdict = readFileSync(path.join(dataDir, "the-verdict.txt"), "utf8");
+  const firstParagraph = verdict.split("\n\n")[0] as string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = await createServer({
+      root: webRoot,
+      configFile: path.join(webRoot, "vite.config.ts"),
+      logLevel: "warn",
+      server: { host: "127.0.0.1", port, strictPort: true, hmr: false, watch: null },
+    });
+    await server.listen();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") pageErrors.push(message.text());
+    });
+    // wasm: the same backend on every machine (headless chromium has no GPU, webgl would be emulated).
+    await page.goto(`http://127.0.0.1:${port}/?backend=wasm`);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("starts on the wasm backend with the sample text", async () => {
+    expect(await page.getByTestId("backend").textContent()).toBe("wasm");
+    expect(await page.getByTestId("text").inputValue()).toContain("I HAD always thought Jack Gisburn");
+  });
+
+  it("shows the gpt2 ids of the-verdict's first paragraph, equal to getTokenizer('gpt2')'s", async () => {
+    const expected = getTokenizer("gpt2").encode(firstParagraph);
+    expect(expected.slice(0, 5)).toEqual([40, 367, 2885, 1464, 1807]);
+    await page.getByTestId("text").fill(firstParagraph);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="count-gpt2"]')?.textContent === String(n),
+      expected.length,
+    );
+    expect(await shownIds(page)).toEqual(expected);
+    // The coloured pieces carry the same ids, in order, and together spell the text.
+    const pieceIds = await page.$$eval("[data-testid=tokens] .tok", (els) => els.flatMap((e) => (e.getAttribute("data-ids") ?? "").split(" ").map(Number)));
+    expect(pieceIds).toEqual(expected);
+    const spelled = await page.$$eval("[data-testid=tokens] .tok", (els) => els.map((e) => e.textContent ?? "").join(""));
+    expect(spelled.replace(/↵/g, "")).toBe(firstParagraph);
+    // Every tokenizer has a count; byte counts UTF-8 bytes.
+    expect(await numberShown(page, "count-byte")).toBe(new TextEncoder().encode(firstParagraph).length);
+    for (const name of ["cl100k_base", "o200k_base", "simple"]) expect(await numberShown(page, `count-${name}`)).toBeGreaterThan(0);
+  });
+
+  it("shows the book's first sliding windows (maxLength 4, stride 1)", async () => {
+    await page.getByTestId("max-length").fill("4");
+    await page.getByTestId("stride").fill("1");
+    const [inputs, targets] = await page.$$eval("[data-testid=windows-matrices] pre", (els) => els.map((e) => e.textContent ?? ""));
+    const parse = (matrix = "") => [...matrix.matchAll(/\[([\d, ]+)\]/g)].map((m) => (m[1] as string).split(",").map((s) => Number(s.trim())));
+    // The golden values of ../shared/data/README.md: batch 1 and 2 inputs, batch 1 targets.
+    expect(parse(inputs).slice(0, 2)).toEqual([
+      [40, 367, 2885, 1464],
+      [367, 2885, 1464, 1807],
+    ]);
+    expect(parse(targets)[0]).toEqual([367, 2885, 1464, 1807]);
+    expect(await page.locator("[data-testid=windows-strip] td.on.x").count()).toBeGreaterThan(0);
+  });
+
+  it("trains a small GPT: the loss goes down; stop and resume continue the same run", async () => {
+    await page.getByTestId("sample").selectOption("0"); // the first 3 paragraphs
+    await page.getByTestId("model-shape").selectOption("micro");
+    await page.getByTestId("train-tokenizer").selectOption("byte");
+    await page.getByTestId("steps-per-run").fill("40");
+    await page.getByTestId("train").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent === "done", undefined, { timeout: 60_000 });
+    expect(await numberShown(page, "step")).toBe(40);
+    const first = await numberShown(page, "loss-start");
+    const now = await numberShown(page, "loss-now");
+    expect(first).toBeGreaterThan(4.5); // about ln(257) = 5.55 for an untrained model
+    expect(now).toBeLessThan(first - 0.5);
+    expect(await numberShown(page, "tokens-per-second")).toBeGreaterThan(0);
+    expect(await page.getByTestId("train").textContent()).toBe("Resume");
+
+    // Resume with a large budget, then Stop: the step count goes on from 40 and then freezes.
+    await page.getByTestId("steps-per-run").fill("100000");
+    await page.getByTestId("train").click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step"]')?.textContent) >= 50, undefined, { timeout: 30_000 });
+    await page.getByTestId("stop").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent === "stopped", undefined, { timeout: 10_000 });
+    const stoppedAt = await numberShown(page, "step");
+    expect(stoppedAt).toBeGreaterThanOrEqual(50);
+    await page.waitForTimeout(300);
+    expect(await numberShown(page, "step")).toBe(stoppedAt);
+    expect(await numberShown(page, "loss-now")).toBeLessThan(first - 0.5);
+  });
+
+  it("samples text from the trained model and saves a screenshot", async () => {
+    await page.getByTestId("prompt").fill("I HAD always");
+    await page.getByTestId("max-tokens").fill("60");
+    await page.getByTestId("generate").click();
+    await page.waitForSelector("[data-testid=sample-output][data-done=true]", { timeout: 30_000 });
+    const generated = (await page.locator("[data-testid=sample-output] .generated").textContent()) ?? "";
+    expect(new TextEncoder().encode(generated).length).toBeGreaterThan(20); // byte tokenizer: ~60 bytes (U+FFFD may merge a few)
+    expect(await page.getByTestId("sample-note").textContent()).toMatch(/tokens in/);
+    expect(pageErrors).toEqual([]);
+    mkdirSync(path.dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(existsSync(screenshot)).toBe(true);
+  });
+});

@@ -1,0 +1,28 @@
+import { defineConfig } from "vite";
+
+/**
+ * Vite config of the browser app. The `@tfgpt/*` packages are workspace links, so Vite reads
+ * their built `dist/` as source; tfjs and the tokenizer rank tables are pre-bundled up front so
+ * the dev server never reloads the page halfway through (the e2e test relies on that).
+ */
+export default defineConfig({
+  server: { host: "127.0.0.1" },
+  preview: { host: "127.0.0.1" },
+  optimizeDeps: {
+    include: [
+      "@tensorflow/tfjs",
+      "@tensorflow/tfjs-backend-wasm",
+      "zod",
+      "js-tiktoken/ranks/gpt2",
+      "js-tiktoken/ranks/cl100k_base",
+      "js-tiktoken/ranks/o200k_base",
+      "js-tiktoken/ranks/p50k_base",
+      "js-tiktoken/ranks/r50k_base",
+    ],
+  },
+  build: {
+    target: "es2022",
+    // tfjs and the o200k/cl100k rank tables are large by nature; one warning per build is noise.
+    chunkSizeWarningLimit: 12_000,
+  },
+});
