@@ -108,7 +108,7 @@ function trainingSection({ res, m }, torchBest) {
   const any = Object.values(["ours", "stock"].flatMap((i) => ["wasm", "wasm-1", "cpu"].map((b) => res(`train-${i}-${b}`)))).find((r) => r?.ok);
   const fpt = any?.result.flopsPerToken;
   out.push(
-    `Tokens/s, higher is better (median of the timed steps after warm-up, one batch reused). Stock = the same shape from stock tfjs (\`tf.layers.embedding\`, core-op blocks, untied \`tf.layers.dense\` head, \`tf.losses.softmaxCrossEntropy\` on one-hot targets, \`tf.train.adam\`: tfjs has no AdamW); ours = \`createGPT("tiny")\` compiled with \`sparseCrossEntropyFromLogits\`.`,
+    `Tokens/s, higher is better (median of the timed steps after warm-up, one batch reused; on \`cpu\` the steps are so slow that they are timed without a warm-up step, under a time budget). Stock = the same shape from stock tfjs (\`tf.layers.embedding\`, core-op blocks, untied \`tf.layers.dense\` head, \`tf.losses.softmaxCrossEntropy\` on one-hot targets, \`tf.train.adam\`: tfjs has no AdamW); ours = \`createGPT("tiny")\` compiled with \`sparseCrossEntropyFromLogits\`.`,
     "",
     `Arithmetic limit: a square matmul measured on the same backend in the same process (1024³ on wasm, 512³ on cpu). Training FLOPs per token = 6 × matmul parameters (blocks' 12·L·C² plus the V·C head) + attention 12·L·T·C = **${fpt ? num(fpt / 1e6) : "~20.0"} MFLOP**; share = tokens/s × FLOPs per token / matmul FLOP/s.`,
     "",
