@@ -4,14 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend, type BackendName } from "@tfgpt/layers/node";
-import { choiceFlag } from "./options.js";
-
-/** The values of `--backend`. */
-export const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-
-/** zod schema of `--backend` (default `"auto"`). */
-export const backendFlag = choiceFlag("backend", BACKEND_CHOICES).default("auto");
+import type { BackendChoice } from "./options.js";
 
 /**
  * Silences tfjs's console warnings (e.g. "install the node backend"): the CLI's stderr carries

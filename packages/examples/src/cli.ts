@@ -15,14 +15,18 @@ import type { CommandIO } from "./io.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-/** One command: its flags, help, and how to load its config schema and runner. */
+/**
+ * One command: its flags, help, its config schema and its runner. Both are loaded lazily and
+ * apart: config modules are light (zod only), so a bad flag is reported without loading tfjs.
+ */
 interface CommandSpec {
   readonly summary: string;
   readonly usage: string;
   /** Name of the positional argument (mapped to config key `file`), if the command takes one. */
   readonly positional?: string;
   readonly options: Options;
-  readonly load: () => Promise<{ schema: z.ZodType; run: (config: never, io: CommandIO) => Promise<unknown> }>;
+  readonly schema: () => Promise<z.ZodType>;
+  readonly run: () => Promise<(config: never, io: CommandIO) => Promise<unknown>>;
 }
 
 const str = { type: "string" } as const;
@@ -38,10 +42,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --json            print {"encoding", "count", "ids"}`,
     positional: "FILE",
     options: { encoding: str, newline: str, json: bool },
-    load: async () => {
-      const m = await import("./tokenize.js");
-      return { schema: m.TokenizeConfigSchema, run: m.runTokenize };
-    },
+    schema: async () => (await import("./tokenize.js")).TokenizeConfigSchema,
+    run: async () => (await import("./tokenize.js")).runTokenize,
   },
   batches: {
     summary: "print the first batch of next-token windows (the notebook's data loader)",
@@ -69,10 +71,8 @@ const COMMANDS: Record<string, CommandSpec> = {
       encoding: str,
       json: bool,
     },
-    load: async () => {
-      const m = await import("./batches.js");
-      return { schema: m.BatchesConfigSchema, run: m.runBatches };
-    },
+    schema: async () => (await import("./batches.js")).BatchesConfigSchema,
+    run: async () => (await import("./batches.js")).runBatches,
   },
   train: {
     summary: "train a GPT on a text, with progress, validation, plots and checkpoints",
@@ -117,10 +117,8 @@ const COMMANDS: Record<string, CommandSpec> = {
       "eval-every": str,
       sample: bool,
     },
-    load: async () => {
-      const m = await import("./train.js");
-      return { schema: m.TrainConfigSchema, run: m.runTrain };
-    },
+    schema: async () => (await import("./train-config.js")).TrainConfigSchema,
+    run: async () => (await import("./train.js")).runTrain,
   },
   sample: {
     summary: "generate text from a checkpoint",
@@ -143,10 +141,8 @@ const COMMANDS: Record<string, CommandSpec> = {
       seed: str,
       backend: str,
     },
-    load: async () => {
-      const m = await import("./sample.js");
-      return { schema: m.SampleConfigSchema, run: m.runSample };
-    },
+    schema: async () => (await import("./sample-config.js")).SampleConfigSchema,
+    run: async () => (await import("./sample.js")).runSample,
   },
   walkthrough: {
     summary: "the chapter-2 notebook in TypeScript: text -> ids -> windows -> embeddings",
@@ -154,10 +150,8 @@ const COMMANDS: Record<string, CommandSpec> = {
 
   --text FILE   the text (default: "The Verdict", shipped with this package)`,
     options: { text: str },
-    load: async () => {
-      const m = await import("./walkthrough.js");
-      return { schema: m.WalkthroughConfigSchema, run: m.runWalkthrough };
-    },
+    schema: async () => (await import("./walkthrough.js")).WalkthroughConfigSchema,
+    run: async () => (await import("./walkthrough.js")).runWalkthrough,
   },
 };
 
@@ -251,9 +245,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
       io.stdout.write(`usage: ${spec.usage}\n`);
       return 0;
     }
-    const { schema, run } = await spec.load();
-    const config = schema.parse(raw);
-    await run(config as never, io);
+    const config = (await spec.schema()).parse(raw);
+    await (await spec.run())(config as never, io);
     return io.signal?.aborted ? 130 : 0;
   } catch (err) {
     if (process.env.TFGPT_DEBUG === "1") io.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);

@@ -85,3 +85,10 @@ export function stringFlag(flag: string) {
 
 /** How newlines are read from a text file: `"lf"` (Python's default, CRLF -> LF) or `"keep"`. */
 export const newlineFlag = choiceFlag("newline", ["lf", "keep"]);
+
+/** The values of `--backend`: `auto` picks the fastest installed (TensorFlow, then wasm, then cpu). */
+export const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** zod schema of `--backend` (default `"auto"`). */
+export const backendFlag = choiceFlag("backend", BACKEND_CHOICES).default("auto");

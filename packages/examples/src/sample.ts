@@ -4,32 +4,14 @@
  * checkpoint's own tokenizer. Greedy at temperature 0; the same seed gives the same text.
  */
 import { getTokenizer } from "@tfgpt/tokenizers";
-import { z } from "zod";
-import { backendFlag, useBackend } from "./backend.js";
+import { useBackend } from "./backend.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
-import { integerFlag, numberFlag } from "./options.js";
+import type { SampleConfig } from "./sample-config.js";
 
-/** The validated config of `tfgpt sample`. */
-export const SampleConfigSchema = z.object({
-  /** A run directory (its latest checkpoint) or a checkpoint directory. Required. */
-  checkpoint: z.string({ error: "`--checkpoint` is required" }).min(1, { error: "`--checkpoint` must not be empty" }),
-  /** The text to continue. Required. */
-  prompt: z.string({ error: "`--prompt` is required" }).min(1, { error: "`--prompt` must not be empty" }),
-  /** Tokens to generate. Default 50. */
-  maxNewTokens: integerFlag("max-new-tokens", 1, 100_000).default(50),
-  /** 0 is greedy. Default 0. */
-  temperature: numberFlag("temperature", { min: 0, max: 100 }).default(0),
-  /** Sample among the K most likely tokens. Default: all. */
-  topK: integerFlag("top-k").optional(),
-  /** Sampling seed. Default 0. */
-  seed: integerFlag("seed", 0, 2 ** 32 - 1).default(0),
-  /** Backend. Default `"auto"`. */
-  backend: backendFlag,
-});
-export type SampleConfig = z.output<typeof SampleConfigSchema>;
+export { SampleConfigSchema, type SampleConfig } from "./sample-config.js";
 
 /**
  * Loads the checkpoint, encodes the prompt with its tokenizer and prints prompt + continuation.

@@ -36,7 +36,7 @@ describe("tfgpt train: bad input", () => {
   it("a directory as text", () => trainFails(["--text", tmp], 1, /is a directory, expected a text file$/));
   it("an empty text", () => trainFails(["--text", path.join(tmp, "empty.txt")], 1, /empty\.txt is empty$/));
   it("a text shorter than one window", () =>
-    trainFails(["--text", path.join(tmp, "short.txt"), "--context", "64"], 1, /has \d+ tokens .*shorter than one window: --context 64 needs at least 65/));
+    trainFails(["--text", path.join(tmp, "short.txt"), "--context", "64"], 1, /has \d+ tokens.*, shorter than one window: --context 64 needs at least 65/));
   it("unknown preset", () => trainFails(["--preset", "huge"], 2, /`--preset` must be one of tiny, gpt2-small, received "huge"/));
   it("unknown backend", () => trainFails(["--backend", "gpu"], 2, /`--backend` must be one of auto, tensorflow, wasm, cpu, received "gpu"/));
   it("unknown encoding", () => trainFails(["--encoding", "nope"], 1, /unknown tokenizer "nope"/));

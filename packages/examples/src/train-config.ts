@@ -1,0 +1,109 @@
+/**
+ * The config of `tfgpt train`: the zod schema the command line is validated against (kept apart
+ * from `train.ts` so that a bad flag is reported without loading tfjs), and the settings a run
+ * is fully determined by, saved in its checkpoints.
+ */
+import { z } from "zod";
+import { backendFlag, integerFlag, numberFlag, stringFlag } from "./options.js";
+
+/** Steps when neither `--steps` nor `--epochs` is given. */
+export const DEFAULT_STEPS = 300;
+/** The prompt of `--sample` (the book's). */
+export const SAMPLE_PROMPT = "Every effort moves you";
+
+/** Overrides of the preset's shape (programmatic use and tests: tiny, fast models). */
+export const ModelOverridesSchema = z
+  .object({
+    embeddingDim: z.number().int().positive(),
+    numHeads: z.number().int().positive(),
+    numLayers: z.number().int().positive(),
+    dropout: z.number().min(0).lt(1),
+  })
+  .partial();
+
+/**
+ * The validated config of `tfgpt train`: what the command line said. Settings left out are
+ * resolved by {@link runTrain}: from the defaults for a new run, from the checkpoint on `--resume`.
+ */
+export const TrainConfigSchema = z
+  .object({
+    /** Training text. Default: the shipped "The Verdict". */
+    text: stringFlag("text").optional(),
+    /** Tokenizer registry name. Default `"gpt2"`. */
+    encoding: stringFlag("encoding").optional(),
+    /** Model preset of `@tfgpt/layers`. Default `"tiny"`. */
+    preset: stringFlag("preset").optional(),
+    /** Tokens per window. Default: the preset's context length, at most 64. */
+    context: integerFlag("context").optional(),
+    /** Windows per step. Default 8. */
+    batchSize: integerFlag("batch-size").optional(),
+    /** Tokens between window starts. Default: `context` (no overlap). */
+    stride: integerFlag("stride").optional(),
+    /** Optimizer steps in total (a resumed run counts from its checkpoint). Default 300. */
+    steps: integerFlag("steps").optional(),
+    /** Epochs instead of steps: `epochs x` batches per epoch. */
+    epochs: integerFlag("epochs").optional(),
+    /** Adam learning rate. Default 0.003. */
+    lr: numberFlag("lr", { min: 0, exclusiveMin: true, max: 1 }).optional(),
+    /** Fraction of the tokens (the tail) held out for validation. Default 0.1. */
+    valFraction: numberFlag("val-fraction", { min: 0, max: 0.5 }).optional(),
+    /** Seed of the initial weights and of the shuffling. Default 0. */
+    seed: integerFlag("seed", 0, 2 ** 32 - 1).optional(),
+    /** Backend. Default `"auto"`. */
+    backend: backendFlag,
+    /** Run directory. Default `runs/train-<date>-<time>`. */
+    out: stringFlag("out").optional(),
+    /** Run or checkpoint directory to continue from. */
+    resume: stringFlag("resume").optional(),
+    /** Checkpoint every this many steps (and always at the end). */
+    checkpointEvery: integerFlag("checkpoint-every").optional(),
+    /** Validation loss every this many steps. Default: about 10 times a run. */
+    evalEvery: integerFlag("eval-every").optional(),
+    /** Print a greedy sample at the end. Default false. */
+    sample: z.boolean().default(false),
+    /** Replace a previous run in `out` instead of refusing. Default false. */
+    overwrite: z.boolean().default(false),
+    /** Shape overrides on top of the preset (not a CLI flag). */
+    model: ModelOverridesSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.steps !== undefined && c.epochs !== undefined) {
+      ctx.addIssue({ code: "custom", message: "`--steps` and `--epochs` cannot be used together" });
+    }
+    if (c.resume !== undefined && c.overwrite) {
+      ctx.addIssue({ code: "custom", message: "`--overwrite` cannot be used with `--resume`" });
+    }
+  });
+export type TrainConfig = z.output<typeof TrainConfigSchema>;
+
+/** The settings a run is fully determined by; saved in checkpoints, restored on `--resume`. */
+export const RunSettingsSchema = z.object({
+  text: z.string(),
+  encoding: z.string(),
+  preset: z.string(),
+  context: z.number().int().positive(),
+  batchSize: z.number().int().positive(),
+  stride: z.number().int().positive(),
+  steps: z.number().int().positive(),
+  lr: z.number().positive(),
+  valFraction: z.number().min(0).max(0.5),
+  seed: z.number().int().nonnegative(),
+  model: ModelOverridesSchema.optional(),
+});
+export type RunSettings = z.infer<typeof RunSettingsSchema>;
+
+/** Flags that must agree with the checkpoint on `--resume` (the others may change). */
+export const FIXED_ON_RESUME = ["text", "encoding", "preset", "context", "batchSize", "stride", "lr", "valFraction", "seed"] as const;
+
+export const FLAG_NAMES: Record<(typeof FIXED_ON_RESUME)[number], string> = {
+  text: "text",
+  encoding: "encoding",
+  preset: "preset",
+  context: "context",
+  batchSize: "batch-size",
+  stride: "stride",
+  lr: "lr",
+  valFraction: "val-fraction",
+  seed: "seed",
+};
+
