@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,24 +10,26 @@ import { DATA_DIR } from "./helpers.js";
 
 const verdict = path.join(DATA_DIR, "the-verdict.txt");
 let tmp: string;
+let excerpt: string;
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), "tfgpt-train-"));
+  excerpt = path.join(tmp, "excerpt.txt");
+  await writeFile(excerpt, (await readFile(verdict, "utf8")).slice(0, 4000));
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
 /** A model small enough for a test: byte tokens (vocab 256), width 16, one block, context 16. */
-const tiny = {
-  text: verdict,
+const tiny = () => ({
+  text: excerpt,
   encoding: "byte",
   context: 16,
   batchSize: 4,
   lr: 0.01,
-  backend: "cpu",
   evalEvery: 3,
   model: { embeddingDim: 16, numHeads: 2, numLayers: 1 },
-} as const;
+});
 
 async function readMetrics(runDir: string): Promise<MetricRecord[]> {
   const text = await readFile(path.join(runDir, "metrics.jsonl"), "utf8");
@@ -40,14 +42,14 @@ const valLosses = (m: MetricRecord[]) => m.filter((r) => r.val_loss !== undefine
 describe("tfgpt train", () => {
   it("N steps in one run equal N/2 + resume + N/2 (same losses, same next batch)", async () => {
     const straightDir = path.join(tmp, "straight");
-    const straight = await runTrain(TrainConfigSchema.parse({ ...tiny, steps: 6, out: straightDir }), memoryIO());
+    const straight = await runTrain(TrainConfigSchema.parse({ ...tiny(), steps: 6, out: straightDir }), memoryIO());
     expect(straight.step).toBe(6);
 
     const splitDir = path.join(tmp, "split");
-    const half = await runTrain(TrainConfigSchema.parse({ ...tiny, steps: 3, out: splitDir }), memoryIO());
+    const half = await runTrain(TrainConfigSchema.parse({ ...tiny(), steps: 3, out: splitDir }), memoryIO());
     expect(half.step).toBe(3);
     const io = memoryIO();
-    const resumed = await runTrain(TrainConfigSchema.parse({ resume: splitDir, steps: 6, backend: "cpu", evalEvery: 3 }), io);
+    const resumed = await runTrain(TrainConfigSchema.parse({ resume: splitDir, steps: 6, evalEvery: 3 }), io);
     expect(io.err()).toMatch(/resuming .*checkpoint-000003 at step 3/);
     expect(resumed.step).toBe(6);
     expect(resumed.runDir).toBe(splitDir);
@@ -82,7 +84,7 @@ describe("tfgpt train", () => {
     await expect(runTrain(TrainConfigSchema.parse({ resume: dir, steps: 6 }), memoryIO())).rejects.toThrow(
       /the checkpoint is at step 6; `--steps` must be greater/,
     );
-    await expect(runTrain(TrainConfigSchema.parse({ ...tiny, steps: 2, out: dir }), memoryIO())).rejects.toThrow(
+    await expect(runTrain(TrainConfigSchema.parse({ ...tiny(), steps: 2, out: dir }), memoryIO())).rejects.toThrow(
       /already holds a run/,
     );
   });
@@ -91,7 +93,7 @@ describe("tfgpt train", () => {
     const dir = path.join(tmp, "straight");
     const sample = (seed: number, temperature: number) =>
       runSample(
-        SampleConfigSchema.parse({ checkpoint: dir, prompt: "I HAD always", maxNewTokens: 12, temperature, topK: 20, seed, backend: "cpu" }),
+        SampleConfigSchema.parse({ checkpoint: dir, prompt: "I HAD always", maxNewTokens: 12, temperature, topK: 20, seed }),
         memoryIO(),
       );
     const first = await sample(1, 1);
