@@ -67,11 +67,17 @@ const initializerSpec = z
 
 /** zod schema of the attention arguments shared by `CausalSelfAttention` and `TransformerBlock`. */
 export const AttentionOptions = z.object({
+  /** Width C of the input and output. Required. */
   embeddingDim: z.number().int().positive().describe("a positive integer"),
+  /** Number of heads; must divide `embeddingDim`. Required. */
   numHeads: z.number().int().positive().describe("a positive integer"),
+  /** Dropout on attention weights and on the output, in training only. Default 0. */
   dropout: z.number().min(0).lt(1).optional().describe("a number in [0, 1)"),
+  /** Whether the query/key/value projection has a bias (GPT-2: yes; the book's config: no). Default `false`. */
   qkvBias: z.boolean().optional().describe("a boolean"),
+  /** Initializer of the qkv kernel. Default `randomNormal({stddev: 0.02})`. */
   kernelInitializer: initializerSpec,
+  /** Initializer of the output projection (GPT-2 scales it by `1/sqrt(2 * numLayers)`). Default `randomNormal({stddev: 0.02})`. */
   projectionInitializer: initializerSpec,
 });
 
@@ -83,20 +89,7 @@ export function checkHeads(embeddingDim: number, numHeads: number): void {
 }
 
 /** Arguments of `CausalSelfAttention`. */
-export interface CausalSelfAttentionArgs extends LayerArgs {
-  /** Width C of the input and output. Required. */
-  embeddingDim: number;
-  /** Number of heads; must divide `embeddingDim`. Required. */
-  numHeads: number;
-  /** Dropout on attention weights and on the output, in training only. Default 0. */
-  dropout?: number;
-  /** Whether the query/key/value projection has a bias (GPT-2: yes; the book's config: no). Default `false`. */
-  qkvBias?: boolean;
-  /** Initializer of the qkv kernel. Default `randomNormal({stddev: 0.02})`. */
-  kernelInitializer?: InitializerSpec;
-  /** Initializer of the output projection (GPT-2 scales it by `1/sqrt(2 * numLayers)`). Default `randomNormal({stddev: 0.02})`. */
-  projectionInitializer?: InitializerSpec;
-}
+export type CausalSelfAttentionArgs = LayerArgs & z.input<typeof AttentionOptions>;
 
 /**
  * Multi-head causal self-attention as a layer: `[batch, T, C] -> [batch, T, C]`, with nanoGPT's

@@ -69,6 +69,8 @@ export function countParams(config: GPTConfigInput): number {
  * Builds a GPT-2-style language model as a `tf.LayersModel`: int32 ids `[batch, T]` (any
  * `T <= contextLength`) in, logits `[batch, T, vocabSize]` out. Works with `model.compile`
  * (use `sparseCrossEntropyFromLogits`), `fit`, `fitDataset`, `predict`, `save`/`loadLayersModel`.
+ * `fitDataset` takes labels `[batch, T]`; `fit` checks targets against the output's rank, so
+ * there labels are `[batch, T, 1]` (the output's vocabulary axis is declared unknown for that).
  *
  *     x = wte(ids) + wpe(ids)                       token + learned position vectors
  *     x = dropout(x)

@@ -6,14 +6,12 @@ import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 
 /** zod schema of the `LayerNorm`-specific arguments (base layer args pass through). */
 export const LayerNormOptions = z.object({
+  /** Added to the variance before the square root. Default `1e-5` (GPT-2). */
   epsilon: z.number().positive().optional().describe("a positive number"),
 });
 
 /** Arguments of `LayerNorm`. */
-export interface LayerNormArgs extends LayerArgs {
-  /** Added to the variance before the square root. Default `1e-5` (GPT-2). */
-  epsilon?: number;
-}
+export type LayerNormArgs = LayerArgs & z.input<typeof LayerNormOptions>;
 
 /**
  * Layer normalization over the last axis with a learned scale (`gamma`, init 1) and shift

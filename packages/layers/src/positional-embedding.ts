@@ -10,9 +10,13 @@ export type PositionKind = "learned" | "sinusoidal";
 
 /** zod schema of the `PositionalEmbedding`-specific arguments (base layer args pass through). */
 export const PositionalEmbeddingOptions = z.object({
+  /** Longest sequence the layer can embed (the model's context length). Required. */
   maxLength: z.number().int().positive().describe("a positive integer"),
+  /** Width of each position vector. Required. */
   embeddingDim: z.number().int().positive().describe("a positive integer"),
+  /** `"learned"` (GPT-2) or `"sinusoidal"` (Vaswani et al., no weights). Default `"learned"`. */
   kind: z.enum(["learned", "sinusoidal"]).optional().describe('"learned" or "sinusoidal"'),
+  /** Initializer of the learned table. Default: `randomNormal({stddev: 0.02})` (GPT-2). Ignored for `"sinusoidal"`. */
   initializer: z
     .custom<InitializerSpec>((v) => v === undefined || typeof v === "string" || (typeof v === "object" && v !== null))
     .optional()
@@ -20,16 +24,7 @@ export const PositionalEmbeddingOptions = z.object({
 });
 
 /** Arguments of `PositionalEmbedding`. */
-export interface PositionalEmbeddingArgs extends LayerArgs {
-  /** Longest sequence the layer can embed (the model's context length). Required. */
-  maxLength: number;
-  /** Width of each position vector. Required. */
-  embeddingDim: number;
-  /** `"learned"` (GPT-2) or `"sinusoidal"` (Vaswani et al., no weights). Default `"learned"`. */
-  kind?: PositionKind;
-  /** Initializer of the learned table. Default: `randomNormal({stddev: 0.02})` (GPT-2). Ignored for `"sinusoidal"`. */
-  initializer?: InitializerSpec;
-}
+export type PositionalEmbeddingArgs = LayerArgs & z.input<typeof PositionalEmbeddingOptions>;
 
 /** The error for a sequence longer than the table (one message for every layer that embeds positions). */
 export function checkSequenceLength(length: number | null | undefined, maxLength: number): void {

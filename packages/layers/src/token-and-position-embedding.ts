@@ -13,29 +13,22 @@ const initializerSpec = z
 
 /** zod schema of the `TokenAndPositionEmbedding`-specific arguments (base layer args pass through). */
 export const TokenAndPositionEmbeddingOptions = z.object({
+  /** Number of token ids: every id must be in `[0, vocabSize)`. Required. */
   vocabSize: z.number().int().positive().describe("a positive integer"),
+  /** Longest sequence (context length). Required. */
   maxLength: z.number().int().positive().describe("a positive integer"),
+  /** Width of token and position vectors. Required. */
   embeddingDim: z.number().int().positive().describe("a positive integer"),
+  /** Position encoding, as in `PositionalEmbedding`. Default `"learned"`. */
   kind: z.enum(["learned", "sinusoidal"]).optional().describe('"learned" or "sinusoidal"'),
+  /** Token table initializer. Default `randomNormal({stddev: 0.02})`. */
   embeddingsInitializer: initializerSpec,
+  /** Learned position table initializer. Default `randomNormal({stddev: 0.02})`. */
   positionInitializer: initializerSpec,
 });
 
 /** Arguments of `TokenAndPositionEmbedding`. */
-export interface TokenAndPositionEmbeddingArgs extends LayerArgs {
-  /** Number of token ids: every id must be in `[0, vocabSize)`. Required. */
-  vocabSize: number;
-  /** Longest sequence (context length). Required. */
-  maxLength: number;
-  /** Width of token and position vectors. Required. */
-  embeddingDim: number;
-  /** Position encoding, as in `PositionalEmbedding`. Default `"learned"`. */
-  kind?: PositionKind;
-  /** Token table initializer. Default `randomNormal({stddev: 0.02})`. */
-  embeddingsInitializer?: InitializerSpec;
-  /** Learned position table initializer. Default `randomNormal({stddev: 0.02})`. */
-  positionInitializer?: InitializerSpec;
-}
+export type TokenAndPositionEmbeddingArgs = LayerArgs & z.input<typeof TokenAndPositionEmbeddingOptions>;
 
 /**
  * Token vectors plus position vectors in one layer, as in the book's input pipeline

@@ -8,26 +8,21 @@ import { matMulTransposedB } from "./matmul.js";
 
 /** zod schema of the `TokenEmbedding`-specific arguments (base layer args pass through). */
 export const TokenEmbeddingOptions = z.object({
+  /** Number of rows of the table: every id must be in `[0, vocabSize)`. Required. */
   vocabSize: z.number().int().positive().describe("a positive integer"),
+  /** Width of each embedding vector. Required. */
   embeddingDim: z.number().int().positive().describe("a positive integer"),
+  /** Initializer of the `[vocabSize, embeddingDim]` table. Default: `randomNormal({stddev: 0.02})` (GPT-2). */
   embeddingsInitializer: z
     .custom<InitializerSpec>((v) => v === undefined || typeof v === "string" || (typeof v === "object" && v !== null))
     .optional()
     .describe("a tf.initializers instance, its name or its {className, config}"),
+  /** Whether id 0 is padding, producing a mask for downstream layers (tfjs `Embedding`'s option). Default `false`. */
   maskZero: z.boolean().optional().describe("a boolean"),
 });
 
 /** Arguments of `TokenEmbedding`. */
-export interface TokenEmbeddingArgs extends LayerArgs {
-  /** Number of rows of the table: every id must be in `[0, vocabSize)`. Required. */
-  vocabSize: number;
-  /** Width of each embedding vector. Required. */
-  embeddingDim: number;
-  /** Initializer of the `[vocabSize, embeddingDim]` table. Default: `randomNormal({stddev: 0.02})` (GPT-2). */
-  embeddingsInitializer?: InitializerSpec;
-  /** Whether id 0 is padding, producing a mask for downstream layers (tfjs `Embedding`'s option). Default `false`. */
-  maskZero?: boolean;
-}
+export type TokenEmbeddingArgs = LayerArgs & z.input<typeof TokenEmbeddingOptions>;
 
 /**
  * Throws `LayerConfigError` unless every id is an integer in `[0, vocabSize)`. The ids are read

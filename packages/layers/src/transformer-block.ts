@@ -1,21 +1,19 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { AttentionOptions, causalSelfAttention, checkHeads, type CausalSelfAttentionArgs } from "./attention.js";
+import { AttentionOptions, causalSelfAttention, checkHeads } from "./attention.js";
 import { parseOptions } from "./errors.js";
 import { gelu, layerNorm, linear, maybeDropout } from "./functional.js";
 import { resolveInitializer, serializeInitializer, type Initializer } from "./initializers.js";
-import { single, type Kwargs } from "./layer-args.js";
+import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 
 /** zod schema of the `TransformerBlock`-specific arguments (base layer args pass through). */
 export const TransformerBlockOptions = AttentionOptions.extend({
+  /** Epsilon of both layer norms. Default `1e-5` (GPT-2). */
   layerNormEpsilon: z.number().positive().optional().describe("a positive number"),
 });
 
 /** Arguments of `TransformerBlock`: those of `CausalSelfAttention` plus the layer norm epsilon. */
-export interface TransformerBlockArgs extends CausalSelfAttentionArgs {
-  /** Epsilon of both layer norms. Default `1e-5` (GPT-2). */
-  layerNormEpsilon?: number;
-}
+export type TransformerBlockArgs = LayerArgs & z.input<typeof TransformerBlockOptions>;
 
 type Vars = Record<
   "ln1Gamma" | "ln1Beta" | "qkvKernel" | "attnProjKernel" | "attnProjBias" | "ln2Gamma" | "ln2Beta" | "fcKernel" | "fcBias" | "mlpProjKernel" | "mlpProjBias",
