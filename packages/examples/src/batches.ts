@@ -8,16 +8,17 @@
  * has fewer windows than one batch: then the command fails with drop-last and prints the
  * partial batch without it.
  */
-import { DataLoader, GPTDataset } from "@tfgpt/datasets";
+import { DataLoader, GPTDataset, type TokenSource } from "@tfgpt/datasets";
 import { getTokenizer } from "@tfgpt/tokenizers";
 import { z } from "zod";
 import type { CommandIO } from "./io.js";
 import { integerFlag, newlineFlag, stringFlag } from "./options.js";
+import { isShardInput, openShardInput } from "./shard-input.js";
 import { readTextFile } from "./text-file.js";
 
 /** The validated config of `tfgpt batches`. */
 export const BatchesConfigSchema = z.object({
-  /** The text file to cut into windows. */
+  /** The text file to cut into windows, or a `.bin` shard / directory of shards (`tfgpt prepare`). */
   file: stringFlag("file"),
   /** Tokens per window. */
   maxLength: integerFlag("max-length"),
@@ -60,8 +61,12 @@ function rows(flat: Int32Array, width: number): number[][] {
  */
 export async function firstBatch(config: BatchesConfig): Promise<BatchRows & { windows: number; batches: number }> {
   const tokenizer = getTokenizer(config.encoding);
-  const text = await readTextFile(config.file, config.newline);
-  const dataset = GPTDataset.fromText(text, tokenizer, { maxLength: config.maxLength, stride: config.stride });
+  const windows = { maxLength: config.maxLength, stride: config.stride };
+  // A .bin shard or a directory of shards (tfgpt prepare) is read as tokens, validated first.
+  const shards = (await isShardInput(config.file)) ? await openShardInput(config.file, tokenizer.vocabSize, "train") : undefined;
+  const dataset: GPTDataset<TokenSource> = shards
+    ? new GPTDataset(shards, windows)
+    : GPTDataset.fromText(await readTextFile(config.file, config.newline), tokenizer, windows);
   const loader = new DataLoader(dataset, {
     batchSize: config.batchSize,
     shuffle: config.shuffle,

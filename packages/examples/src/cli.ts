@@ -24,6 +24,8 @@ interface CommandSpec {
   readonly usage: string;
   /** Name of the positional argument (mapped to config key `file`), if the command takes one. */
   readonly positional?: string;
+  /** The command takes one or more positionals (mapped to config key `files`). */
+  readonly variadic?: boolean;
   readonly options: Options;
   readonly schema: () => Promise<z.ZodType>;
   readonly run: () => Promise<(config: never, io: CommandIO) => Promise<unknown>>;
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     usage: `tfgpt batches FILE --max-length N --stride N --batch-size N [--shuffle] [--seed S]
               [--no-drop-last] [--newline lf|keep] [--encoding E] [--json]
 
+  FILE              a text file, or token shards: a .bin file or a directory of them (tfgpt prepare)
   --max-length N    tokens per window (required)
   --stride N        tokens between window starts (required)
   --batch-size N    windows per batch (required)
@@ -82,6 +85,7 @@ const COMMANDS: Record<string, CommandSpec> = {
             [--checkpoint-every N] [--eval-every N] [--sample]
 
   --text FILE           training text (default: "The Verdict", shipped with this package)
+                        or token shards: a .bin file, or a directory (its val shards validate)
   --encoding E          tokenizer (default gpt2)
   --preset NAME         model preset of @tfgpt/layers (default tiny)
   --context N           tokens per training window (default: the preset's, at most 64)
@@ -144,6 +148,35 @@ const COMMANDS: Record<string, CommandSpec> = {
     schema: async () => (await import("./sample-config.js")).SampleConfigSchema,
     run: async () => (await import("./sample.js")).runSample,
   },
+  prepare: {
+    summary: "tokenize text files into llm.c token shards (*_train_NNNNNN.bin / *_val_NNNNNN.bin)",
+    usage: `tfgpt prepare FILE|DIR... --out DIR [--encoding gpt2] [--shard-tokens N] [--val-fraction X]
+              [--workers N] [--format llmc|nanogpt] [--prefix NAME] [--newline lf|keep]
+
+  FILE|DIR          text files; a directory means each .txt file in it (sorted), one document each
+  --out DIR         where the shards go (created if missing)
+  --encoding E      tokenizer (default gpt2); documents are separated by <|endoftext|>
+  --shard-tokens N  tokens per shard (default 100000000)
+  --val-fraction X  first fraction of the input bytes written as the val split (default 0.1)
+  --workers N       encoding threads (default 1)
+  --format F        llmc (default: 1024-byte header, uint16/uint32 tokens) or nanogpt (train.bin/val.bin)
+  --prefix NAME     shard name prefix (default: the first input's name)
+  --newline MODE    lf (default) or keep`,
+    positional: "FILE|DIR",
+    variadic: true,
+    options: {
+      out: str,
+      encoding: str,
+      "shard-tokens": str,
+      "val-fraction": str,
+      workers: str,
+      format: str,
+      prefix: str,
+      newline: str,
+    },
+    schema: async () => (await import("./prepare.js")).PrepareConfigSchema,
+    run: async () => (await import("./prepare.js")).runPrepare,
+  },
   walkthrough: {
     summary: "the chapter-2 notebook in TypeScript: text -> ids -> windows -> embeddings",
     usage: `tfgpt walkthrough [--text FILE]
@@ -196,6 +229,10 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: boo
   }
   if (spec.positional !== undefined && !parsed.values.help) {
     if (parsed.positionals.length === 0) throw new UsageError(`missing ${spec.positional}`);
+    if (spec.variadic) {
+      raw.files = parsed.positionals;
+      return { help: false, raw };
+    }
     if (parsed.positionals.length > 1) throw new UsageError(`expected one ${spec.positional}, received ${parsed.positionals.length}`);
     raw.file = parsed.positionals[0];
   }

@@ -9,7 +9,7 @@
 import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { DataLoader, DataLoaderStateSchema, GPTDataset } from "@tfgpt/datasets";
+import { DataLoader, DataLoaderStateSchema, GPTDataset, type TokenSource } from "@tfgpt/datasets";
 import { toTfDataset } from "@tfgpt/datasets/tf";
 import { createGPT, GPT_PRESETS, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
@@ -38,6 +38,7 @@ import {
   type TrainConfig,
 } from "./train-config.js";
 import { withSeededRandom } from "./seeded.js";
+import { isShardInput, loadShardSplits } from "./shard-input.js";
 import { DEFAULT_TEXT_PATH, readTextFile } from "./text-file.js";
 
 export { TrainConfigSchema, type TrainConfig } from "./train-config.js";
@@ -77,15 +78,23 @@ async function exists(p: string): Promise<boolean> {
 interface Prepared {
   readonly settings: RunSettings;
   readonly tokenizer: Tokenizer;
-  readonly train: GPTDataset;
-  readonly val: GPTDataset | undefined;
-  readonly loader: DataLoader;
+  readonly train: GPTDataset<TokenSource>;
+  readonly val: GPTDataset<TokenSource> | undefined;
+  readonly loader: DataLoader<TokenSource>;
   readonly dataHash: string;
 }
 
 /** Reads and splits the text, builds the datasets and the loader; fails with the flags' names. */
 async function prepareData(settings: RunSettings): Promise<Prepared> {
   const tokenizer = getTokenizer(settings.encoding);
+  if (await isShardInput(settings.text)) {
+    // Token shards (tfgpt prepare): train shards, validated by the directory's val shards if any.
+    const shards = await loadShardSplits(settings.text, tokenizer.vocabSize);
+    const train = new GPTDataset(shards.train, { maxLength: settings.context, stride: settings.stride });
+    const val =
+      shards.val && settings.valFraction > 0 ? new GPTDataset(shards.val, { maxLength: settings.context, stride: settings.context }) : undefined;
+    return withLoader(settings, tokenizer, train, val, shards.hash);
+  }
   const text = await readTextFile(settings.text);
   const allowedSpecial = tokenizer.specialTokens.has("<|endoftext|>") ? ["<|endoftext|>"] : [];
   const ids = Int32Array.from(tokenizer.encode(text, { allowedSpecial }));
@@ -106,13 +115,23 @@ async function prepareData(settings: RunSettings): Promise<Prepared> {
   }
   const train = new GPTDataset(trainIds, { maxLength: settings.context, stride: settings.stride });
   const val = valCount > 0 ? new GPTDataset(valIds, { maxLength: settings.context, stride: settings.context }) : undefined;
+  return withLoader(settings, tokenizer, train, val, fingerprint(trainIds));
+}
+
+function withLoader(
+  settings: RunSettings,
+  tokenizer: Tokenizer,
+  train: GPTDataset<TokenSource>,
+  val: GPTDataset<TokenSource> | undefined,
+  dataHash: string,
+): Prepared {
   if (train.length < settings.batchSize) {
     throw new CliError(
       `${settings.text} gives ${train.length} training windows (--context ${settings.context}, --stride ${settings.stride}), fewer than --batch-size ${settings.batchSize}`,
     );
   }
   const loader = new DataLoader(train, { batchSize: settings.batchSize, shuffle: true, seed: settings.seed, dropLast: true });
-  return { settings, tokenizer, train, val, loader, dataHash: fingerprint(trainIds) };
+  return { settings, tokenizer, train, val, loader, dataHash };
 }
 
 /** Validation passes look at most this many windows, so that evaluating stays cheap on long texts. */
@@ -125,7 +144,7 @@ export const MAX_EVAL_WINDOWS = 256;
  *
  * @param vocabSize the model's vocabulary (logits per position).
  */
-export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset, vocabSize: number): Promise<number> {
+export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset<TokenSource>, vocabSize: number): Promise<number> {
   const perWindow = dataset.maxLength * vocabSize;
   const batchSize = Math.max(1, Math.min(MAX_EVAL_WINDOWS, Math.floor(2 ** 24 / perWindow)));
   const loader = new DataLoader(dataset, { batchSize, shuffle: false, dropLast: false });
