@@ -201,7 +201,7 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
     const start = textBytes;
     const end = textBytes + pieceBytes;
     const valCount =
-      end <= valBytes ? ids.length : start >= valBytes ? 0 : Math.round((ids.length * (valBytes - start)) / Math.max(1, pieceBytes));
+      start >= valBytes ? 0 : end <= valBytes ? ids.length : Math.round((ids.length * (valBytes - start)) / Math.max(1, pieceBytes));
     const part = (from: number, to: number) =>
       ArrayBuffer.isView(ids) ? (ids as Int32Array).subarray(from, to) : Array.prototype.slice.call(ids, from, to);
     if (valCount > 0) writer.write(part(0, valCount), "val");
