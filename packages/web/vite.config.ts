@@ -6,6 +6,8 @@ import { defineConfig } from "vite";
  * the dev server never reloads the page halfway through (the e2e test relies on that).
  */
 export default defineConfig({
+  // No COOP/COEP headers on purpose: with them tfjs-backend-wasm 4.22 picks its threaded build,
+  // whose inlined pthread worker fails once bundled ("e is not defined"); single-threaded SIMD works.
   server: { host: "127.0.0.1" },
   preview: { host: "127.0.0.1" },
   optimizeDeps: {

@@ -127,10 +127,10 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.getByTestId("sample").selectOption("0"); // the first 3 paragraphs
     await page.getByTestId("model-shape").selectOption("micro");
     await page.getByTestId("train-tokenizer").selectOption("byte");
-    await page.getByTestId("steps-per-run").fill("40");
+    await page.getByTestId("steps-per-run").fill("150");
     await page.getByTestId("train").click();
     await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent === "done", undefined, { timeout: 60_000 });
-    expect(await numberShown(page, "step")).toBe(40);
+    expect(await numberShown(page, "step")).toBe(150);
     const first = await numberShown(page, "loss-start");
     const now = await numberShown(page, "loss-now");
     expect(first).toBeGreaterThan(4.5); // about ln(257) = 5.55 for an untrained model
@@ -138,14 +138,14 @@ describe.skipIf(!hasChromium)(title, () => {
     expect(await numberShown(page, "tokens-per-second")).toBeGreaterThan(0);
     expect(await page.getByTestId("train").textContent()).toBe("Resume");
 
-    // Resume with a large budget, then Stop: the step count goes on from 40 and then freezes.
+    // Resume with a large budget, then Stop: the step count goes on from 150 and then freezes.
     await page.getByTestId("steps-per-run").fill("100000");
     await page.getByTestId("train").click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step"]')?.textContent) >= 50, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="step"]')?.textContent) >= 160, undefined, { timeout: 30_000 });
     await page.getByTestId("stop").click();
     await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent === "stopped", undefined, { timeout: 10_000 });
     const stoppedAt = await numberShown(page, "step");
-    expect(stoppedAt).toBeGreaterThanOrEqual(50);
+    expect(stoppedAt).toBeGreaterThanOrEqual(160);
     await page.waitForTimeout(300);
     expect(await numberShown(page, "step")).toBe(stoppedAt);
     expect(await numberShown(page, "loss-now")).toBeLessThan(first - 0.5);

@@ -89,7 +89,7 @@ export function trainingPanel(state: AppState, backendName: () => string): Train
         seed: 1,
       });
       const c = t.config;
-      modelStat.value.textContent = `${(t.params / 1e6).toFixed(2)}M params · V ${c.vocabSize.toLocaleString("en")} · T ${c.contextLength} · C ${c.embeddingDim}`;
+      modelStat.value.textContent = `${formatCount(t.params)} params · V ${c.vocabSize.toLocaleString("en")} · T ${c.contextLength} · C ${c.embeddingDim}`;
       chart.reset(Math.log(c.vocabSize));
       message.textContent = `${t.windows.toLocaleString("en")} training windows of ${c.contextLength} tokens · backend ${backendName()}`;
       return t;
@@ -168,4 +168,9 @@ export function trainingPanel(state: AppState, backendName: () => string): Train
 function describeShape(name: ModelShape): string {
   const s = MODEL_SHAPES[name];
   return `${name}: context ${s.contextLength}, width ${s.embeddingDim}, ${s.numLayers} layers`;
+}
+
+/** 34,112 -> "34.1k", 3,290,000 -> "3.29M". */
+function formatCount(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 }

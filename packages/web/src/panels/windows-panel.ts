@@ -77,7 +77,7 @@ export function windowsPanel(state: AppState): { element: HTMLElement; setTokeni
       const desired = target[i - 1] as number;
       pairs.append(
         h("div", { class: "pair" }, h("span", { class: "ctx" }, `[${context.join(", ")}]`), h("span", { class: "arrow" }, " ----> "), h("span", { class: "want" }, String(desired))),
-        h("div", { class: "pair text" }, h("span", { class: "ctx" }, context.map(piece).join(" ")), h("span", { class: "arrow" }, " ----> "), h("span", { class: "want" }, piece(desired))),
+        h("div", { class: "pair text" }, h("span", { class: "ctx" }, tokenizer.decode(context)), h("span", { class: "arrow" }, " ----> "), h("span", { class: "want" }, tokenizer.decode([desired]))),
       );
     }
 
