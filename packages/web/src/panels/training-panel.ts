@@ -30,16 +30,16 @@ export function trainingPanel(state: AppState, backendName: () => string): Train
   const resetButton = h("button", { "data-testid": "reset" }, "Reset model");
   const chart = new LossChart();
 
-  const stat = (testId: string, label: string) => {
+  const stat = (testId: string, label: string, wide = false) => {
     const value = h("span", { class: "value", "data-testid": testId }, "–");
-    return { value, element: h("div", { class: "stat" }, h("span", { class: "label" }, label), value) };
+    return { value, element: h("div", { class: wide ? "stat wide" : "stat" }, h("span", { class: "label" }, label), value) };
   };
   const status = stat("train-status", "status");
   const stepStat = stat("step", "step");
   const startLoss = stat("loss-start", "first loss");
   const lossStat = stat("loss-now", "loss (smoothed)");
   const speed = stat("tokens-per-second", "tokens / s");
-  const modelStat = stat("model-info", "model");
+  const modelStat = stat("model-info", "model", true);
   const message = h("p", { class: "note", "data-testid": "train-message" });
 
   root.append(
@@ -73,7 +73,7 @@ export function trainingPanel(state: AppState, backendName: () => string): Train
     losses = [];
     chart.reset();
     for (const s of [stepStat, startLoss, lossStat, speed, modelStat]) s.value.textContent = "–";
-    status.value.textContent = "not started";
+    status.value.textContent = "idle";
     trainButton.textContent = "Train";
     message.textContent = why;
     changed();
@@ -154,7 +154,7 @@ export function trainingPanel(state: AppState, backendName: () => string): Train
   state.onText(() => {
     if (trainer !== undefined) drop("The text changed: Train builds a new model on it.");
   });
-  status.value.textContent = "not started";
+  status.value.textContent = "idle";
   chart.reset();
 
   return {
