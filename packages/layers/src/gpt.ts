@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { checkHeads } from "./attention.js";
 import { parseOptions } from "./errors.js";
+import { GPTModel } from "./gpt-model.js";
 import { LayerNorm } from "./layer-norm.js";
 import { PositionalEmbedding } from "./positional-embedding.js";
 import { TokenEmbedding } from "./token-embedding.js";
@@ -66,9 +67,11 @@ export function countParams(config: GPTConfigInput): number {
 }
 
 /**
- * Builds a GPT-2-style language model as a `tf.LayersModel`: int32 ids `[batch, T]` (any
- * `T <= contextLength`) in, logits `[batch, T, vocabSize]` out. Works with `model.compile`
+ * Builds a GPT-2-style language model as a `GPTModel` (a `tf.LayersModel`): int32 ids `[batch, T]`
+ * (any `T <= contextLength`) in, logits `[batch, T, vocabSize]` out. Works with `model.compile`
  * (use `sparseCrossEntropyFromLogits`), `fit`, `fitDataset`, `predict`, `save`/`loadLayersModel`.
+ * Compiled with `sparseCrossEntropyFromLogits`, its training steps fuse the head with the loss
+ * (`headCrossEntropy`: same loss and gradients, no second `[tokens, vocab]` pass); see `GPTModel`.
  * `fitDataset` takes labels `[batch, T]`; `fit` checks targets against the output's rank, so
  * there labels are `[batch, T, 1]` (the output's vocabulary axis is declared unknown for that).
  *
@@ -84,7 +87,7 @@ export function countParams(config: GPTConfigInput): number {
  * const model = createGPT({ ...GPT_PRESETS.tiny, vocabSize: 97 });
  * model.compile({ optimizer: tf.train.adam(1e-3), loss: sparseCrossEntropyFromLogits });
  */
-export function createGPT(config: GPTConfigInput): tf.LayersModel {
+export function createGPT(config: GPTConfigInput): GPTModel {
   const c = parseGPTConfig(config);
   const normal = (stddev: number) => tf.initializers.randomNormal({ mean: 0, stddev });
   const ids = tf.input({ shape: [null], dtype: "int32", name: "ids" });
@@ -112,7 +115,7 @@ export function createGPT(config: GPTConfigInput): tf.LayersModel {
     ? wte
     : new TokenEmbedding({ vocabSize: c.vocabSize, embeddingDim: c.embeddingDim, embeddingsInitializer: normal(0.02), name: "lm_head" });
   const logits = head.apply(x) as tf.SymbolicTensor; // [B, T, V]
-  return tf.model({ inputs: ids, outputs: logits, name: "gpt" });
+  return new GPTModel({ inputs: ids, outputs: logits, name: "gpt" });
 }
 
 /** The context length of a model built by `createGPT` (its position table's `maxLength`), or undefined. */

@@ -8,6 +8,7 @@
 import "./register.js";
 
 export { LayerConfigError } from "./errors.js";
+export { AdamW, adamW, AdamWOptionsSchema, type AdamWOptions } from "./adamw.js";
 export { type Initializer, type InitializerSpec, type SerializedInitializer } from "./initializers.js";
 export { matMul, matMulTransposedB } from "./matmul.js";
 export { checkIds, embeddingLookup, TokenEmbedding, TokenEmbeddingOptions, type TokenEmbeddingArgs } from "./token-embedding.js";
@@ -37,5 +38,7 @@ export {
   type GPTConfigInput,
   type GPTPresetName,
 } from "./gpt.js";
+export { GPTModel } from "./gpt-model.js";
+export { headCrossEntropy } from "./head-cross-entropy.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
 export { generate, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";

@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
+import { AdamW } from "./adamw.js";
 import { CausalSelfAttention } from "./attention.js";
+import { GPTModel } from "./gpt-model.js";
 import { LayerNorm } from "./layer-norm.js";
 import { PositionalEmbedding } from "./positional-embedding.js";
 import { TokenAndPositionEmbedding } from "./token-and-position-embedding.js";
@@ -14,3 +16,5 @@ tf.serialization.registerClass(TokenAndPositionEmbedding);
 tf.serialization.registerClass(CausalSelfAttention);
 tf.serialization.registerClass(TransformerBlock);
 tf.serialization.registerClass(LayerNorm);
+tf.serialization.registerClass(GPTModel);
+tf.serialization.registerClass(AdamW);

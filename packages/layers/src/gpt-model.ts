@@ -1,0 +1,98 @@
+import * as tf from "@tensorflow/tfjs";
+import { headCrossEntropy } from "./head-cross-entropy.js";
+import { perplexity, sparseCrossEntropyFromLogits } from "./losses.js";
+import { TokenEmbedding } from "./token-embedding.js";
+
+/** What tfjs's train function gets: the inputs, then the targets, then sample weights. */
+type TrainFunction = (data: tf.Tensor[]) => tf.Scalar[];
+
+/** Internals of `tf.LayersModel` that the fused train function reads (fields tfjs declares private). */
+interface LayersModelInternals {
+  collectedTrainableWeights?: tf.LayerVariable[];
+}
+
+/**
+ * A `tf.LayersModel` whose training step fuses the output head with the loss. `createGPT`
+ * returns one; `tf.loadLayersModel` rebuilds one from a saved GPT (class name `GPTModel`).
+ *
+ * Inference (`predict`, `apply`, `evaluate`) is the plain model: ids `[batch, T]` -> logits
+ * `[batch, T, V]`. Training (`fit`, `fitDataset`, `trainOnBatch`) takes the fast path when the
+ * model was compiled with `loss: sparseCrossEntropyFromLogits`, no metrics other than
+ * `perplexity`, and no sample weights: the graph runs up to the head's input, and
+ * `headCrossEntropy` computes the loss and its gradient without materialising the logits more
+ * than once (see there). Anything else uses tfjs's own train function, unchanged, and so does
+ * `fusedTraining = false`. Both paths compute the same loss and gradients.
+ *
+ * @example
+ * const model = createGPT(GPT_PRESETS.tiny); // a GPTModel
+ * model.compile({ optimizer: adamW(), loss: sparseCrossEntropyFromLogits });
+ * await model.fitDataset(dataset, { epochs: 1 }); // fused head + loss
+ */
+export class GPTModel extends tf.LayersModel {
+  /** @nocollapse */
+  static override className = "GPTModel";
+  /** Whether training may use the fused head + loss (when the compile settings allow it). Default `true`. */
+  fusedTraining = true;
+  private trunk: tf.LayersModel | null = null;
+
+  /**
+   * Whether the next training step takes the fused path: `fusedTraining` is on, the model has one
+   * output made by a `TokenEmbedding` head, and it is compiled with `sparseCrossEntropyFromLogits`
+   * and no metrics other than `perplexity`.
+   */
+  get usesFusedTraining(): boolean {
+    return this.fusedTraining && this.head() !== null && this.fusableCompile();
+  }
+
+  protected override makeTrainFunction(): TrainFunction {
+    const stock = super.makeTrainFunction();
+    if (!this.usesFusedTraining) return stock;
+    const fused = this.fusedTrainFunction();
+    return (data) => (data.length > this.inputs.length + 1 && data[this.inputs.length + 1] != null ? stock(data) : fused(data));
+  }
+
+  /** The head layer and its input, when the output is a `TokenEmbedding` called on hidden states. */
+  private head(): { layer: TokenEmbedding; hidden: tf.SymbolicTensor } | null {
+    if (this.outputs.length !== 1 || this.inputs.length !== 1) return null;
+    const output = this.outputs[0] as tf.SymbolicTensor;
+    const hidden = output.inputs[0];
+    const layer = output.sourceLayer;
+    if (!(layer instanceof TokenEmbedding) || output.inputs.length !== 1 || hidden === undefined || hidden.dtype === "int32") return null;
+    return { layer, hidden };
+  }
+
+  private fusableCompile(): boolean {
+    return (
+      this.lossFunctions?.length === 1 &&
+      this.lossFunctions[0] === sparseCrossEntropyFromLogits &&
+      (this.metricsTensors ?? []).every(([metric]) => metric === perplexity)
+    );
+  }
+
+  /** tfjs's train function with the head and the loss replaced by `headCrossEntropy`. */
+  private fusedTrainFunction(): TrainFunction {
+    const head = this.head();
+    if (head === null) throw new Error("unreachable: fusedTrainFunction without a TokenEmbedding head");
+    // The graph from the ids to the head's input, sharing every layer (and weight) with this model.
+    this.trunk ??= tf.model({ inputs: this.inputs, outputs: head.hidden, name: `${this.name}_trunk` });
+    const trunk = this.trunk;
+    const metrics = this.metricsTensors ?? [];
+    return (data) => {
+      const [ids, targets] = data as [tf.Tensor, tf.Tensor];
+      const metricValues: tf.Scalar[] = [];
+      const totalLoss = (): tf.Scalar => {
+        const hidden = trunk.apply(ids, { training: true }) as tf.Tensor; // [B, T, C]
+        const dim = hidden.shape[hidden.rank - 1] as number;
+        let loss = headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, head.layer.table.read() as tf.Tensor2D, targets);
+        for (let i = 0; i < metrics.length; i++) metricValues.push(tf.keep(tf.exp(loss)));
+        for (const extra of this.calculateLosses()) loss = tf.add(loss, extra);
+        return loss;
+      };
+      const internals = this as unknown as LayersModelInternals;
+      const weights = internals.collectedTrainableWeights ?? this.trainableWeights;
+      const variables = weights.map((w) => w.read() as tf.Variable);
+      const value = this.optimizer_.minimize(totalLoss, true, variables) as tf.Scalar;
+      return [value, ...metricValues];
+    };
+  }
+}

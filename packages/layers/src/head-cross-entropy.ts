@@ -1,0 +1,86 @@
+import * as tf from "@tensorflow/tfjs";
+import { customGrad } from "./custom-grad.js";
+import { LayerConfigError } from "./errors.js";
+import { checkIds } from "./token-embedding.js";
+
+/**
+ * Below this probability of the label, `-log(p)` is no longer trusted (float32 denormals start
+ * at ~1.2e-38); such rows, whose loss is > ~69 nats, take the exact `logsumexp - z[label]` path.
+ */
+const SMALLEST_TRUSTED_PROBABILITY = 1e-30;
+
+/**
+ * The output head and the cross-entropy as one operation: the mean over tokens of
+ * `logsumexp(hidden @ table^T) - (hidden @ table^T)[label]`, i.e. what
+ * `mean(sparseCrossEntropyFromLogits(labels, head(hidden)))` computes, with its own gradient.
+ *
+ * Why: the head's `[tokens, vocab]` logits dominate a small GPT's step. Here they cost one matmul,
+ * one softmax kernel and nothing else. Forward keeps only the probabilities `P` (`[N, V]`), and
+ * the loss is `-log(P[label])` (a gather of N values). Backward never touches `[N, V]`
+ * elementwise: with `G = (P - onehot) / N`,
+ *
+ *     dHidden = G @ table            = (P @ table - table[labels]) / N        ([N, V] @ [V, C])
+ *     dTable  = G^T @ hidden         = (hidden / N)^T @ P, transposed, minus a scatter of hidden / N
+ *
+ * so the one-hot and the `1/N` scale are applied to `[N, C]` and `[V, C]` tensors, and the only
+ * `[N, V]` work left is the two matmuls that read `P`. No matmul uses tfjs's transpose flags
+ * (~10x slower on wasm): the small operands (`table`, `hidden`) are transposed explicitly, the
+ * `[C, V]` weight gradient is transposed to `[V, C]` (cheap next to `[N, V]`).
+ *
+ * @param hidden float32 `[N, C]`: the final hidden states of N tokens.
+ * @param table float32 `[V, C]`: the output head's weights, e.g. the tied token embedding table.
+ * @param labels int32 `[N]`: each token's target id in `[0, V)`; other dtypes are cast.
+ * @returns the mean loss, a scalar, differentiable with respect to `hidden` and `table`.
+ * @throws LayerConfigError when the shapes disagree or a label is outside `[0, V)`.
+ * @example
+ * const loss = headCrossEntropy(tf.randomNormal([512, 64]), table.read(), labels); // scalar
+ */
+export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels: tf.Tensor): tf.Scalar {
+  if (hidden.rank !== 2 || table.rank !== 2 || hidden.shape[1] !== table.shape[1]) {
+    throw new LayerConfigError(
+      `headCrossEntropy: hidden [${hidden.shape.join(", ")}] and table [${table.shape.join(", ")}] must be [N, C] and [V, C]`,
+      "hidden",
+    );
+  }
+  const [n, dim] = hidden.shape;
+  const vocab = table.shape[0];
+  if (labels.size !== n) {
+    throw new LayerConfigError(`headCrossEntropy: ${labels.size} labels for ${n} hidden states`, "labels");
+  }
+  return tf.tidy(() => {
+    const ids = (labels.dtype === "int32" ? tf.reshape(labels, [n]) : tf.cast(tf.reshape(labels, [n]), "int32")) as tf.Tensor1D;
+    checkIds(ids, vocab, "label");
+    // Index of each label's probability in the flat [N * V] probabilities.
+    const flatIndex = tf.add(ids, tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
+    const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
+      const logits = tf.matMul(h as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)); // [N, V]
+      // One softmax kernel (max-subtract, exp, sum, divide; vectorised on wasm, where Exp is not).
+      const probs = tf.softmax(logits); // [N, V]
+      const picked = tf.gather(tf.reshape(probs, [-1]), flatIndex); // [N]
+      let losses: tf.Tensor;
+      if ((picked.dataSync() as Float32Array).every((p) => p > SMALLEST_TRUSTED_PROBABILITY)) {
+        losses = tf.neg(tf.log(picked));
+      } else {
+        // Rare: a label so unlikely that its probability underflows. Exact logsumexp - z[label].
+        const max = tf.max(logits, -1, true);
+        const logSum = tf.add(tf.reshape(max, [n]), tf.log(tf.sum(tf.exp(tf.sub(logits, max)), -1)));
+        losses = tf.sub(logSum, tf.gather(tf.reshape(logits, [-1]), flatIndex));
+      }
+      logits.dispose(); // before the tidy ends: the [N, V] logits are not needed any longer
+      save([h, w, probs, ids]);
+      return {
+        value: tf.mean(losses),
+        gradFunc: (dy, saved) => {
+          const [hs, ws, p, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const scale = tf.div(dy, n); // d(mean)/d(loss_i) times the upstream gradient
+          const hScaled = tf.mul(hs, scale); // [N, C]
+          const dh = tf.mul(tf.sub(tf.matMul(p, ws), tf.gather(ws, y)), scale); // [N, C]
+          const dwT = tf.matMul(tf.transpose(hScaled), p); // [C, N] @ [N, V] -> [C, V]
+          const dw = tf.sub(tf.transpose(dwT), tf.scatterND(tf.expandDims(y, 1), hScaled, [vocab, dim])); // [V, C]
+          return [dh, dw];
+        },
+      };
+    });
+    return loss(hidden, table) as tf.Scalar;
+  });
+}
