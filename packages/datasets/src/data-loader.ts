@@ -76,6 +76,9 @@ const FINGERPRINT = ["seed", "shuffle", "dropLast", "batchSize", "rank", "worldS
  * }
  * const saved = loader.state(); // JSON-serializable; later: loader.restore(saved)
  * ```
+ *
+ * @typeParam S The dataset's token source (`TokenStore` by default; `ShardedTokenStore` for shards,
+ *   whose windows are then shuffled shard by shard).
  */
 export class DataLoader<S extends TokenSource = TokenStore> implements Iterable<Batch> {
   /** The windows batched. */

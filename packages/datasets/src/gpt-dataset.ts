@@ -38,7 +38,11 @@ const END_OF_TEXT = "<|endoftext|>";
  * ds.length; // 3 (starts 0, 2, 4)
  * ds.get(1); // { input: [2, 3, 4, 5], target: [3, 4, 5, 6] }
  * for (const { input, target } of ds) console.log(input, target);
+ * // Shards: new GPTDataset(openShards("data", { split: "train" }), { maxLength: 1024, stride: 1024 })
  * ```
+ *
+ * @typeParam S Where the ids live: `TokenStore` (the default, for ids given directly) or any
+ *   `TokenSource` such as `ShardedTokenStore`.
  */
 export class GPTDataset<S extends TokenSource = TokenStore> implements Iterable<GPTWindow> {
   /** The validated ids every window is cut from. */

@@ -193,8 +193,8 @@ export const OpenShardsOptionsSchema = ShardedTokenStoreOptionsSchema.extend({
     .enum(["llmc", "nanogpt", "auto"], { error: (i) => `\`format\` must be "llmc", "nanogpt" or "auto", received ${describeValue(i.input)}` })
     .default("auto"),
   maxOpenFiles: z
-    .number()
-    .int()
+    .number({ error: (i) => `\`maxOpenFiles\` must be a positive integer, received ${describeValue(i.input)}` })
+    .int({ error: (i) => `\`maxOpenFiles\` must be a positive integer, received ${describeValue(i.input)}` })
     .min(1, { error: (i) => `\`maxOpenFiles\` must be a positive integer, received ${describeValue(i.input)}` })
     .default(8),
 });
@@ -353,6 +353,11 @@ export class ShardWriter {
       at += take;
       if (this.filled === this.options.shardTokens) this.flush();
     }
+  }
+
+  /** Files written so far (complete shards renamed into place). */
+  get writtenCount(): number {
+    return this.written.length;
   }
 
   /** Writes what is buffered and returns every file written, in order. */
