@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
+import { IdBuffer } from "./id-buffer.js";
 import { hashRange, PieceCache } from "./piece-cache.js";
 import { createGpt2Scanner, GPT2_PATTERN, type Gpt2Scanner } from "./pretokenizer.js";
 import { specialTokenRegExp, splitOnSpecialTokens } from "./special-tokens.js";
@@ -67,7 +68,8 @@ export class BpeCore {
 
   private readonly ranks = new Map<string, number>();
   private readonly byteRanks = new Int32Array(256).fill(-1);
-  private readonly tokenBytes: (Uint8Array | undefined)[] = [];
+  /** id -> bytes, built on the first decode (encoding never needs it; 50k+ small arrays). */
+  private tokenBytesTable: (Uint8Array | undefined)[] | undefined;
   private readonly regex: RegExp;
   private readonly specialRegex: RegExp | undefined;
   private readonly scanner: Gpt2Scanner | undefined;
@@ -95,19 +97,16 @@ export class BpeCore {
       const binary = typeof key === "string" ? key : bytesToBinary(key, 0, key.length);
       this.ranks.set(binary, rank);
       if (binary.length === 1) this.byteRanks[binary.charCodeAt(0)] = rank;
-      this.tokenBytes[rank] = binaryToBytes(binary);
       if (rank > maxId) maxId = rank;
     }
     this.rankCount = this.ranks.size;
     const specials = new Map<string, number>(
       args.specialTokens instanceof Map ? args.specialTokens : Object.entries(args.specialTokens ?? {}),
     );
-    const encoder = new TextEncoder();
     for (const [name, id] of specials) {
       if (!Number.isInteger(id) || id < 0) {
         throw new TokenizerError(`\`specialTokens\` must map names to non-negative integer ids, received ${name}: ${id}`, "specialTokens");
       }
-      this.tokenBytes[id] = encoder.encode(name);
       if (id > maxId) maxId = id;
     }
     this.specialTokens = specials;
@@ -123,12 +122,28 @@ export class BpeCore {
    * @param allowedSpecial Special tokens to encode as their id. Default: none.
    */
   encode(text: string, allowedSpecial: ReadonlySet<string> = EMPTY_SET): number[] {
-    const out: number[] = [];
+    return this.encodeIntoBuffer(text, allowedSpecial).toArray();
+  }
+
+  /**
+   * Like `encode`, but returns the ids as an `Int32Array` (no `number[]` is built: cheaper for
+   * large texts, and transferable between threads).
+   *
+   * @param text The text.
+   * @param allowedSpecial Special tokens to encode as their id. Default: none.
+   */
+  encodeToInt32(text: string, allowedSpecial: ReadonlySet<string> = EMPTY_SET): Int32Array {
+    return this.encodeIntoBuffer(text, allowedSpecial).toInt32Array();
+  }
+
+  private encodeIntoBuffer(text: string, allowedSpecial: ReadonlySet<string>): IdBuffer {
+    // English runs about 4 UTF-16 units a token; a third avoids most regrowth.
+    const out = new IdBuffer((text.length >> 2) + 16);
     splitOnSpecialTokens(
       text,
       this.specialRegex,
       allowedSpecial,
-      (start, end) => this.encodeOrdinaryInto(text, out, start, end),
+      (start, end) => this.encodeRangeInto(text, out, start, end),
       (token) => out.push(this.specialTokens.get(token) as number),
     );
     return out;
@@ -139,11 +154,17 @@ export class BpeCore {
    * appending the ids to `out`. The range is pre-split as if it were the whole text.
    */
   encodeOrdinaryInto(text: string, out: number[], start = 0, end = text.length): void {
+    const buffer = new IdBuffer(((end - start) >> 2) + 16);
+    this.encodeRangeInto(text, buffer, start, end);
+    for (let i = 0; i < buffer.length; i++) out.push(buffer.ids[i] as number);
+  }
+
+  private encodeRangeInto(text: string, out: IdBuffer, start: number, end: number): void {
     if (this.scanner !== undefined) {
       const scanner = this.scanner;
       for (let i = start; i < end; ) {
         const pieceEnd = scanner.pieceEnd(text, i, end);
-        this.encodeRange(text, i, pieceEnd, out);
+        this.encodeRange(text, i, pieceEnd, scanner.hash, out);
         i = pieceEnd;
       }
       return;
@@ -161,46 +182,46 @@ export class BpeCore {
         regex.lastIndex += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
         continue;
       }
-      this.encodeRange(segment, match.index, match.index + length, out);
+      const pieceStart = match.index;
+      this.encodeRange(segment, pieceStart, pieceStart + length, hashRange(segment, pieceStart, pieceStart + length), out);
     }
   }
 
-  /** Encodes one pre-split piece `text[start, end)` through the cache. */
-  private encodeRange(text: string, start: number, end: number, out: number[]): void {
-    const hash = hashRange(text, start, end);
-    let ids = this.cache.get(text, start, end, hash);
-    if (ids === undefined) {
-      const piece = text.substring(start, end);
-      ids = this.encodePiece(piece);
-      if (end - start <= MAX_CACHED_PIECE) this.cache.set(piece, hash, ids);
-    }
+  /** Encodes one pre-split piece `text[start, end)`, whose `hashRange` is `hash`, through the cache. */
+  private encodeRange(text: string, start: number, end: number, hash: number, out: IdBuffer): void {
+    if (this.cache.appendTo(out, text, start, end, hash)) return;
+    const ids = this.encodePiece(text.substring(start, end));
     if (typeof ids === "number") {
       out.push(ids);
+      if (end - start <= MAX_CACHED_PIECE) this.cache.set(text, start, end, hash, [ids]);
     } else {
-      for (let i = 0; i < ids.length; i++) out.push(ids[i] as number);
+      out.reserve(ids.length);
+      for (let i = 0; i < ids.length; i++) out.ids[out.length++] = ids[i] as number;
+      if (end - start <= MAX_CACHED_PIECE) this.cache.set(text, start, end, hash, ids);
     }
   }
 
   /** The bytes of token `id`, or `undefined` when no token has that id. */
   bytesOf(id: number): Uint8Array | undefined {
-    return this.tokenBytes[id];
+    return this.tokenBytes()[id];
   }
 
   /**
    * Ids -> UTF-8 bytes. Throws `TokenizerError` naming the first id that is not a token.
    */
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    const tokenBytes = this.tokenBytes();
     let length = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number;
-      const bytes = this.tokenBytes[id];
+      const bytes = tokenBytes[id];
       if (bytes === undefined || !Number.isInteger(id)) throw this.badId(i, id);
       length += bytes.length;
     }
     const out = new Uint8Array(length);
     let at = 0;
     for (let i = 0; i < ids.length; i++) {
-      const bytes = this.tokenBytes[ids[i] as number] as Uint8Array;
+      const bytes = tokenBytes[ids[i] as number] as Uint8Array;
       out.set(bytes, at);
       at += bytes.length;
     }
@@ -212,6 +233,17 @@ export class BpeCore {
    */
   decode(ids: ArrayLike<number>): string {
     return this.decoder.decode(this.decodeBytes(ids));
+  }
+
+  private tokenBytes(): (Uint8Array | undefined)[] {
+    if (this.tokenBytesTable === undefined) {
+      const table: (Uint8Array | undefined)[] = [];
+      for (const [binary, rank] of this.ranks) table[rank] = binaryToBytes(binary);
+      const encoder = new TextEncoder();
+      for (const [name, id] of this.specialTokens) table[id] = encoder.encode(name);
+      this.tokenBytesTable = table;
+    }
+    return this.tokenBytesTable;
   }
 
   /** Empties the piece cache. */

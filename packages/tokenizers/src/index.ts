@@ -7,7 +7,7 @@ export { TokenizerError } from "./errors.js";
 export { getTokenizer, listTokenizers, registerTokenizer, type TokenizerFactory } from "./registry.js";
 export { BpeCore, bpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
 export { BpeTokenizer, type BpeTokenizerArgs } from "./bpe-tokenizer.js";
-export { getTiktoken, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken.js";
+export { getTiktoken, isTiktokenEncoding, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken.js";
 export { encodeOptionsSchema } from "./special-tokens.js";
 export { GPT2_PATTERN } from "./pretokenizer.js";
 export {

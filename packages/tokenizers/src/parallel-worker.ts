@@ -4,6 +4,8 @@
  * sent, answering each with its ids as a transferred `Int32Array`.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { BpeTokenizer } from "./bpe-tokenizer.js";
+import { createTiktokenTokenizer, isTiktokenEncoding, type TiktokenRankData } from "./tiktoken-encoding.js";
 import type { EncodeOptions, Tokenizer, TokenizerSpec } from "./tokenizer.js";
 
 /** A chunk to encode. */
@@ -25,8 +27,23 @@ const port = parentPort;
 if (port === null) throw new Error("parallel-worker.js must run in a worker thread");
 
 const { spec } = workerData as EncodeWorkerData;
-// The Node entry registers every tokenizer, "bpe" with its file reader included.
-const tokenizer: Promise<Tokenizer> = import("./node.js").then(({ getTokenizer }) => getTokenizer(spec.name, spec.options));
+
+/**
+ * A tiktoken encoding is built from its own rank module only (the package entry would parse all
+ * five); anything else goes through the Node entry, which registers every tokenizer ("bpe" with its
+ * file reader included).
+ */
+async function buildTokenizer(): Promise<Tokenizer> {
+  const noOptions = spec.options === undefined || Object.keys(spec.options).length === 0;
+  if (noOptions && isTiktokenEncoding(spec.name)) {
+    const ranks = (await import(`js-tiktoken/ranks/${spec.name}`)) as { default: TiktokenRankData };
+    return createTiktokenTokenizer(spec.name, ranks.default);
+  }
+  const { getTokenizer } = await import("./node.js");
+  return getTokenizer(spec.name, spec.options);
+}
+
+const tokenizer = buildTokenizer();
 // A failed load is reported with each request; keep the rejection from being "unhandled" meanwhile.
 tokenizer.catch(() => undefined);
 
@@ -35,7 +52,7 @@ port.on("message", (request: EncodeRequest) => {
     (tok) => {
       let ids: Int32Array;
       try {
-        ids = new Int32Array(tok.encode(request.text, request.options));
+        ids = tok instanceof BpeTokenizer ? tok.encodeToInt32(request.text, request.options) : new Int32Array(tok.encode(request.text, request.options));
       } catch (error) {
         port.postMessage({ id: request.id, error: (error as Error).message } satisfies EncodeResponse);
         return;

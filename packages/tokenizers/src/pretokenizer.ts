@@ -52,41 +52,62 @@ function astralClass(codePoint: number): number {
 
 /**
  * A pre-tokenizer for GPT-2's pattern: `pieceEnd(text, i, end)` is where the piece starting at `i`
- * ends, treating `end` as the end of the text (as the regex does on a substring).
+ * ends, treating `end` as the end of the text (as the regex does on a substring). The FNV-1a hash
+ * of that piece (`hashRange` of `piece-cache.ts`) is left in `hash`, computed in the same pass, so
+ * that the encoder's cache lookup does not read the piece again.
  */
 export interface Gpt2Scanner {
   pieceEnd(text: string, start: number, end: number): number;
+  /** FNV-1a hash of the UTF-16 units of the piece last returned by `pieceEnd`. */
+  readonly hash: number;
 }
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
 /** Builds the GPT-2 scanner (the class table, 64 KiB, is built on first use and shared). */
 export function createGpt2Scanner(): Gpt2Scanner {
-  const table = classTable();
-  // Class of the code point at i, and its width in units, packed as cls | width << 2.
-  const at = (text: string, i: number, end: number): number => {
+  return new Gpt2ScannerImpl(classTable());
+}
+
+class Gpt2ScannerImpl implements Gpt2Scanner {
+  hash = 0;
+  constructor(private readonly table: Uint8Array) {}
+
+  /** Class of the code point at i, and its width in units, packed as cls | width << 2. */
+  private at(text: string, i: number, end: number): number {
     const c = text.charCodeAt(i);
-    if (c < 0xd800 || c > 0xdfff) return (table[c] as number) | 4;
+    if (c < 0xd800 || c > 0xdfff) return (this.table[c] as number) | 4;
     if (c <= 0xdbff && i + 1 < end) {
       const d = text.charCodeAt(i + 1);
       if (d >= 0xdc00 && d <= 0xdfff) return astralClass(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00)) | 8;
     }
     return OTHER | 4;
-  };
-  const pieceEnd = (text: string, start: number, end: number): number => {
+  }
+
+  pieceEnd(text: string, start: number, end: number): number {
+    const table = this.table;
     const c = text.charCodeAt(start);
+    let h = Math.imul(FNV_OFFSET ^ c, FNV_PRIME);
     if (c === 39 && start + 1 < end) {
       // 's 't 're 've 'm 'll 'd, in the pattern's order (none is a prefix of another).
       const d = text.charCodeAt(start + 1);
-      if (d === 115 || d === 116 || d === 109 || d === 100) return start + 2;
+      if (d === 115 || d === 116 || d === 109 || d === 100) {
+        this.hash = Math.imul(h ^ d, FNV_PRIME);
+        return start + 2;
+      }
       if (start + 2 < end) {
         const e = text.charCodeAt(start + 2);
-        if ((d === 114 || d === 118) && e === 101) return start + 3;
-        if (d === 108 && e === 108) return start + 3;
+        if (((d === 114 || d === 118) && e === 101) || (d === 108 && e === 108)) {
+          this.hash = Math.imul(Math.imul(h ^ d, FNV_PRIME) ^ e, FNV_PRIME);
+          return start + 3;
+        }
       }
     }
     let i = start;
-    let info = at(text, i, end);
+    let info = this.at(text, i, end);
     if (c === 32 && start + 1 < end) {
-      const next = at(text, start + 1, end);
+      const next = this.at(text, start + 1, end);
       if ((next & 3) !== SPACE) {
         i = start + 1;
         info = next;
@@ -95,30 +116,42 @@ export function createGpt2Scanner(): Gpt2Scanner {
     const cls = info & 3;
     if (cls !== SPACE) {
       // ` ?\p{L}+`, ` ?\p{N}+` or ` ?[^\s\p{L}\p{N}]+`: a greedy run of one class.
+      if (i !== start) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+      if (info >> 2 === 2) h = Math.imul(h ^ text.charCodeAt(i + 1), FNV_PRIME);
       i += info >> 2;
       while (i < end) {
         const code = text.charCodeAt(i);
         if (code < 0xd800 || code > 0xdfff) {
           if (table[code] !== cls) break;
+          h = Math.imul(h ^ code, FNV_PRIME);
           i++;
         } else {
-          const next = at(text, i, end);
+          const next = this.at(text, i, end);
           if ((next & 3) !== cls) break;
+          h = Math.imul(h ^ code, FNV_PRIME);
+          if (next >> 2 === 2) h = Math.imul(h ^ text.charCodeAt(i + 1), FNV_PRIME);
           i += next >> 2;
         }
       }
+      this.hash = h;
       return i;
     }
     // `\s+(?!\S)|\s+`: every \s is one BMP unit. Before a non-space, leave the last space to it.
+    let before = h;
     i = start + 1;
     while (i < end) {
       const code = text.charCodeAt(i);
       if (code >= 0xd800 && code <= 0xdfff) break;
       if (table[code] !== SPACE) break;
+      before = h;
+      h = Math.imul(h ^ code, FNV_PRIME);
       i++;
     }
-    if (i === end || i - start === 1) return i;
+    if (i === end || i - start === 1) {
+      this.hash = h;
+      return i;
+    }
+    this.hash = before;
     return i - 1;
-  };
-  return { pieceEnd };
+  }
 }

@@ -3,24 +3,15 @@ import gpt2 from "js-tiktoken/ranks/gpt2";
 import o200kBase from "js-tiktoken/ranks/o200k_base";
 import p50kBase from "js-tiktoken/ranks/p50k_base";
 import r50kBase from "js-tiktoken/ranks/r50k_base";
-import { BpeCore } from "./bpe-core.js";
-import { BpeTokenizer } from "./bpe-tokenizer.js";
+import type { BpeTokenizer } from "./bpe-tokenizer.js";
 import { TokenizerError } from "./errors.js";
+import { createTiktokenTokenizer, TIKTOKEN_ENCODINGS, type TiktokenEncodingName, type TiktokenRankData } from "./tiktoken-encoding.js";
 
-/** The tiktoken encodings this package ships (rank data from `js-tiktoken`). */
-export const TIKTOKEN_ENCODINGS = ["gpt2", "r50k_base", "p50k_base", "cl100k_base", "o200k_base"] as const;
-/** Name of a shipped tiktoken encoding. */
-export type TiktokenEncodingName = (typeof TIKTOKEN_ENCODINGS)[number];
+export { isTiktokenEncoding, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken-encoding.js";
 
-/** The shape of js-tiktoken's rank modules. */
-interface RankData {
-  readonly pat_str: string;
-  readonly special_tokens: Record<string, number>;
-  readonly bpe_ranks: string;
-  readonly explicit_n_vocab?: number;
-}
-
-const RANK_DATA: Record<TiktokenEncodingName, RankData> = {
+// Static imports keep `getTokenizer` synchronous in browsers too; a parallel worker avoids this
+// module and imports only its own encoding's ranks (see `parallel-worker.ts`).
+const RANK_DATA: Record<TiktokenEncodingName, TiktokenRankData> = {
   gpt2,
   r50k_base: r50kBase,
   p50k_base: p50kBase,
@@ -29,11 +20,6 @@ const RANK_DATA: Record<TiktokenEncodingName, RankData> = {
 };
 
 const loaded = new Map<TiktokenEncodingName, BpeTokenizer>();
-
-/** Whether `name` is one of `TIKTOKEN_ENCODINGS`. */
-export function isTiktokenEncoding(name: string): name is TiktokenEncodingName {
-  return (TIKTOKEN_ENCODINGS as readonly string[]).includes(name);
-}
 
 /**
  * The tokenizer of a tiktoken encoding. The rank data is decoded the first time an encoding is
@@ -54,26 +40,8 @@ export function getTiktoken(name: TiktokenEncodingName): BpeTokenizer {
     if (data === undefined) {
       throw new TokenizerError(`unknown tiktoken encoding ${JSON.stringify(name)} (known: ${TIKTOKEN_ENCODINGS.join(", ")})`);
     }
-    const core = new BpeCore({ ranks: parseTiktokenRanks(data.bpe_ranks), pattern: data.pat_str, specialTokens: data.special_tokens });
-    tokenizer = new BpeTokenizer({ name, core, vocabSize: data.explicit_n_vocab ?? core.vocabSize });
+    tokenizer = createTiktokenTokenizer(name, data);
     loaded.set(name, tokenizer);
   }
   return tokenizer;
-}
-
-/**
- * Decodes js-tiktoken's compressed rank format: lines of `<marker> <firstRank> <base64 token>...`,
- * consecutive ranks per line. Yields (binary string, rank) pairs.
- */
-export function* parseTiktokenRanks(compressed: string): Generator<[string, number]> {
-  for (const line of compressed.split("\n")) {
-    if (line === "") continue;
-    const fields = line.split(" ");
-    const offset = Number.parseInt(fields[1] ?? "", 10);
-    if (!Number.isInteger(offset)) throw new TokenizerError(`malformed rank data line: ${line.slice(0, 40)}`);
-    for (let i = 2; i < fields.length; i++) {
-      // atob gives exactly the "binary string" (one char per byte) the core keys its ranks by.
-      yield [atob(fields[i] as string), offset + i - 2];
-    }
-  }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BpeCore } from "../src/bpe-core.js";
 import { BpeTokenizer } from "../src/bpe-tokenizer.js";
+import { hashRange } from "../src/piece-cache.js";
 import { createGpt2Scanner, GPT2_PATTERN } from "../src/pretokenizer.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -28,6 +29,7 @@ describe("BpeCore", () => {
     for (let i = 0; i < 3; i++) expect(core.encode(text)).toEqual(first);
     core.clearCache();
     expect(core.encode(text)).toEqual(first);
+    expect(Array.from(core.encodeToInt32(text))).toEqual(first);
   });
 
   it("gives a naive merge's ids through the heap merge (long pieces)", () => {
@@ -87,6 +89,8 @@ describe("GPT-2 pre-tokenizer scanner", () => {
       for (let i = 0; i < text.length; ) {
         const end = scanner.pieceEnd(text, i, text.length);
         pieces.push(text.slice(i, end));
+        // The hash computed while scanning is the cache's hash of the piece.
+        expect(scanner.hash, JSON.stringify(text.slice(i, end))).toBe(hashRange(text, i, end));
         i = end;
       }
       expect(pieces, JSON.stringify(text)).toEqual(expected);

@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { getEncoding } from "js-tiktoken";
+import gpt2Ranks from "js-tiktoken/ranks/gpt2";
 import { describe, expect, it } from "vitest";
 import { readTextSync } from "../src/read-text.js";
 import { getTokenizer } from "../src/registry.js";
-import { TIKTOKEN_ENCODINGS } from "../src/tiktoken.js";
+import { BpeCore } from "../src/bpe-core.js";
+import { parseTiktokenRanks, TIKTOKEN_ENCODINGS } from "../src/tiktoken.js";
 import { dataFile } from "./data.js";
 
 const verdict = readFileSync(dataFile("the-verdict.txt"), "utf8");
@@ -102,6 +104,14 @@ describe("tiktoken encodings", () => {
     expect(ids[32]).toBe(1578); // last target of the notebook's first 8 x 4 batch
     const raw = gpt2.encode(frankensteinRaw);
     expect(raw.length).toBe(113_064);
+  });
+
+  it("gives the same ids with a tiny piece cache (constant eviction and promotion) and as an Int32Array", () => {
+    const core = new BpeCore({ ranks: parseTiktokenRanks(gpt2Ranks.bpe_ranks), pattern: gpt2Ranks.pat_str, cacheSize: 64 });
+    const expected = getEncoding("gpt2").encode(verdict);
+    expect(core.encode(verdict)).toEqual(expected);
+    expect(core.encode(verdict)).toEqual(expected);
+    expect(Array.from(core.encodeToInt32(verdict))).toEqual(expected);
   });
 
   for (const name of TIKTOKEN_ENCODINGS) {
