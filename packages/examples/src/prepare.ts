@@ -8,7 +8,10 @@
  * whatever the corpus size. Each input file (or every `.txt` file of an input directory, sorted)
  * is one document, preceded by `<|endoftext|>` as llm.c's preprocessing does; text is encoded
  * "ordinary" (a literal `<|endoftext|>` in the text is plain text). The first `--val-fraction` of
- * the input bytes goes to the `val` split (llm.c's fineweb: shard 0 is val), the rest to `train`.
+ * the input bytes goes to the `val` split (llm.c's fineweb: shard 0 is val), the rest to `train`;
+ * a piece of text across that line has its tokens split in proportion, so val is about that
+ * fraction of the tokens. A document with no line break is held whole until its end (there is no
+ * safe place to cut it before).
  */
 import { mkdir, open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
