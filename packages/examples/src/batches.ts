@@ -1,6 +1,6 @@
 /**
  * `tfgpt batches FILE --max-length N --stride N --batch-size N [--shuffle] [--seed S]
- * [--no-drop-last] [--newline lf|keep] [--encoding E] [--json]`: the first batch the data
+ * [--no-drop-last] [--newline lf|keep] [--encoding E | --tokenizer FILE] [--json]`: the first batch the data
  * loader gives, i.e. the chapter-2 notebook's `next(iter(dataloader))`.
  *
  * `dropLast` defaults to true, as in the notebook's `create_dataloader_v1` (`drop_last=True`);
@@ -9,12 +9,12 @@
  * partial batch without it.
  */
 import { DataLoader, GPTDataset, type TokenSource } from "@tfgpt/datasets";
-import { getTokenizer } from "@tfgpt/tokenizers";
 import { z } from "zod";
 import type { CommandIO } from "./io.js";
 import { integerFlag, newlineFlag, stringFlag } from "./options.js";
 import { isShardInput, openShardInput } from "./shard-input.js";
 import { readTextFile } from "./text-file.js";
+import { tokenizerFromFlags } from "./tokenizer-flag.js";
 
 /** The validated config of `tfgpt batches`. */
 export const BatchesConfigSchema = z.object({
@@ -34,8 +34,10 @@ export const BatchesConfigSchema = z.object({
   dropLast: z.boolean().default(true),
   /** Newline handling when reading. Default `"lf"`. */
   newline: newlineFlag.default("lf"),
-  /** Tokenizer registry name. Default `"gpt2"`. */
-  encoding: stringFlag("encoding").default("gpt2"),
+  /** Tokenizer registry name. Default `"gpt2"` (unless `tokenizer` is given). */
+  encoding: stringFlag("encoding").optional(),
+  /** A tokenizer file saved by `tfgpt train-tokenizer`, instead of `encoding`. */
+  tokenizer: stringFlag("tokenizer").optional(),
   /** Print `{"inputs": [[...]], "targets": [[...]]}`. Default false. */
   json: z.boolean().default(false),
 });
@@ -60,7 +62,7 @@ function rows(flat: Int32Array, width: number): number[][] {
  *   tokenizers' `TokenizerError` (unknown encoding), and `CliError` for an unreadable file.
  */
 export async function firstBatch(config: BatchesConfig): Promise<BatchRows & { windows: number; batches: number }> {
-  const tokenizer = getTokenizer(config.encoding);
+  const tokenizer = tokenizerFromFlags(config);
   const windows = { maxLength: config.maxLength, stride: config.stride };
   // A .bin shard or a directory of shards (tfgpt prepare) is read as tokens, validated first.
   const shards = (await isShardInput(config.file)) ? await openShardInput(config.file, tokenizer.vocabSize, "train") : undefined;

@@ -37,20 +37,21 @@ const bool = { type: "boolean" } as const;
 const COMMANDS: Record<string, CommandSpec> = {
   tokenize: {
     summary: "encode a text file: the token count and the ids",
-    usage: `tfgpt tokenize FILE [--encoding gpt2] [--newline lf|keep] [--json]
+    usage: `tfgpt tokenize FILE [--encoding gpt2 | --tokenizer FILE] [--newline lf|keep] [--json]
 
   --encoding E      tokenizer: gpt2 (default), r50k_base, p50k_base, cl100k_base, o200k_base, byte, ...
+  --tokenizer FILE  a tokenizer trained by tfgpt train-tokenizer (instead of --encoding)
   --newline MODE    lf (default: CRLF -> LF, as Python reads text) or keep (bytes as they are)
   --json            print {"encoding", "count", "ids"}`,
     positional: "FILE",
-    options: { encoding: str, newline: str, json: bool },
+    options: { encoding: str, tokenizer: str, newline: str, json: bool },
     schema: async () => (await import("./tokenize.js")).TokenizeConfigSchema,
     run: async () => (await import("./tokenize.js")).runTokenize,
   },
   batches: {
     summary: "print the first batch of next-token windows (the notebook's data loader)",
     usage: `tfgpt batches FILE --max-length N --stride N --batch-size N [--shuffle] [--seed S]
-              [--no-drop-last] [--newline lf|keep] [--encoding E] [--json]
+              [--no-drop-last] [--newline lf|keep] [--encoding E | --tokenizer FILE] [--json]
 
   FILE              a text file, or token shards: a .bin file or a directory of them (tfgpt prepare)
   --max-length N    tokens per window (required)
@@ -61,6 +62,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   --no-drop-last    keep a last partial batch (default: dropped, as create_dataloader_v1 does)
   --newline MODE    lf (default) or keep
   --encoding E      tokenizer (default gpt2)
+  --tokenizer FILE  a tokenizer trained by tfgpt train-tokenizer (instead of --encoding)
   --json            print {"inputs": [[...]], "targets": [[...]]}`,
     positional: "FILE",
     options: {
@@ -72,14 +74,31 @@ const COMMANDS: Record<string, CommandSpec> = {
       "no-drop-last": bool,
       newline: str,
       encoding: str,
+      tokenizer: str,
       json: bool,
     },
     schema: async () => (await import("./batches.js")).BatchesConfigSchema,
     run: async () => (await import("./batches.js")).runBatches,
   },
+  "train-tokenizer": {
+    summary: "learn a byte-level BPE vocabulary from a text and save it",
+    usage: `tfgpt train-tokenizer FILE --vocab-size N --out FILE [--special TOKEN...] [--min-frequency N]
+                      [--newline lf|keep]
+
+  FILE              the training text
+  --vocab-size N    tokens in all: 256 bytes + merges + special tokens (required)
+  --out FILE        a tiktoken rank file (+ FILE.meta.json), or a tokenizer.json if FILE ends in .json
+  --special TOKEN   a special token, repeatable (default <|endoftext|>; given ones replace it)
+  --min-frequency N never merge a pair seen fewer times (default 2)
+  --newline MODE    lf (default) or keep`,
+    positional: "FILE",
+    options: { "vocab-size": str, out: str, special: { type: "string", multiple: true }, "min-frequency": str, newline: str },
+    schema: async () => (await import("./train-tokenizer.js")).TrainTokenizerConfigSchema,
+    run: async () => (await import("./train-tokenizer.js")).runTrainTokenizer,
+  },
   train: {
     summary: "train a GPT on a text, with progress, validation, plots and checkpoints",
-    usage: `tfgpt train [--text FILE] [--encoding gpt2] [--preset tiny] [--context N] [--batch-size N]
+    usage: `tfgpt train [--text FILE] [--encoding gpt2 | --tokenizer FILE] [--preset tiny] [--context N] [--batch-size N]
             [--stride N] [--steps N | --epochs N] [--lr X] [--val-fraction 0.1] [--seed S]
             [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--resume DIR]
             [--checkpoint-every N] [--eval-every N] [--sample]
@@ -87,6 +106,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --text FILE           training text (default: "The Verdict", shipped with this package)
                         or token shards: a .bin file, or a directory (its val shards validate)
   --encoding E          tokenizer (default gpt2)
+  --tokenizer FILE      a tokenizer trained by tfgpt train-tokenizer (instead of --encoding);
+                        checkpoints store it, so sample needs no file
   --preset NAME         model preset of @tfgpt/layers (default tiny)
   --context N           tokens per training window (default: the preset's, at most 64)
   --batch-size N        windows per step (default 8)
@@ -105,6 +126,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: {
       text: str,
       encoding: str,
+      tokenizer: str,
       preset: str,
       context: str,
       "batch-size": str,
@@ -192,7 +214,7 @@ const MAIN_USAGE = `usage: tfgpt <command> [options]   (tfgpt <command> --help f
 
 commands:
 ${Object.entries(COMMANDS)
-  .map(([name, spec]) => `  ${name.padEnd(12)} ${spec.summary}`)
+  .map(([name, spec]) => `  ${name.padEnd(16)} ${spec.summary}`)
   .join("\n")}`;
 
 function camelCase(flag: string): string {

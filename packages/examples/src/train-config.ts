@@ -18,6 +18,7 @@ export const ModelOverridesSchema = z
     numHeads: z.number().int().positive(),
     numLayers: z.number().int().positive(),
     dropout: z.number().min(0).lt(1),
+    tieWeights: z.boolean(),
   })
   .partial();
 
@@ -31,6 +32,8 @@ export const TrainConfigSchema = z
     text: stringFlag("text").optional(),
     /** Tokenizer registry name. Default `"gpt2"`. */
     encoding: stringFlag("encoding").optional(),
+    /** A tokenizer file saved by `tfgpt train-tokenizer`, instead of `encoding`. */
+    tokenizer: stringFlag("tokenizer").optional(),
     /** Model preset of `@tfgpt/layers`. Default `"tiny"`. */
     preset: stringFlag("preset").optional(),
     /** Tokens per window. Default: the preset's context length, at most 64. */
@@ -70,6 +73,9 @@ export const TrainConfigSchema = z
     if (c.steps !== undefined && c.epochs !== undefined) {
       ctx.addIssue({ code: "custom", message: "`--steps` and `--epochs` cannot be used together" });
     }
+    if (c.encoding !== undefined && c.tokenizer !== undefined) {
+      ctx.addIssue({ code: "custom", message: "`--encoding` and `--tokenizer` cannot be used together" });
+    }
     if (c.resume !== undefined && c.overwrite) {
       ctx.addIssue({ code: "custom", message: "`--overwrite` cannot be used with `--resume`" });
     }
@@ -80,6 +86,8 @@ export type TrainConfig = z.output<typeof TrainConfigSchema>;
 export const RunSettingsSchema = z.object({
   text: z.string(),
   encoding: z.string(),
+  /** Absolute path of the `--tokenizer` file (then `encoding` is `"bpe"`); reloaded on `--resume`. */
+  tokenizer: z.string().optional(),
   preset: z.string(),
   context: z.number().int().positive(),
   batchSize: z.number().int().positive(),
@@ -93,11 +101,12 @@ export const RunSettingsSchema = z.object({
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 
 /** Flags that must agree with the checkpoint on `--resume` (the others may change). */
-export const FIXED_ON_RESUME = ["text", "encoding", "preset", "context", "batchSize", "stride", "lr", "valFraction", "seed"] as const;
+export const FIXED_ON_RESUME = ["text", "encoding", "tokenizer", "preset", "context", "batchSize", "stride", "lr", "valFraction", "seed"] as const;
 
 export const FLAG_NAMES: Record<(typeof FIXED_ON_RESUME)[number], string> = {
   text: "text",
   encoding: "encoding",
+  tokenizer: "tokenizer",
   preset: "preset",
   context: "context",
   batchSize: "batch-size",

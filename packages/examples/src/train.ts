@@ -40,6 +40,7 @@ import {
 import { withSeededRandom } from "./seeded.js";
 import { isShardInput, loadShardSplits } from "./shard-input.js";
 import { DEFAULT_TEXT_PATH, readTextFile } from "./text-file.js";
+import { loadTokenizerFile } from "./tokenizer-flag.js";
 
 export { TrainConfigSchema, type TrainConfig } from "./train-config.js";
 
@@ -86,7 +87,8 @@ interface Prepared {
 
 /** Reads and splits the text, builds the datasets and the loader; fails with the flags' names. */
 async function prepareData(settings: RunSettings): Promise<Prepared> {
-  const tokenizer = getTokenizer(settings.encoding);
+  // A --tokenizer file is reloaded here (also on --resume); checkpoints store its model inline.
+  const tokenizer = settings.tokenizer !== undefined ? loadTokenizerFile(settings.tokenizer) : getTokenizer(settings.encoding);
   if (await isShardInput(settings.text)) {
     // Token shards (tfgpt prepare): train shards, validated by the directory's val shards if any.
     const shards = await loadShardSplits(settings.text, tokenizer.vocabSize);
@@ -171,7 +173,8 @@ function newRunSettings(config: TrainConfig, stepsPerEpoch?: number): RunSetting
   const context = config.context ?? Math.min(presetContext, 64);
   return {
     text: path.resolve(config.text ?? DEFAULT_TEXT_PATH),
-    encoding: config.encoding ?? "gpt2",
+    encoding: config.tokenizer !== undefined ? "bpe" : (config.encoding ?? "gpt2"),
+    ...(config.tokenizer !== undefined ? { tokenizer: path.resolve(config.tokenizer) } : {}),
     preset,
     context,
     batchSize: config.batchSize ?? 8,
@@ -187,7 +190,8 @@ function newRunSettings(config: TrainConfig, stepsPerEpoch?: number): RunSetting
 /** Checks that the flags given with `--resume` agree with the checkpoint's settings. */
 function checkResumeFlags(config: TrainConfig, saved: RunSettings): void {
   for (const key of FIXED_ON_RESUME) {
-    const given = key === "text" && config.text !== undefined ? path.resolve(config.text) : config[key];
+    const file = key === "text" || key === "tokenizer" ? config[key] : undefined;
+    const given = file !== undefined ? path.resolve(file) : config[key];
     if (given !== undefined && given !== saved[key]) {
       throw new UsageError(
         `\`--${FLAG_NAMES[key]}\` ${JSON.stringify(given)} differs from the checkpoint's ${JSON.stringify(saved[key])}; a resumed run keeps its settings`,
