@@ -1,97 +1,105 @@
-// Tokens/s of one training step of the `tiny` GPT preset (batch 8, context 64, Adam) next to the
-// backend's plain matmul rate, measured in the same process. Run after `npx tsc -b`:
-//   node scripts/bench-tiny.mjs [wasm|cpu] [steps] [train|embedding]
-// Prints one JSON line. Not a test: timings depend on the machine and its load, so the matmul
-// rate is measured right before and after every step and each step is compared with its own.
+// Tokens/s of training steps of the `tiny` GPT preset (batch 8, context 64) on threaded wasm,
+// before and after the fused head + loss, interleaved step by step in one process so that both
+// see the same machine load, each step compared with the 1024^3 matmul rate measured around it;
+// then one tf.profile of each, summed by kernel. Run after `npx tsc -b`:
+//   nice -n -15 node scripts/bench-tiny.mjs [steps=4] [threads=2] [backend=wasm]
+// Prints a JSON line per configuration and a profile table. Not a test: timings depend on load.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import "../dist/register.js";
+import { adamW } from "../dist/adamw.js";
 import { createGPT, GPT_PRESETS } from "../dist/gpt.js";
 import { sparseCrossEntropyFromLogits } from "../dist/losses.js";
-import { TokenEmbedding } from "../dist/token-embedding.js";
+import { setWasmBackend } from "../dist/wasm-threads.js";
 
-const backend = process.argv[2] ?? "wasm";
-const steps = Number(process.argv[3] ?? 5);
-const what = process.argv[4] ?? "train";
-await tf.setBackend(backend);
+const steps = Number(process.argv[2] ?? 4);
+const threads = Number(process.argv[3] ?? 2);
+const backend = process.argv[4] ?? "wasm";
+if (backend === "wasm") console.log(JSON.stringify(await setWasmBackend({ threads })));
+else await tf.setBackend(backend);
 const batch = 8;
 const config = GPT_PRESETS.tiny;
-const T = config.contextLength;
-const C = config.embeddingDim;
-const V = config.vocabSize;
+const T = config.contextLength, C = config.embeddingDim, V = config.vocabSize, L = config.numLayers;
+// Matmul FLOPs per token: forward = head 2CV + per block 24C^2 + 4TC; training = 3x forward.
+const trainFlopsPerToken = 3 * (2 * C * V + L * (24 * C * C + 4 * T * C));
 
-/** Best-of-n GFLOP/s of a plain (untransposed) matmul [m, k] @ [k, n]. */
-function matmulRate(m, k, n, reps = 3) {
-  const a = tf.randomNormal([m, k]);
-  const b = tf.randomNormal([k, n]);
-  tf.matMul(a, b).dispose();
+function matmulRate(n = 1024, reps = 2) {
+  const a = tf.randomNormal([n, n]);
+  tf.matMul(a, a).dispose();
   let best = Infinity;
   for (let i = 0; i < reps; i++) {
     const t = performance.now();
-    const c = tf.matMul(a, b);
-    tf.slice(c, [0, 0], [1, 1]).dataSync(); // wasm kernels are synchronous; avoid timing a 100 MB readout
+    const c = tf.matMul(a, a);
+    tf.slice(c, [0, 0], [1, 1]).dataSync();
     best = Math.min(best, performance.now() - t);
     c.dispose();
   }
-  tf.dispose([a, b]);
-  return (2 * m * k * n) / (best / 1000) / 1e9;
+  a.dispose();
+  return (2 * n ** 3) / (best / 1000) / 1e9;
 }
 
-// Matmul FLOPs of one token's forward pass: per block the four projections (24 C^2) and the
-// attention scores and weighted sum over all T positions (4 T C); the tied head (2 C V).
-// Training costs 3x forward (backward = 2 matmuls per forward matmul).
-const L = config.numLayers;
-const forwardFlops = 2 * C * V + L * (24 * C * C + 4 * T * C);
-const trainFlopsPerToken = 3 * forwardFlops;
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const result = { backend, preset: "tiny", batch, context: T, trainMflopsPerToken: +(trainFlopsPerToken / 1e6).toFixed(2) };
-if (what === "train") {
+const configs = {
+  "before (stock train fn, tf.train.adam)": { fused: false, optimizer: () => tf.train.adam(3e-4) },
+  "after (fused head+loss, adamW)": { fused: true, optimizer: () => adamW({ learningRate: 3e-4, weightDecay: 0.1 }) },
+};
+const xs = tf.randomUniform([batch, T], 0, V, "int32", 1);
+const ys = tf.randomUniform([batch, T, 1], 0, V, "int32", 2);
+const runs = [];
+let weights;
+for (const [name, c] of Object.entries(configs)) {
   const model = createGPT(config);
-  model.compile({ optimizer: tf.train.adam(3e-4), loss: sparseCrossEntropyFromLogits });
-  const xs = tf.randomUniform([batch, T], 0, V, "int32");
-  const ys = tf.randomUniform([batch, T, 1], 0, V, "int32");
-  await model.trainOnBatch(xs, ys); // warm-up: kernels, optimizer slots
-  const stepMs = [];
-  const rates = [];
-  const percents = [];
-  for (let i = 0; i < steps; i++) {
-    const before = matmulRate(1024, 1024, 1024, 2);
+  if (weights === undefined) weights = model.getWeights().map((w) => w.clone());
+  else model.setWeights(weights);
+  model.fusedTraining = c.fused;
+  model.compile({ optimizer: c.optimizer(), loss: sparseCrossEntropyFromLogits });
+  const first = await model.trainOnBatch(xs, ys); // warm-up: kernels, optimizer slots
+  runs.push({ name, model, ms: [], pct: [], losses: [first], tensors: tf.memory().numTensors });
+}
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+for (let i = 0; i < steps; i++) {
+  for (const r of runs) {
+    const before = matmulRate();
     const t = performance.now();
-    await model.trainOnBatch(xs, ys);
+    r.losses.push(await r.model.trainOnBatch(xs, ys));
     const ms = performance.now() - t;
-    const after = matmulRate(1024, 1024, 1024, 2);
-    const rate = (before + after) / 2;
-    const achieved = ((batch * T) / (ms / 1000)) * trainFlopsPerToken / 1e9;
-    stepMs.push(ms);
-    rates.push(rate);
-    percents.push((100 * achieved) / rate);
+    const rate = (before + matmulRate()) / 2;
+    r.ms.push(ms);
+    r.pct.push((100 * ((batch * T) / (ms / 1000)) * trainFlopsPerToken) / 1e9 / rate);
   }
-  const best = Math.min(...stepMs);
-  Object.assign(result, {
-    stepMsBest: Math.round(best),
-    stepMsMedian: Math.round(median(stepMs)),
-    tokensPerSecondBest: Math.round((batch * T) / (best / 1000)),
-    tokensPerSecondMedian: Math.round((batch * T) / (median(stepMs) / 1000)),
-    matmulGflops1024Median: +median(rates).toFixed(2),
-    headMatmulGflops: +matmulRate(batch * T, C, V, 2).toFixed(2),
-    percentOfMatmulMedian: +median(percents).toFixed(1),
-    percentOfMatmulBest: +Math.max(...percents).toFixed(1),
-  });
 }
+for (const r of runs) {
+  console.log(JSON.stringify({
+    config: r.name,
+    tokensPerSecondMedian: Math.round((batch * T) / (median(r.ms) / 1000)),
+    tokensPerSecondBest: Math.round((batch * T) / (Math.min(...r.ms) / 1000)),
+    stepMs: r.ms.map(Math.round),
+    percentOfMatmulMedian: +median(r.pct).toFixed(1),
+    percentOfMatmulBest: +Math.max(...r.pct).toFixed(1),
+    losses: r.losses.map((l) => +l.toFixed(4)),
+    tensorsLeakedPerStep: (tf.memory().numTensors - r.tensors) === 0 ? 0 : "see below",
+  }));
+}
+const leakCheck = tf.memory().numTensors;
+for (const r of runs) await r.model.trainOnBatch(xs, ys);
+console.log(JSON.stringify({ tensorsAfterOneMoreStepEach: tf.memory().numTensors - leakCheck }));
 
-// TokenEmbedding backward at GPT vocabulary: 512 tokens through a 50,257 x 64 table.
-const emb = new TokenEmbedding({ vocabSize: V, embeddingDim: C });
-const ids = tf.randomUniform([1, 512], 0, V, "int32");
-emb.apply(ids);
-const embTimes = [];
-for (let i = 0; i < 3; i++) {
+// One profiled step of each, kernel times summed by kernel name ("unnamed scope" entries are
+// customGrad wrappers whose time double-counts their kernels).
+for (const r of runs) {
   const t = performance.now();
-  const { value, grads } = tf.variableGrads(() => tf.sum(emb.apply(ids)));
-  Object.values(grads)[0].dataSync();
-  embTimes.push(performance.now() - t);
-  tf.dispose([value, ...Object.values(grads)]);
+  const info = await tf.profile(() => r.model.trainOnBatch(xs, ys));
+  const wall = performance.now() - t;
+  const by = new Map();
+  for (const k of info.kernels) {
+    if (k.name === "unnamed scope") continue;
+    const e = by.get(k.name) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    by.set(k.name, e);
+  }
+  const rows = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const total = rows.reduce((s, [, e]) => s + e.ms, 0);
+  console.log(`\n${r.name}: ${info.kernels.length} kernel calls, kernels ${total.toFixed(0)} ms, wall ${wall.toFixed(0)} ms (profiled)`);
+  console.log("| kernel | calls | ms | % |\n|---|---|---|---|");
+  for (const [name, e] of rows.slice(0, 12)) console.log(`| ${name} | ${e.calls} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / total).toFixed(1)} |`);
 }
-
-result.embeddingBackward512TokensMs = Math.round(Math.min(...embTimes));
-console.log(JSON.stringify(result));

@@ -35,18 +35,19 @@ export function parseOptions<S extends z.ZodObject>(schema: S, value: unknown, w
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const key = issue?.path[0];
-  if (issue === undefined || key === undefined) {
-    throw new LayerConfigError(`${what} options must be an object, received ${show(value)}`);
-  }
-  const name = String(key);
-  if (issue.code === "unrecognized_keys") {
+  // Checked before the path: a strict object's unknown keys are reported at the root (empty path).
+  if (issue?.code === "unrecognized_keys") {
     const keys = (issue as { keys?: string[] }).keys ?? [];
     throw new LayerConfigError(
       `${what} has no option ${keys.map((k) => `\`${k}\``).join(", ")} (known: ${Object.keys(schema.shape).join(", ")})`,
       keys[0],
     );
   }
+  const key = issue?.path[0];
+  if (issue === undefined || key === undefined) {
+    throw new LayerConfigError(`${what} options must be an object, received ${show(value)}`);
+  }
+  const name = String(key);
   const field = (schema.shape as Record<string, z.ZodType | undefined>)[name];
   const allowed = field?.description ?? issue.message;
   const received = (value as Record<string, unknown> | null | undefined)?.[name];

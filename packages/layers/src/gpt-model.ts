@@ -33,6 +33,8 @@ export class GPTModel extends tf.LayersModel {
   static override className = "GPTModel";
   /** Whether training may use the fused head + loss (when the compile settings allow it). Default `true`. */
   fusedTraining = true;
+  /** Training steps that took the fused path so far (diagnostics: `fit`'s logs do not say). */
+  fusedSteps = 0;
   private trunk: tf.LayersModel | null = null;
 
   /**
@@ -92,6 +94,7 @@ export class GPTModel extends tf.LayersModel {
       const weights = internals.collectedTrainableWeights ?? this.trainableWeights;
       const variables = weights.map((w) => w.read() as tf.Variable);
       const value = this.optimizer_.minimize(totalLoss, true, variables) as tf.Scalar;
+      this.fusedSteps++;
       return [value, ...metricValues];
     };
   }

@@ -1,0 +1,118 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { AdamW, adamW } from "../src/adamw.js";
+import "../src/register.js";
+import { useBackend } from "./backends.js";
+
+/** PyTorch's AdamW step (torch/optim/adamw.py, single-tensor path), in float64. */
+function torchAdamW(w: number[], grads: number[][], o = { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.01 }): number[] {
+  const p = [...w];
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  grads.forEach((g, step) => {
+    const t = step + 1;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i] as number;
+      p[i] = (p[i] as number) * (1 - o.lr * o.wd);
+      m[i] = (m[i] as number) * o.b1 + gi * (1 - o.b1);
+      v[i] = (v[i] as number) * o.b2 + gi * gi * (1 - o.b2);
+      const denom = Math.sqrt(v[i] as number) / Math.sqrt(1 - o.b2 ** t) + o.eps;
+      p[i] = (p[i] as number) - (o.lr / (1 - o.b1 ** t)) * ((m[i] as number) / denom);
+    }
+  });
+  return p;
+}
+
+describe("adamW", () => {
+  beforeAll(async () => {
+    await useBackend("cpu");
+  });
+
+  const start = [1, -2, 0.5, 0];
+  const grads = [[0.1, -0.2, 0.3, 0], [0.4, 0, -0.1, 1e-3], [-0.3, 0.2, 0.2, 0.5]];
+
+  it("takes PyTorch's AdamW steps (defaults lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01)", () => {
+    const w = tf.variable(tf.tensor1d(start));
+    const opt = adamW();
+    expect(opt.getConfig()).toEqual({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
+    for (const g of grads) opt.applyGradients({ [w.name]: tf.tensor1d(g) });
+    const expected = torchAdamW(start, grads);
+    const got = Array.from(w.dataSync());
+    got.forEach((x, i) => expect(x).toBeCloseTo(expected[i] as number, 6));
+    expect(opt.iterations).toBe(3);
+  });
+
+  it("uses the given hyper-parameters, and with no decay equals tf.train.adam", () => {
+    const o = { lr: 0.05, b1: 0.8, b2: 0.99, eps: 1e-6, wd: 0.1 };
+    const w = tf.variable(tf.tensor1d(start));
+    const opt = adamW({ learningRate: o.lr, beta1: o.b1, beta2: o.b2, epsilon: o.eps, weightDecay: o.wd });
+    for (const g of grads) opt.applyGradients([{ name: w.name, tensor: tf.tensor1d(g) }]);
+    const expected = torchAdamW(start, grads, o);
+    Array.from(w.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i] as number, 5));
+
+    const a = tf.variable(tf.tensor1d(start));
+    const b = tf.variable(tf.tensor1d(start));
+    const mine = adamW({ learningRate: 0.05, weightDecay: 0, epsilon: 1e-7 });
+    const theirs = tf.train.adam(0.05, 0.9, 0.999, 1e-7);
+    for (const g of grads) {
+      mine.applyGradients({ [a.name]: tf.tensor1d(g) });
+      theirs.applyGradients([{ name: b.name, tensor: tf.tensor1d(g) }]);
+    }
+    Array.from(a.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(b.dataSync()[i] as number, 5));
+  });
+
+  it("keeps moments by variable name, whatever the order of the gradients", () => {
+    const [x1, y1, x2, y2] = [1, 2, 1, 2].map((s) => tf.variable(tf.fill([3], s)));
+    const opt1 = adamW({ learningRate: 0.1 });
+    const opt2 = adamW({ learningRate: 0.1 });
+    for (let i = 0; i < 3; i++) {
+      const gx = tf.fill([3], 0.5 + i);
+      const gy = tf.fill([3], -1 - i);
+      opt1.applyGradients({ [x1!.name]: gx, [y1!.name]: gy });
+      opt2.applyGradients(i % 2 === 0 ? { [y2!.name]: gy, [x2!.name]: gx } : { [x2!.name]: gx, [y2!.name]: gy });
+    }
+    expect(Array.from(x2!.dataSync())).toEqual(Array.from(x1!.dataSync()));
+    expect(Array.from(y2!.dataSync())).toEqual(Array.from(y1!.dataSync()));
+  });
+
+  it("saves and restores its state (step count and moments) for checkpoints", async () => {
+    const w = tf.variable(tf.tensor1d(start));
+    const opt = adamW({ learningRate: 0.01 });
+    for (const g of grads.slice(0, 2)) opt.applyGradients({ [w.name]: tf.tensor1d(g) });
+    const saved = await opt.getWeights();
+    expect(saved.map((s) => s.name)).toEqual(["iter", `${w.name}/m`, `${w.name}/v`]);
+    const copy = saved.map((s) => ({ name: s.name, tensor: s.tensor.clone() }));
+    const wCopy = tf.variable(w.clone());
+
+    const resumed = adamW({ learningRate: 0.01 });
+    // Restored under another variable's name: the state is keyed by name.
+    await resumed.setWeights(copy.map((s) => ({ name: s.name.replace(w.name, wCopy.name), tensor: s.tensor })));
+    expect(resumed.iterations).toBe(2);
+    opt.applyGradients({ [w.name]: tf.tensor1d(grads[2]!) });
+    resumed.applyGradients({ [wCopy.name]: tf.tensor1d(grads[2]!) });
+    expect(Array.from(wCopy.dataSync())).toEqual(Array.from(w.dataSync()));
+    await expect(resumed.setWeights([{ name: "iter", tensor: tf.scalar(1) }, { name: "nope", tensor: tf.zeros([1]) }])).rejects.toThrow(/unexpected weight name "nope"/);
+  });
+
+  it("round-trips through tf.serialization and validates its options", () => {
+    const opt = adamW({ learningRate: 3e-4, weightDecay: 0.1 });
+    expect(AdamW.className).toBe("AdamW");
+    const again = AdamW.fromConfig(AdamW, opt.getConfig());
+    expect(again.getConfig()).toEqual(opt.getConfig());
+    expect(() => adamW({ learningRate: 0 })).toThrow(/`learningRate` must be a positive number, received 0/);
+    expect(() => adamW({ beta2: 1 })).toThrow(/`beta2` must be a number in \[0, 1\), received 1/);
+    expect(() => adamW({ decay: 0.1 } as never)).toThrow(/adamW has no option `decay`/);
+  });
+
+  it("does not leak tensors across steps", () => {
+    const w = tf.variable(tf.tensor1d(start));
+    const opt = adamW();
+    const g = tf.tensor1d(grads[0]!);
+    opt.applyGradients({ [w.name]: g });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) opt.applyGradients({ [w.name]: g });
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before - 2);
+  });
+});

@@ -1,0 +1,113 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { adamW } from "../src/adamw.js";
+import { createGPT, GPT_PRESETS, type GPTConfigInput } from "../src/gpt.js";
+import { GPTModel } from "../src/gpt-model.js";
+import { perplexity, sparseCrossEntropyFromLogits } from "../src/losses.js";
+import "../src/register.js";
+import { BACKENDS, maxAbsDiff, useBackend } from "./backends.js";
+
+const small = { ...GPT_PRESETS.tiny, vocabSize: 97, contextLength: 8, embeddingDim: 16, numHeads: 2, numLayers: 1 };
+
+function batch(rows: number, length: number, seed: number) {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let id = (r * 13 + seed) % 97;
+    for (let t = 0; t < length; t++) {
+      xs.push(id);
+      id = (id * 3 + 1) % 97;
+      ys.push(id);
+    }
+  }
+  return { xs: tf.tensor2d(xs, [rows, length], "int32"), ys: tf.tensor2d(ys, [rows, length], "int32") };
+}
+
+/** Two models with the same weights, one trained on the fused path and one on tfjs's own. */
+function twins(config: Partial<GPTConfigInput> = {}) {
+  const fused = createGPT({ ...small, ...config });
+  const stock = createGPT({ ...small, ...config });
+  stock.setWeights(fused.getWeights());
+  stock.fusedTraining = false;
+  for (const m of [fused, stock]) m.compile({ optimizer: adamW({ learningRate: 1e-2 }), loss: sparseCrossEntropyFromLogits });
+  return { fused, stock };
+}
+
+describe.each(BACKENDS)("GPTModel training on %s", (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+
+  it("the fused head + loss trains exactly like the unfused model (losses and weights), tied and untied", async () => {
+    for (const tieWeights of [true, false] as boolean[]) {
+      const { fused, stock } = twins({ tieWeights });
+      const { xs, ys } = batch(4, 8, 1);
+      const labels = tf.expandDims(ys, -1);
+      for (let i = 0; i < 3; i++) {
+        const a = (await fused.trainOnBatch(xs, labels)) as number;
+        const b = (await stock.trainOnBatch(xs, labels)) as number;
+        expect(Math.abs(a - b)).toBeLessThan(1e-5);
+      }
+      expect(fused.fusedSteps).toBe(3);
+      expect(stock.fusedSteps).toBe(0);
+      const wf = fused.getWeights();
+      const ws = stock.getWeights();
+      wf.forEach((w, i) => expect(maxAbsDiff(w, ws[i] as tf.Tensor)).toBeLessThan(1e-5));
+    }
+  });
+
+  it("fitDataset and fit take the fused path and the loss falls; no tensors leak per step", async () => {
+    const model = createGPT(small);
+    model.compile({ optimizer: adamW({ learningRate: 1e-2 }), loss: sparseCrossEntropyFromLogits });
+    expect(model.usesFusedTraining).toBe(true);
+    const { xs, ys } = batch(8, 8, 2);
+    const ds = tf.data.zip({ xs: tf.data.array(tf.unstack(xs)), ys: tf.data.array(tf.unstack(ys)) }).batch(4);
+    const history = await model.fitDataset(ds as unknown as tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>, { epochs: 4, verbose: 0 });
+    const losses = history.history["loss"] as number[];
+    expect(losses.at(-1)).toBeLessThan(losses[0] as number);
+    expect(model.fusedSteps).toBe(8);
+    await model.fit(xs, tf.expandDims(ys, -1), { epochs: 1, batchSize: 4, verbose: 0 });
+    expect(model.fusedSteps).toBe(10);
+    const before = tf.memory().numTensors;
+    await model.trainOnBatch(xs, tf.expandDims(ys, -1));
+    await model.trainOnBatch(xs, tf.expandDims(ys, -1));
+    expect(tf.memory().numTensors).toBe(before + 2); // the two expandDims labels only
+  });
+});
+
+describe("GPTModel fallbacks and serialization", () => {
+  beforeAll(async () => {
+    await useBackend("wasm");
+  });
+
+  it("computes perplexity on the fused path, and uses tfjs's train function for other metrics or losses", async () => {
+    const { xs, ys } = batch(4, 8, 3);
+    const labels = tf.expandDims(ys, -1);
+    const withPerplexity = createGPT(small);
+    withPerplexity.compile({ optimizer: adamW(), loss: sparseCrossEntropyFromLogits, metrics: [perplexity] });
+    expect(withPerplexity.usesFusedTraining).toBe(true);
+    const [loss, ppl] = (await withPerplexity.trainOnBatch(xs, labels)) as number[];
+    expect(ppl).toBeCloseTo(Math.exp(loss as number), 3);
+
+    const otherLoss = createGPT(small);
+    otherLoss.compile({ optimizer: adamW(), loss: (y: tf.Tensor, p: tf.Tensor) => tf.mean(sparseCrossEntropyFromLogits(y, p)) });
+    expect(otherLoss.usesFusedTraining).toBe(false);
+    expect(Number.isFinite((await otherLoss.trainOnBatch(xs, labels)) as number)).toBe(true);
+    expect(otherLoss.fusedSteps).toBe(0);
+  });
+
+  it("saves as a GPTModel and loads back as one, still training on the fused path", async () => {
+    const model = createGPT(small);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+    }));
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    expect(loaded).toBeInstanceOf(GPTModel);
+    const { xs } = batch(2, 8, 4);
+    expect(maxAbsDiff(loaded.predict(xs) as tf.Tensor, model.predict(xs) as tf.Tensor)).toBe(0);
+    loaded.compile({ optimizer: adamW(), loss: sparseCrossEntropyFromLogits });
+    expect((loaded as GPTModel).usesFusedTraining).toBe(true);
+  });
+});

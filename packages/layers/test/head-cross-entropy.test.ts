@@ -1,0 +1,89 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { headCrossEntropy } from "../src/head-cross-entropy.js";
+import { sparseCrossEntropyFromLogits } from "../src/losses.js";
+import { matMulTransposedB } from "../src/matmul.js";
+import { BACKENDS, maxAbsDiff, useBackend } from "./backends.js";
+
+/** The unfused reference: the tied head's logits, then the per-token loss, then the mean. */
+function unfused(hidden: tf.Tensor2D, table: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.mean(sparseCrossEntropyFromLogits(labels, matMulTransposedB(hidden, table)));
+}
+
+/** Plain tfjs ops only (tfjs's own matmul and log-softmax gradients), for an independent check on cpu. */
+function plain(hidden: tf.Tensor2D, table: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  const logits = tf.matMul(hidden, table, false, true);
+  const logProbs = tf.logSoftmax(logits);
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, table.shape[0]), logProbs), -1))) as tf.Scalar;
+}
+
+describe.each(BACKENDS)("headCrossEntropy on %s", (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+
+  const N = 12, C = 8, V = 37;
+  const hidden = () => tf.randomNormal([N, C], 0, 1, "float32", 3) as tf.Tensor2D;
+  const table = () => tf.randomNormal([V, C], 0, 0.5, "float32", 4) as tf.Tensor2D;
+  // Repeated labels (0 twice, 36 three times) exercise the scatter-add of the weight gradient.
+  const labels = () => tf.tensor1d([0, 5, 36, 36, 0, 7, 12, 36, 3, 3, 20, 1], "int32");
+
+  it("equals the unfused head + sparseCrossEntropyFromLogits, value and gradients", () => {
+    const [h, w, y] = [hidden(), table(), labels()];
+    expect(headCrossEntropy(h, w, y).shape).toEqual([]);
+    expect(maxAbsDiff(headCrossEntropy(h, w, y), unfused(h, w, y))).toBeLessThan(1e-5);
+    const fusedGrads = tf.grads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]);
+    const refGrads = tf.grads((a: tf.Tensor, b: tf.Tensor) => unfused(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]);
+    expect(maxAbsDiff(fusedGrads[0] as tf.Tensor, refGrads[0] as tf.Tensor)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(fusedGrads[1] as tf.Tensor, refGrads[1] as tf.Tensor)).toBeLessThan(1e-6);
+    if (backend === "cpu") {
+      const plainGrads = tf.grads((a: tf.Tensor, b: tf.Tensor) => plain(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]);
+      expect(maxAbsDiff(fusedGrads[0] as tf.Tensor, plainGrads[0] as tf.Tensor)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(fusedGrads[1] as tf.Tensor, plainGrads[1] as tf.Tensor)).toBeLessThan(1e-6);
+    }
+  });
+
+  it("scales the gradients by the upstream gradient", () => {
+    const [h, w, y] = [hidden(), table(), labels()];
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y), 3))([h, w]);
+    const r = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(unfused(a as tf.Tensor2D, b as tf.Tensor2D, y), 3))([h, w]);
+    expect(maxAbsDiff(g[1] as tf.Tensor, r[1] as tf.Tensor)).toBeLessThan(3e-6);
+  });
+
+  it("matches a numeric gradient of the table", () => {
+    const [h, w, y] = [hidden(), table(), labels()];
+    const analytic = tf.grad((b: tf.Tensor) => headCrossEntropy(h, b as tf.Tensor2D, y))(w).arraySync() as number[][];
+    const eps = 1e-2;
+    for (const [row, col] of [[0, 0], [36, 3], [20, 7], [30, 2]] as const) {
+      const bump = (d: number) => tf.tidy(() => headCrossEntropy(h, tf.add(w, tf.scatterND([[row, col]], [d], [V, C])) as tf.Tensor2D, y).dataSync()[0] as number);
+      const numeric = (bump(eps) - bump(-eps)) / (2 * eps);
+      expect(analytic[row]?.[col]).toBeCloseTo(numeric, 3);
+    }
+  });
+
+  it("stays exact when the label's probability underflows (loss > 88 nats)", () => {
+    const h = tf.tensor2d([[100, 0], [0, 1]]);
+    const w = tf.tensor2d([[1, 0], [-1, 0], [0, 1]]);
+    const y = tf.tensor1d([1, 2], "int32");
+    // Row 0: logits [100, -100, 0], label 1: loss = logsumexp - (-100) = 200 (+ tiny).
+    const expected = (200 + (Math.log(2 + Math.E) - 1)) / 2; // row 1: logits [0, 0, 1], label 2
+    expect(headCrossEntropy(h, w, y).dataSync()[0]).toBeCloseTo(expected, 3);
+    expect(Number.isFinite(tf.grad((a: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, w, y))(h).sum().dataSync()[0])).toBe(true);
+  });
+
+  it("rejects labels outside [0, V) and mismatched shapes", () => {
+    expect(() => headCrossEntropy(hidden(), table(), tf.fill([N], V, "int32"))).toThrow(/label 37 .*\[0, 37\)/);
+    expect(() => headCrossEntropy(hidden(), table(), tf.zeros([N - 1], "int32"))).toThrow(/11 labels for 12 hidden states/);
+    expect(() => headCrossEntropy(hidden(), tf.zeros([V, C + 1]) as tf.Tensor2D, labels())).toThrow(/must be \[N, C\] and \[V, C\]/);
+  });
+
+  it("does not leak tensors in forward and backward passes", () => {
+    const [h, w, y] = [hidden(), table(), labels()];
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      tf.dispose(headCrossEntropy(h, w, y));
+      tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]));
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
