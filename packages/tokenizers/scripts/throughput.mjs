@@ -1,13 +1,50 @@
-// Quick throughput comparison (not a test): node scripts/throughput.mjs [encoding] [repeats]
-// Frankenstein (CRLF -> LF) x repeats, encoded by js-tiktoken, gpt-tokenizer, tiktoken (wasm) and ours.
-import { readFileSync } from "node:fs";
+#!/usr/bin/env node
+/**
+ * Encoding throughput of this package against js-tiktoken, gpt-tokenizer and tiktoken (WASM), all
+ * in one process, on two inputs:
+ * - "frankenstein": pg84.txt (CRLF -> LF) x `copies`;
+ * - "mix": a text that is none of our corpora, built from files installed under node_modules:
+ *   TypeScript's lib.es5.d.ts and part of lib.dom.d.ts (code and doc comments), its compiler
+ *   messages in Japanese, Korean, Chinese, Russian, German and Polish (JSON, CJK, Cyrillic,
+ *   Latin with diacritics) and every package's README.md (Markdown, sorted by name). Special-token
+ *   strings like <|endoftext|> are removed from it so that every library encodes it as plain text.
+ * Rounds interleave the contenders (the machine is shared); best and median MB/s are reported, and
+ * every contender's ids are checked against js-tiktoken's.
+ *
+ * Usage (after `npx tsc -b`): node scripts/throughput.mjs [encoding=gpt2] [copies=20] [rounds=3]
+ */
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { getEncoding } from "js-tiktoken";
 import { getTokenizer } from "../dist/index.js";
 
 const encoding = process.argv[2] ?? "gpt2";
-const repeats = Number(process.argv[3] ?? 20);
-const text = readFileSync(new URL("../../../../shared/data/pg84.txt", import.meta.url), "utf8").replace(/\r\n?/g, "\n").repeat(repeats);
-const mb = Buffer.byteLength(text) / 1e6;
+const copies = Number(process.argv[3] ?? 20);
+const rounds = Number(process.argv[4] ?? 3);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dataDir = process.env.TFGPT_DATA_DIR ?? path.resolve(here, "../../../../shared/data");
+
+/** The non-corpus mix (deterministic for a given set of installed packages). */
+function textMix() {
+  const require = createRequire(import.meta.url);
+  const tsLib = path.dirname(require.resolve("typescript"));
+  const modules = path.resolve(tsLib, "../..");
+  const parts = [readFileSync(path.join(tsLib, "lib.es5.d.ts"), "utf8"), readFileSync(path.join(tsLib, "lib.dom.d.ts"), "utf8").slice(0, 600_000)];
+  for (const lang of ["ja", "ko", "zh-cn", "ru", "de", "pl"]) parts.push(readFileSync(path.join(tsLib, lang, "diagnosticMessages.generated.json"), "utf8"));
+  for (const name of readdirSync(modules).sort()) {
+    const readme = path.join(modules, name, "README.md");
+    if (!name.startsWith(".") && existsSync(readme)) parts.push(readFileSync(readme, "utf8"));
+  }
+  return parts.join("\n").replace(/\r\n?/g, "\n").replace(/<\|[a-z_]+\|>/gi, "");
+}
+
+const inputs = {
+  [`frankenstein x ${copies}`]: readFileSync(path.join(dataDir, "pg84.txt"), "utf8").replace(/\r\n?/g, "\n").repeat(copies),
+  "non-corpus mix": textMix(),
+};
 
 const gptTokenizerModule = {
   gpt2: "gpt-tokenizer/encoding/r50k_base", r50k_base: "gpt-tokenizer/encoding/r50k_base", p50k_base: "gpt-tokenizer/encoding/p50k_base",
@@ -19,24 +56,36 @@ const contenders = [
   ["gpt-tokenizer", async () => { const m = await import(gptTokenizerModule); return (s) => m.encode(s); }],
   ["tiktoken (wasm)", async () => { const m = await import("tiktoken"); const t = m.get_encoding(encoding); return (s) => t.encode(s); }],
 ];
-// Rounds interleave the contenders and the best round counts, because the machine is shared.
-const rounds = Number(process.argv[4] ?? 3);
 const encoders = [];
 for (const [name, make] of contenders) {
   const encode = await make();
-  encode("warm up"); // exclude lazy loading (not caches: those are part of the design)
-  encoders.push({ name, encode, best: Infinity, ids: undefined });
+  encode("warm up"); // excludes lazy loading (not caches: those are part of each design)
+  encoders.push({ name, encode });
 }
-for (let round = 0; round < rounds; round++) {
-  for (const entry of encoders) {
-    const start = performance.now();
-    const ids = entry.encode(text);
-    entry.best = Math.min(entry.best, (performance.now() - start) / 1000);
-    entry.ids ??= Array.from(ids);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`encoding ${encoding}, ${rounds} interleaved rounds, node ${process.version}, ${os.availableParallelism()} cpus, load ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+for (const [inputName, text] of Object.entries(inputs)) {
+  const mb = Buffer.byteLength(text) / 1e6;
+  const results = encoders.map(({ name }) => ({ name, rates: [], ids: undefined }));
+  for (let round = 0; round < rounds; round++) {
+    encoders.forEach(({ encode }, i) => {
+      const entry = results[i];
+      const start = performance.now();
+      const ids = encode(text);
+      entry.rates.push(mb / ((performance.now() - start) / 1000));
+      entry.ids ??= ids;
+    });
+  }
+  const reference = results[1].ids;
+  const ours = results[0];
+  console.log(`\n${inputName}: ${mb.toFixed(2)} MB, ${reference.length} tokens`);
+  console.log("| encoder | best MB/s | median MB/s | ours / it (best) | ids |\n|---|---:|---:|---:|---|");
+  for (const { name, rates, ids } of results) {
+    const same = ids.length === reference.length && Array.prototype.every.call(ids, (id, i) => id === reference[i]);
+    const best = Math.max(...rates);
+    console.log(
+      `| ${name} | ${best.toFixed(2)} | ${median(rates).toFixed(2)} | ${(Math.max(...ours.rates) / best).toFixed(2)}x | ${same ? "= js-tiktoken" : "DIFFERENT"} |`,
+    );
   }
 }
-const reference = encoders[1].ids;
-for (const { name, best, ids } of encoders) {
-  const same = ids.length === reference.length && ids.every((id, i) => id === reference[i]);
-  console.log(`${name.padEnd(16)} ${(mb / best).toFixed(2).padStart(7)} MB/s  ${ids.length} ids  ${same ? "same ids as js-tiktoken" : "DIFFERENT ids"}`);
-}
+console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`);

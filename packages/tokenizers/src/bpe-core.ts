@@ -3,7 +3,7 @@ import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { IdBuffer } from "./id-buffer.js";
 import { hashRange, PieceCache } from "./piece-cache.js";
-import { createGpt2Scanner, GPT2_PATTERN, type Gpt2Scanner } from "./pretokenizer.js";
+import { scannerFor, type PieceScanner } from "./pretokenizer.js";
 import { specialTokenRegExp, splitOnSpecialTokens } from "./special-tokens.js";
 
 /**
@@ -72,7 +72,7 @@ export class BpeCore {
   private tokenBytesTable: (Uint8Array | undefined)[] | undefined;
   private readonly regex: RegExp;
   private readonly specialRegex: RegExp | undefined;
-  private readonly scanner: Gpt2Scanner | undefined;
+  private readonly scanner: PieceScanner | undefined;
   private readonly cache: PieceCache;
   private byteBuffer = new Uint8Array(1024);
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -82,8 +82,8 @@ export class BpeCore {
     this.pattern = options.pattern;
     this.cacheSize = options.cacheSize ?? 32_768;
     this.cache = new PieceCache(this.cacheSize);
-    // GPT-2's pattern has a hand-written, allocation-free equivalent (several times faster).
-    this.scanner = options.pattern === GPT2_PATTERN ? createGpt2Scanner() : undefined;
+    // GPT-2's and cl100k's patterns have hand-written, allocation-free equivalents (several times faster).
+    this.scanner = scannerFor(options.pattern);
     try {
       this.regex = new RegExp(withoutCaptureGroups(options.pattern), "gu");
     } catch (error) {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { withoutCaptureGroups } from "./bpe-core.js";
 import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
-import { createGpt2Scanner, GPT2_PATTERN } from "./pretokenizer.js";
+import { GPT2_PATTERN, scannerFor } from "./pretokenizer.js";
 import { specialTokenRegExp } from "./special-tokens.js";
 
 
@@ -139,12 +139,12 @@ export function trainBpe(input: string | Iterable<string>, options: TrainBpeOpti
 type PieceSplitter = (text: string, onPiece: (piece: string) => void) => void;
 
 /**
- * The pre-tokenizer of `pattern`, split as `BpeCore` splits: GPT-2's pattern with the same
- * hand-written scanner (faster than the regex, tested equal), any other with the regex.
+ * The pre-tokenizer of `pattern`, split as `BpeCore` splits: GPT-2's and cl100k's patterns with
+ * the same hand-written scanners (faster than the regex, tested equal), any other with the regex.
  */
 function pieceSplitter(pattern: string): PieceSplitter {
-  if (pattern === GPT2_PATTERN) {
-    const scanner = createGpt2Scanner();
+  const scanner = scannerFor(pattern);
+  if (scanner !== undefined) {
     return (text, onPiece) => {
       for (let i = 0; i < text.length; ) {
         const end = scanner.pieceEnd(text, i, text.length);

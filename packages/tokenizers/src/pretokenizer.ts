@@ -1,13 +1,19 @@
 /**
- * A hand-written scanner equivalent to GPT-2's pre-tokenizer regex (used by gpt2, r50k_base and
- * p50k_base, and by default by the BPE trainer). V8 runs the `\p{L}` / `\p{N}` regex at about
- * 10 MB/s and allocates a string per match; this scanner classifies UTF-16 units from a table and
- * returns piece boundaries without allocating. Its equivalence with the regex (as matched by
- * `String.prototype.matchAll` with flags `gu`) is tested on corpora and random Unicode.
+ * Hand-written scanners equivalent to the pre-tokenizer regexes of GPT-2 (used by gpt2, r50k_base
+ * and p50k_base, and by default by the BPE trainer) and of cl100k_base. V8 runs these `\p{L}` /
+ * `\p{N}` regexes at a few MB/s and allocates a string per match; the scanners classify UTF-16
+ * units from a table and return piece boundaries without allocating. Their equivalence with the
+ * regexes (as matched by `String.prototype.matchAll` with flags `gu`) is tested on corpora and
+ * random Unicode.
  */
+import { hashRange } from "./piece-cache.js";
 
 /** GPT-2's pre-tokenizer pattern, exactly as in tiktoken's `gpt2` / `r50k_base` / `p50k_base`. */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+/** cl100k_base's pre-tokenizer pattern, exactly as in tiktoken. */
+export const CL100K_PATTERN =
+  "('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
 const OTHER = 0;
 const LETTER = 1;
@@ -51,12 +57,12 @@ function astralClass(codePoint: number): number {
 }
 
 /**
- * A pre-tokenizer for GPT-2's pattern: `pieceEnd(text, i, end)` is where the piece starting at `i`
- * ends, treating `end` as the end of the text (as the regex does on a substring). The FNV-1a hash
- * of that piece (`hashRange` of `piece-cache.ts`) is left in `hash`, computed in the same pass, so
- * that the encoder's cache lookup does not read the piece again.
+ * A hand-written pre-tokenizer: `pieceEnd(text, i, end)` is where the piece starting at `i` ends,
+ * treating `end` as the end of the text (as the regex does on a substring). The FNV-1a hash of
+ * that piece (`hashRange` of `piece-cache.ts`) is left in `hash` (the GPT-2 scanner computes it in
+ * the same pass), so that the encoder's cache lookup does not read the piece again.
  */
-export interface Gpt2Scanner {
+export interface PieceScanner {
   pieceEnd(text: string, start: number, end: number): number;
   /** FNV-1a hash of the UTF-16 units of the piece last returned by `pieceEnd`. */
   readonly hash: number;
@@ -66,11 +72,32 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
 /** Builds the GPT-2 scanner (the class table, 64 KiB, is built on first use and shared). */
-export function createGpt2Scanner(): Gpt2Scanner {
-  return new Gpt2ScannerImpl(classTable());
+export function createGpt2Scanner(): PieceScanner {
+  return new Gpt2Scanner(classTable());
 }
 
-class Gpt2ScannerImpl implements Gpt2Scanner {
+/**
+ * The hand-written scanner for `pattern`, or `undefined` when there is none (GPT-2's and
+ * cl100k_base's patterns have one).
+ */
+export function scannerFor(pattern: string): PieceScanner | undefined {
+  if (pattern === GPT2_PATTERN) return createGpt2Scanner();
+  if (pattern === CL100K_PATTERN) return new Cl100kScanner(classTable());
+  return undefined;
+}
+
+/** Class of the code point at i, and its width in units, packed as cls | width << 2. */
+function classAt(table: Uint8Array, text: string, i: number, end: number): number {
+  const c = text.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdfff) return (table[c] as number) | 4;
+  if (c <= 0xdbff && i + 1 < end) {
+    const d = text.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return astralClass(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00)) | 8;
+  }
+  return OTHER | 4;
+}
+
+class Gpt2Scanner implements PieceScanner {
   hash = 0;
   constructor(private readonly table: Uint8Array) {}
 
@@ -152,6 +179,98 @@ class Gpt2ScannerImpl implements Gpt2Scanner {
       return i;
     }
     this.hash = before;
+    return i - 1;
+  }
+}
+
+/**
+ * cl100k_base's pattern, alternative by alternative:
+ * 1. `'s|'t|'re|'ve|'m|'ll|'d` in any case;
+ * 2. `[^\r\n\p{L}\p{N}]?\p{L}+`: letters, with one preceding non-letter, non-digit, non-newline;
+ * 3. `\p{N}{1,3}`: one to three digits;
+ * 4. ` ?[^\s\p{L}\p{N}]+[\r\n]*`: punctuation and symbols, then any newlines;
+ * 5. `\s*[\r\n]+`: whitespace up to and including its last newline;
+ * 6. `\s+(?!\S)|\s+`: other whitespace, leaving the last unit to a following non-space.
+ */
+class Cl100kScanner implements PieceScanner {
+  hash = 0;
+  constructor(private readonly table: Uint8Array) {}
+
+  pieceEnd(text: string, start: number, end: number): number {
+    const pieceEnd = this.scan(text, start, end);
+    this.hash = hashRange(text, start, pieceEnd);
+    return pieceEnd;
+  }
+
+  /** End of the run of code points of class `cls` from `i`. */
+  private run(text: string, i: number, end: number, cls: number): number {
+    const table = this.table;
+    while (i < end) {
+      const code = text.charCodeAt(i);
+      if (code < 0xd800 || code > 0xdfff) {
+        if (table[code] !== cls) break;
+        i++;
+      } else {
+        const next = classAt(table, text, i, end);
+        if ((next & 3) !== cls) break;
+        i += next >> 2;
+      }
+    }
+    return i;
+  }
+
+  private scan(text: string, start: number, end: number): number {
+    const table = this.table;
+    const c = text.charCodeAt(start);
+    if (c === 39 && start + 1 < end) {
+      // `| 0x20` lower-cases ASCII letters (and maps nothing else onto them).
+      const d = text.charCodeAt(start + 1) | 0x20;
+      if (d === 115 || d === 116 || d === 109 || d === 100) return start + 2;
+      if (start + 2 < end) {
+        const e = text.charCodeAt(start + 2) | 0x20;
+        if (((d === 114 || d === 118) && e === 101) || (d === 108 && e === 108)) return start + 3;
+      }
+    }
+    const first = classAt(table, text, start, end);
+    const cls = first & 3;
+    const width = first >> 2;
+    if (cls === LETTER) return this.run(text, start + width, end, LETTER);
+    if (cls !== NUMBER && c !== 13 && c !== 10 && start + width < end) {
+      const next = classAt(table, text, start + width, end);
+      if ((next & 3) === LETTER) return this.run(text, start + width + (next >> 2), end, LETTER);
+    }
+    if (cls === NUMBER) {
+      let i = start + width;
+      for (let count = 1; count < 3 && i < end; count++) {
+        const next = classAt(table, text, i, end);
+        if ((next & 3) !== NUMBER) break;
+        i += next >> 2;
+      }
+      return i;
+    }
+    let i = start;
+    if (c === 32 && start + 1 < end && (classAt(table, text, start + 1, end) & 3) === OTHER) i = start + 1;
+    if (i !== start || cls === OTHER) {
+      i = this.run(text, i, end, OTHER);
+      while (i < end) {
+        const code = text.charCodeAt(i);
+        if (code !== 13 && code !== 10) break;
+        i++;
+      }
+      return i;
+    }
+    // Whitespace (every \s is one BMP unit).
+    let lastNewline = -1;
+    i = start;
+    while (i < end) {
+      const code = text.charCodeAt(i);
+      if (code >= 0xd800 && code <= 0xdfff) break;
+      if (table[code] !== SPACE) break;
+      if (code === 13 || code === 10) lastNewline = i;
+      i++;
+    }
+    if (lastNewline >= 0) return lastNewline + 1;
+    if (i === end || i - start === 1) return i;
     return i - 1;
   }
 }

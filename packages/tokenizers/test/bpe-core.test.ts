@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BpeCore } from "../src/bpe-core.js";
 import { BpeTokenizer } from "../src/bpe-tokenizer.js";
 import { hashRange } from "../src/piece-cache.js";
-import { createGpt2Scanner, GPT2_PATTERN } from "../src/pretokenizer.js";
+import { CL100K_PATTERN, createGpt2Scanner, GPT2_PATTERN, scannerFor } from "../src/pretokenizer.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -70,6 +70,31 @@ describe("BpeCore", () => {
     expect(tokenizer.encode("abc ab")).toEqual([257, 32, 256]);
     expect(tokenizer.spec).toEqual({ name: "toy" });
     expect(tokenizer.decode([257, 32, 256])).toBe("abc ab");
+  });
+});
+
+describe("cl100k_base pre-tokenizer scanner", () => {
+  it("splits exactly as the regex on random strings", () => {
+    const regex = new RegExp(CL100K_PATTERN, "gu");
+    const scanner = scannerFor(CL100K_PATTERN);
+    if (scanner === undefined) throw new Error("no cl100k scanner");
+    const alphabet = ["a", "Z", "é", "7", "123", "٣", " ", "  ", "\n", "\r\n", "\r", "\t", "\u00a0", "\ufeff", "'", "'S", "'lL", "'Re", "'vE", "'x", ".", "!", "/", "😀", "𐀀", "𝟘", "\ud800", "\udc00", "e\u0301", "你"];
+    let seed = 4242;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let round = 0; round < 1000; round++) {
+      let text = "";
+      const length = 1 + Math.floor(random() * 30);
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)];
+      const expected = [...text.matchAll(regex)].map((m) => m[0]);
+      const pieces: string[] = [];
+      for (let i = 0; i < text.length; ) {
+        const end = scanner.pieceEnd(text, i, text.length);
+        pieces.push(text.slice(i, end));
+        expect(scanner.hash).toBe(hashRange(text, i, end));
+        i = end;
+      }
+      expect(pieces, JSON.stringify(text)).toEqual(expected);
+    }
   });
 });
 
