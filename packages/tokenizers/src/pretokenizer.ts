@@ -15,6 +15,12 @@ export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s
 export const CL100K_PATTERN =
   "('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+/** o200k_base's pre-tokenizer pattern, exactly as in tiktoken. */
+export const O200K_PATTERN =
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|" +
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|" +
+  "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
 const OTHER = 0;
 const LETTER = 1;
 const NUMBER = 2;
@@ -83,6 +89,7 @@ export function createGpt2Scanner(): PieceScanner {
 export function scannerFor(pattern: string): PieceScanner | undefined {
   if (pattern === GPT2_PATTERN) return createGpt2Scanner();
   if (pattern === CL100K_PATTERN) return new Cl100kScanner(classTable());
+  if (pattern === O200K_PATTERN) return new O200kScanner();
   return undefined;
 }
 
@@ -266,6 +273,186 @@ class Cl100kScanner implements PieceScanner {
       const code = text.charCodeAt(i);
       if (code >= 0xd800 && code <= 0xdfff) break;
       if (table[code] !== SPACE) break;
+      if (code === 13 || code === 10) lastNewline = i;
+      i++;
+    }
+    if (lastNewline >= 0) return lastNewline + 1;
+    if (i === end || i - start === 1) return i;
+    return i - 1;
+  }
+}
+
+/** Classes of o200k_base's pattern: its letter classes tell upper (Lu, Lt), lower (Ll) and both (Lm, Lo, M). */
+const O_OTHER = 0;
+const O_UPPER = 1;
+const O_LOWER = 2;
+const O_BOTH = 3;
+const O_MARK = 4;
+const O_NUMBER = 5;
+const O_SPACE = 6;
+
+let o200kClasses: Uint8Array | undefined;
+const o200kAstral = new Map<number, number>();
+
+function o200kClassify(char: string): number {
+  if (/[\p{Lu}\p{Lt}]/u.test(char)) return O_UPPER;
+  if (/\p{Ll}/u.test(char)) return O_LOWER;
+  if (/[\p{Lm}\p{Lo}]/u.test(char)) return O_BOTH;
+  if (/\p{M}/u.test(char)) return O_MARK;
+  if (/\p{N}/u.test(char)) return O_NUMBER;
+  if (/\s/u.test(char)) return O_SPACE;
+  return O_OTHER;
+}
+
+/** o200k class of every BMP unit (surrogates stay OTHER), built once from the pattern's own classes. */
+function o200kTable(): Uint8Array {
+  if (o200kClasses === undefined) {
+    o200kClasses = new Uint8Array(0x10000);
+    for (let c = 0; c < 0x10000; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      o200kClasses[c] = o200kClassify(String.fromCharCode(c));
+    }
+  }
+  return o200kClasses;
+}
+
+/** In `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]` ("U"). */
+const isUpperish = (cls: number): boolean => cls === O_UPPER || cls === O_BOTH || cls === O_MARK;
+/** In `[\p{Ll}\p{Lm}\p{Lo}\p{M}]` ("W"). */
+const isLowerish = (cls: number): boolean => cls === O_LOWER || cls === O_BOTH || cls === O_MARK;
+
+/**
+ * o200k_base's pattern, alternative by alternative (P = `[^\r\n\p{L}\p{N}]`, U and W the two
+ * letter-or-mark classes above, C an optional contraction in any case):
+ * 1. `P?U*W+C?`; 2. `P?U+W*C?` (each tried with P first, as the regex backtracks);
+ * 3. `\p{N}{1,3}`; 4. ` ?[^\s\p{L}\p{N}]+[\r\n/]*`; 5.-7. whitespace as in cl100k_base.
+ */
+class O200kScanner implements PieceScanner {
+  hash = 0;
+  private readonly table = o200kTable();
+
+  pieceEnd(text: string, start: number, end: number): number {
+    const pieceEnd = this.scan(text, start, end);
+    this.hash = hashRange(text, start, pieceEnd);
+    return pieceEnd;
+  }
+
+  /** Class of the code point at i, and its width in units, packed as cls | width << 3. */
+  private at(text: string, i: number, end: number): number {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) return (this.table[c] as number) | 8;
+    if (c <= 0xdbff && i + 1 < end) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        const codePoint = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        let cls = o200kAstral.get(codePoint);
+        if (cls === undefined) {
+          cls = o200kClassify(String.fromCodePoint(codePoint));
+          o200kAstral.set(codePoint, cls);
+        }
+        return cls | 16;
+      }
+    }
+    return O_OTHER | 8;
+  }
+
+  /** Past an optional contraction at i (`'s`, `'T`, `'rE`, ... in any case). */
+  private contraction(text: string, i: number, end: number): number {
+    if (i + 1 >= end || text.charCodeAt(i) !== 39) return i;
+    const d = text.charCodeAt(i + 1) | 0x20;
+    if (d === 115 || d === 116 || d === 109 || d === 100) return i + 2;
+    if (i + 2 < end) {
+      const e = text.charCodeAt(i + 2) | 0x20;
+      if (((d === 114 || d === 118) && e === 101) || (d === 108 && e === 108)) return i + 3;
+    }
+    return i;
+  }
+
+  /** End of `U*W+C?` from p, or -1. */
+  private upperThenLower(text: string, p: number, end: number): number {
+    let i = p;
+    let lastLowerish = -1; // end of the last W code point inside the U run
+    while (i < end) {
+      const info = this.at(text, i, end);
+      const cls = info & 7;
+      if (!isUpperish(cls)) break;
+      i += info >> 3;
+      if (isLowerish(cls)) lastLowerish = i;
+    }
+    if (i < end && (this.at(text, i, end) & 7) === O_LOWER) return this.contraction(text, this.lowerRun(text, i, end), end);
+    // W+ must give back into the U run: it ends right after the run's last W code point.
+    return lastLowerish === -1 ? -1 : this.contraction(text, lastLowerish, end);
+  }
+
+  /** End of `U+W*C?` from p, or -1. */
+  private upperRunThenLower(text: string, p: number, end: number): number {
+    let i = p;
+    while (i < end) {
+      const info = this.at(text, i, end);
+      if (!isUpperish(info & 7)) break;
+      i += info >> 3;
+    }
+    return i === p ? -1 : this.contraction(text, this.lowerRun(text, i, end), end);
+  }
+
+  private lowerRun(text: string, i: number, end: number): number {
+    while (i < end) {
+      const info = this.at(text, i, end);
+      if (!isLowerish(info & 7)) break;
+      i += info >> 3;
+    }
+    return i;
+  }
+
+  private scan(text: string, start: number, end: number): number {
+    const c = text.charCodeAt(start);
+    const first = this.at(text, start, end);
+    const cls = first & 7;
+    const width = first >> 3;
+    const prefixable = c !== 13 && c !== 10 && (cls === O_OTHER || cls === O_MARK || cls === O_SPACE);
+    const afterPrefix = start + width;
+    let e: number;
+    if (prefixable && afterPrefix < end && (e = this.upperThenLower(text, afterPrefix, end)) !== -1) return e;
+    if ((e = this.upperThenLower(text, start, end)) !== -1) return e;
+    if (prefixable && afterPrefix < end && (e = this.upperRunThenLower(text, afterPrefix, end)) !== -1) return e;
+    if ((e = this.upperRunThenLower(text, start, end)) !== -1) return e;
+    if (cls === O_NUMBER) {
+      let i = afterPrefix;
+      for (let count = 1; count < 3 && i < end; count++) {
+        const next = this.at(text, i, end);
+        if ((next & 7) !== O_NUMBER) break;
+        i += next >> 3;
+      }
+      return i;
+    }
+    // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`: the run may hold marks (M is not L).
+    let i = start;
+    if (c === 32 && afterPrefix < end) {
+      const next = this.at(text, afterPrefix, end) & 7;
+      if (next === O_OTHER || next === O_MARK) i = afterPrefix;
+    }
+    if (i !== start || cls === O_OTHER || cls === O_MARK) {
+      while (i < end) {
+        const info = this.at(text, i, end);
+        const k = info & 7;
+        if (k !== O_OTHER && k !== O_MARK) break;
+        i += info >> 3;
+      }
+      while (i < end) {
+        const code = text.charCodeAt(i);
+        if (code !== 13 && code !== 10 && code !== 47) break;
+        i++;
+      }
+      return i;
+    }
+    // Whitespace (every \s is one BMP unit), as in cl100k_base.
+    const table = this.table;
+    let lastNewline = -1;
+    i = start;
+    while (i < end) {
+      const code = text.charCodeAt(i);
+      if (code >= 0xd800 && code <= 0xdfff) break;
+      if (table[code] !== O_SPACE) break;
       if (code === 13 || code === 10) lastNewline = i;
       i++;
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BpeCore } from "../src/bpe-core.js";
 import { BpeTokenizer } from "../src/bpe-tokenizer.js";
 import { hashRange } from "../src/piece-cache.js";
-import { CL100K_PATTERN, createGpt2Scanner, GPT2_PATTERN, scannerFor } from "../src/pretokenizer.js";
+import { CL100K_PATTERN, createGpt2Scanner, GPT2_PATTERN, O200K_PATTERN, scannerFor } from "../src/pretokenizer.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -73,12 +73,16 @@ describe("BpeCore", () => {
   });
 });
 
-describe("cl100k_base pre-tokenizer scanner", () => {
+describe.each([
+  ["cl100k_base", CL100K_PATTERN],
+  ["o200k_base", O200K_PATTERN],
+])("%s pre-tokenizer scanner", (_name, pattern) => {
   it("splits exactly as the regex on random strings", () => {
-    const regex = new RegExp(CL100K_PATTERN, "gu");
-    const scanner = scannerFor(CL100K_PATTERN);
-    if (scanner === undefined) throw new Error("no cl100k scanner");
-    const alphabet = ["a", "Z", "é", "7", "123", "٣", " ", "  ", "\n", "\r\n", "\r", "\t", "\u00a0", "\ufeff", "'", "'S", "'lL", "'Re", "'vE", "'x", ".", "!", "/", "😀", "𐀀", "𝟘", "\ud800", "\udc00", "e\u0301", "你"];
+    const regex = new RegExp(pattern, "gu");
+    const scanner = scannerFor(pattern);
+    if (scanner === undefined) throw new Error("no scanner");
+    // Upper, title, modifier and other letters, marks and astral letters exercise o200k's case classes.
+    const alphabet = ["a", "Z", "é", "É", "ǅ", "ʰ", "ー", "7", "123", "٣", " ", "  ", "\n", "\r\n", "\r", "\t", "\u00a0", "\ufeff", "'", "'S", "'lL", "'Re", "'vE", "'x", "s", ".", "!", "/", "😀", "𐀀", "𝐀", "𝐚", "𝟘", "\ud800", "\udc00", "e\u0301", "\u0903", "你"];
     let seed = 4242;
     const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (let round = 0; round < 1000; round++) {
