@@ -101,7 +101,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     usage: `tfgpt train [--text FILE] [--encoding gpt2 | --tokenizer FILE] [--preset tiny] [--context N] [--batch-size N]
             [--stride N] [--steps N | --epochs N] [--lr X] [--val-fraction 0.1] [--seed S]
             [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--resume DIR]
-            [--checkpoint-every N] [--eval-every N] [--sample]
+            [--checkpoint-every N] [--eval-every N] [--sample] [--overwrite]
 
   --text FILE           training text (default: "The Verdict", shipped with this package)
                         or token shards: a .bin file, or a directory (its val shards validate)
@@ -122,7 +122,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --resume DIR          continue the run in DIR (or a checkpoint directory) up to --steps
   --checkpoint-every N  also checkpoint every N steps (default: only at the end)
   --eval-every N        validation loss every N steps (default: about 10 times a run)
-  --sample              print a short greedy sample at the end`,
+  --sample              print a short greedy sample at the end
+  --overwrite           start afresh in an --out that holds a previous run`,
     options: {
       text: str,
       encoding: str,
@@ -142,6 +143,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       "checkpoint-every": str,
       "eval-every": str,
       sample: bool,
+      overwrite: bool,
     },
     schema: async () => (await import("./train-config.js")).TrainConfigSchema,
     run: async () => (await import("./train.js")).runTrain,
