@@ -15,6 +15,9 @@ import { checkIds } from "./token-embedding.js";
  * the gradient `softmax - onehot` is formed from the saved softmax with the labels written in by
  * a scatter, never as a one-hot.
  *
+ * A `GPTModel` compiled with this loss does not call it while training: it computes the head and
+ * this loss together with `headCrossEntropy` (same values and gradients, faster).
+ *
  * @param yTrue int ids in `[0, V)`, shape `[...]` or `[..., 1]`; float labels are cast.
  * @param yPred logits `[..., V]`.
  * @example
