@@ -40,7 +40,9 @@ interface Moments {
  *
  * The decay applies to every variable it updates (as `AdamW(model.parameters())` does). Moments
  * are kept by variable name, so the order of the gradients does not matter, and
- * `getWeights`/`setWeights` save and restore them with the step count (checkpoints). The update
+ * `getWeights`/`setWeights` save and restore them with the step count (checkpoints); restored
+ * moments whose names match no variable (a model loaded again under fresh variable names) go, in
+ * their saved order, to the first variables that need moments, checked by shape. The update
  * is 12 elementwise kernels per variable (tfjs's Adam: 14, without the decay).
  *
  * @example
@@ -57,6 +59,12 @@ export class AdamW extends tf.Optimizer {
   readonly epsilon: number;
   readonly weightDecay: number;
   private moments = new Map<string, Moments>();
+  /**
+   * Restored moments whose variable names match no variable of this process (a model loaded
+   * again gets fresh names such as `wte/embeddings_1`): given out in their saved order to the
+   * first variables without moments, as tfjs's own Adam matches them by position.
+   */
+  private unclaimed: Array<Moments & { name: string }> = [];
 
   /** @param options see {@link AdamWOptionsSchema}; all optional. */
   constructor(options: AdamWOptions = {}) {
@@ -100,6 +108,18 @@ export class AdamW extends tf.Optimizer {
 
   private momentsOf(name: string, variable: tf.Variable): Moments {
     let moments = this.moments.get(name);
+    if (moments === undefined && this.unclaimed.length > 0) {
+      const restored = this.unclaimed.shift() as Moments & { name: string };
+      if (!tf.util.arraysEqual(restored.m.shape, variable.shape)) {
+        throw new LayerConfigError(
+          `adamW: restored moments of "${restored.name}" have shape [${restored.m.shape.join(", ")}], ` +
+            `but the next variable without moments, "${name}", has shape [${variable.shape.join(", ")}]`,
+          "weightValues",
+        );
+      }
+      moments = { m: restored.m, v: restored.v };
+      this.moments.set(name, moments);
+    }
     if (moments === undefined) {
       moments = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) }));
       this.moments.set(name, moments);
@@ -109,13 +129,18 @@ export class AdamW extends tf.Optimizer {
 
   override dispose(): void {
     super.dispose();
-    for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
-    this.moments.clear();
+    this.disposeMoments();
+  }
+
+  private disposeMoments(): void {
+    for (const { m, v } of [...this.moments.values(), ...this.unclaimed]) tf.dispose([m, v]);
+    this.moments = new Map();
+    this.unclaimed = [];
   }
 
   /** The step count, then every variable's first moments (`<name>/m`), then its second moments (`<name>/v`). */
   override async getWeights(): Promise<NamedTensor[]> {
-    const entries = [...this.moments.entries()];
+    const entries: Array<[string, Moments]> = [...this.moments.entries(), ...this.unclaimed.map((u): [string, Moments] => [u.name, u])];
     return [
       await this.saveIterations(),
       ...entries.map(([name, { m }]) => ({ name: `${name}/m`, tensor: m as tf.Tensor })),
@@ -135,11 +160,12 @@ export class AdamW extends tf.Optimizer {
       entry[which as "m" | "v"] = tf.variable(tensor.clone(), false);
       next.set(variable, entry);
     }
-    for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
-    this.moments = new Map();
+    this.disposeMoments();
     for (const [name, { m, v }] of next) {
       if (m === undefined || v === undefined) throw new LayerConfigError(`adamW.setWeights: variable ${JSON.stringify(name)} lacks its m or v`, "weightValues");
-      this.moments.set(name, { m, v });
+      const variable = tf.engine().registeredVariables[name];
+      if (variable !== undefined && tf.util.arraysEqual(variable.shape, m.shape)) this.moments.set(name, { m, v });
+      else this.unclaimed.push({ name, m, v });
     }
   }
 

@@ -94,6 +94,26 @@ describe("adamW", () => {
     await expect(resumed.setWeights([{ name: "iter", tensor: tf.scalar(1) }, { name: "nope", tensor: tf.zeros([1]) }])).rejects.toThrow(/unexpected weight name "nope"/);
   });
 
+  it("gives restored moments whose names match no variable to the next variables in order, checked by shape", async () => {
+    const a = tf.variable(tf.tensor1d(start));
+    const b = tf.variable(tf.zeros([2, 2]));
+    const opt = adamW({ learningRate: 0.01 });
+    for (const g of grads.slice(0, 2)) opt.applyGradients({ [a.name]: tf.tensor1d(g), [b.name]: tf.ones([2, 2]) });
+    const saved = (await opt.getWeights()).map((s) => ({ name: s.name.replace(/^(.*)\/([mv])$/, "gone_$1/$2"), tensor: s.tensor.clone() }));
+    const [a2, b2] = [tf.variable(a.clone()), tf.variable(b.clone())];
+    const resumed = adamW({ learningRate: 0.01 });
+    await resumed.setWeights(saved);
+    expect((await resumed.getWeights()).length).toBe(5); // still saved while unclaimed
+    opt.applyGradients({ [a.name]: tf.tensor1d(grads[2]!), [b.name]: tf.ones([2, 2]) });
+    resumed.applyGradients({ [a2.name]: tf.tensor1d(grads[2]!), [b2.name]: tf.ones([2, 2]) });
+    expect(Array.from(a2.dataSync())).toEqual(Array.from(a.dataSync()));
+    expect(Array.from(b2.dataSync())).toEqual(Array.from(b.dataSync()));
+
+    const wrongOrder = adamW();
+    await wrongOrder.setWeights(saved.map((s) => ({ name: s.name, tensor: s.tensor.clone() })));
+    expect(() => wrongOrder.applyGradients({ [b2.name]: tf.ones([2, 2]) })).toThrow(/restored moments of "gone_.*" have shape \[4\], but .* has shape \[2, 2\]/);
+  });
+
   it("round-trips through tf.serialization and validates its options", () => {
     const opt = adamW({ learningRate: 3e-4, weightDecay: 0.1 });
     expect(AdamW.className).toBe("AdamW");
