@@ -2,6 +2,7 @@ import { z } from "zod";
 import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { IdBuffer } from "./id-buffer.js";
+import { PairMemo } from "./pair-memo.js";
 import { hashRange, PieceCache } from "./piece-cache.js";
 import { scannerFor, type PieceScanner } from "./pretokenizer.js";
 import { specialTokenRegExp, splitOnSpecialTokens } from "./special-tokens.js";
@@ -19,7 +20,7 @@ export interface BpeCoreArgs {
   readonly pattern: string;
   /** Special tokens -> id (e.g. `<|endoftext|>` -> 50256). Default: none. */
   readonly specialTokens?: Readonly<Record<string, number>> | ReadonlyMap<string, number>;
-  /** Most pre-split pieces kept in the piece -> ids cache. Default 32,768. */
+  /** Most pre-split pieces kept in the piece -> ids cache (about 100 bytes each). Default 65,536. */
   readonly cacheSize?: number;
 }
 
@@ -74,13 +75,14 @@ export class BpeCore {
   private readonly specialRegex: RegExp | undefined;
   private readonly scanner: PieceScanner | undefined;
   private readonly cache: PieceCache;
+  private readonly pairMemo = new PairMemo();
   private byteBuffer = new Uint8Array(1024);
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
   constructor(args: BpeCoreArgs) {
     const options = parseOptions(bpeCoreOptionsSchema, { pattern: args.pattern, cacheSize: args.cacheSize }, "BpeCore");
     this.pattern = options.pattern;
-    this.cacheSize = options.cacheSize ?? 32_768;
+    this.cacheSize = options.cacheSize ?? 65_536;
     this.cache = new PieceCache(this.cacheSize);
     // GPT-2's and cl100k's patterns have hand-written, allocation-free equivalents (several times faster).
     this.scanner = scannerFor(options.pattern);
@@ -318,13 +320,34 @@ export class BpeCore {
     return rank === undefined ? Infinity : rank;
   }
 
-  /** tiktoken's merge loop, keeping pair ranks so that each merge only recomputes its neighbours. */
+  /**
+   * Rank of the token made of the parts `binary[start, middle)` (rank `left`) and
+   * `binary[middle, end)` (rank `right`), Infinity if none; memoized by the two ranks.
+   */
+  private pairRank(binary: string, left: number, right: number, start: number, end: number): number {
+    if (left < 0 || right < 0) return this.rankOf(binary, start, end);
+    let rank = this.pairMemo.get(left, right);
+    if (rank === -2) {
+      const found = this.ranks.get(binary.substring(start, end));
+      rank = found === undefined ? -1 : found;
+      this.pairMemo.set(left, right, rank);
+    }
+    return rank === -1 ? Infinity : rank;
+  }
+
+  /**
+   * tiktoken's merge loop, keeping pair ranks so that each merge only recomputes its neighbours.
+   * Every part is a token (parts start as bytes and only merge into tokens), so its rank is kept
+   * and pairs are looked up by two ranks (-1 marks a byte that is not a token, as in a custom vocabulary).
+   */
   private mergeSmall(binary: string): number[] {
     const n = binary.length;
     const starts: number[] = new Array<number>(n + 1);
     for (let i = 0; i <= n; i++) starts[i] = i;
+    const partRanks: number[] = new Array<number>(n);
+    for (let i = 0; i < n; i++) partRanks[i] = this.byteRanks[binary.charCodeAt(i)] as number;
     const pairRanks: number[] = new Array<number>(n - 1);
-    for (let i = 0; i < n - 1; i++) pairRanks[i] = this.rankOf(binary, i, i + 2);
+    for (let i = 0; i < n - 1; i++) pairRanks[i] = this.pairRank(binary, partRanks[i] as number, partRanks[i + 1] as number, i, i + 2);
     for (;;) {
       let best = Infinity;
       let at = -1;
@@ -338,10 +361,19 @@ export class BpeCore {
       if (at === -1) break;
       starts.splice(at + 1, 1);
       pairRanks.splice(at, 1);
-      if (at < pairRanks.length) pairRanks[at] = this.rankOf(binary, starts[at] as number, starts[at + 2] as number);
-      if (at > 0) pairRanks[at - 1] = this.rankOf(binary, starts[at - 1] as number, starts[at + 1] as number);
+      partRanks.splice(at + 1, 1);
+      partRanks[at] = best;
+      if (at < pairRanks.length) {
+        pairRanks[at] = this.pairRank(binary, best, partRanks[at + 1] as number, starts[at] as number, starts[at + 2] as number);
+      }
+      if (at > 0) {
+        pairRanks[at - 1] = this.pairRank(binary, partRanks[at - 1] as number, best, starts[at - 1] as number, starts[at + 1] as number);
+      }
     }
-    return this.partsToIds(binary, starts);
+    // Parts that are not tokens (only possible for bytes missing from a custom vocabulary) are dropped, as in js-tiktoken.
+    const ids: number[] = [];
+    for (const rank of partRanks) if (rank >= 0) ids.push(rank);
+    return ids;
   }
 
   /**

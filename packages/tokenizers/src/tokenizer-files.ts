@@ -452,7 +452,7 @@ function checkRankMap(map: Map<unknown, unknown>): Map<string, number> {
 export interface CreateBpeTokenizerOptions {
   /** What rebuilds the tokenizer. Default: `{ name: "bpe", options: { ranks: <rank-file text>, pattern, specialTokens } }`. */
   readonly spec?: TokenizerSpec;
-  /** Most pre-split pieces in the encoder's cache. Default: `BpeCore`'s (32,768). */
+  /** Most pre-split pieces in the encoder's cache. Default: `BpeCore`'s (65,536). */
   readonly cacheSize?: number;
 }
 

@@ -64,6 +64,13 @@ describe("BpeCore", () => {
     expect(() => core.decode([300])).toThrow(/`ids\[0\]` must be an integer in \[0, 260\)/);
   });
 
+  it("drops bytes that are not tokens (a custom vocabulary without them), as js-tiktoken does", () => {
+    const partial = new BpeCore({ ranks: new Map([["a", 0], ["b", 1], ["ab", 2], ["abab", 3]]), pattern: "\\S+| " });
+    expect(partial.encode("abxab")).toEqual([2, 2]);
+    expect(partial.encode("abab xb")).toEqual([3, 1]);
+    expect(partial.encode("xabab")).toEqual([3]);
+  });
+
   it("works with any pattern through the regex path and wraps into a Tokenizer", () => {
     const words = new BpeCore({ ranks, pattern: "\\p{L}+|\\s+|[^\\s\\p{L}]+" });
     const tokenizer = new BpeTokenizer({ name: "toy", core: words });
