@@ -100,9 +100,10 @@ export class Progress {
     const text = this.status(step, loss);
     if (this.stream.isTTY) {
       const columns = this.stream.columns ?? 80;
-      const barWidth = Math.max(10, Math.min(30, columns - text.length - 2));
+      // The bar gets the room the numbers leave; on a narrow terminal the numbers win.
+      const barWidth = Math.min(30, columns - text.length - 4);
       const fraction = (step - this.startStep) / Math.max(1, this.totalSteps - this.startStep);
-      this.lastLine = `${renderBar(fraction, barWidth)} ${text}`.slice(0, columns - 1);
+      this.lastLine = (barWidth >= 10 ? `${renderBar(fraction, barWidth)} ${text}` : text).slice(0, columns - 1);
       this.stream.write(`\r\x1b[2K${this.lastLine}`);
       this.barShown = true;
     } else if ((step - this.startStep) % this.logEvery === 0 || step === this.totalSteps) {
