@@ -75,6 +75,22 @@ describe("tfgpt tokenize", () => {
   });
 });
 
+describe("tfgpt walkthrough", () => {
+  it("prints the notebook's cells: token count, stride-1 batches, the 8 x 4 batch, the shapes", () => {
+    const r = runCli(["walkthrough"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("Total number of characters: 20479");
+    expect(r.stdout).toContain("Total number of tokens: 5145");
+    expect(r.stdout).toContain("Inputs:\n[[40,367,2885,1464]]\nTargets:\n[[367,2885,1464,1807]]");
+    expect(r.stdout).toContain("Inputs:\n[[367,2885,1464,1807]]");
+    expect(r.stdout).toContain("[[40,367,2885,1464],[1807,3619,402,271],");
+    expect(r.stdout).toContain("token embeddings: [8, 4, 256]");
+    expect(r.stdout).toContain("position embeddings: [4, 256]");
+    expect(r.stdout).toContain("input embeddings (token + position): [8, 4, 256]");
+  });
+});
+
 describe("usage", () => {
   it("prints help per command and overall", () => {
     const help = runCli(["batches", "--help"]);
