@@ -76,6 +76,17 @@ describe("tfgpt train", () => {
     expect(state.loader).toMatchObject({ shuffle: true, batchSize: 4, seed: 0 });
   });
 
+  it("--epochs N trains N passes over the training windows", async () => {
+    // 4,000 bytes, 10% held out: 3,600 tokens, 56 windows of 64, 3 batches of 16 per epoch.
+    const run = await runTrain(
+      TrainConfigSchema.parse({ ...tiny(), context: 64, batchSize: 16, epochs: 2, evalEvery: 100, out: path.join(tmp, "epochs") }),
+      memoryIO(),
+    );
+    expect(run.step).toBe(6);
+    const state = JSON.parse(await readFile(path.join(run.checkpoint, "state.json"), "utf8"));
+    expect(state.loader).toMatchObject({ epoch: 2, batchIndex: 0 });
+  });
+
   it("refuses to resume with a changed setting, and to overwrite a run", async () => {
     const dir = path.join(tmp, "split");
     await expect(runTrain(TrainConfigSchema.parse({ resume: dir, steps: 8, context: 32 }), memoryIO())).rejects.toThrow(
