@@ -9,7 +9,7 @@ export { BpeCore, bpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
 export { BpeTokenizer, type BpeTokenizerArgs } from "./bpe-tokenizer.js";
 export { getTiktoken, isTiktokenEncoding, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken.js";
 export { encodeOptionsSchema } from "./special-tokens.js";
-export { GPT2_PATTERN } from "./pretokenizer.js";
+export { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from "./pretokenizer.js";
 export {
   trainBpe,
   trainBpeOptionsSchema,
