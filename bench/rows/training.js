@@ -41,7 +41,7 @@ function labels3d(ys) {
 async function oursModel() {
   const layers = await importOurs("@tfgpt/layers");
   const model = layers.createGPT(layers.GPT_PRESETS?.tiny ?? "tiny");
-  const optimizer = typeof layers.adamW === "function" ? layers.adamW({ learningRate: 3e-4 }) : tf.train.adam(3e-4);
+  const optimizer = typeof layers.adamW === "function" ? layers.adamW({ learningRate: 3e-4, weightDecay: 0.1 }) : tf.train.adam(3e-4);
   model.compile({ optimizer, loss: layers.sparseCrossEntropyFromLogits });
   const params = model.countParams();
   return {
