@@ -77,8 +77,10 @@ async function iterate({ impl, maxLength, stride, batchSize, batches, reps }) {
   } else {
     const { GPTDataset, DataLoader } = await importOurs("@tfgpt/datasets");
     const ds = new GPTDataset(Int32Array.from(numbers), { maxLength, stride });
-    const loader = new DataLoader(ds, { batchSize, shuffle: true, seed: 1, dropLast: true });
-    epoch = () => loader[Symbol.iterator]();
+    // A fresh loader per pass, as the V1 side builds a fresh shuffled loader: a DataLoader's
+    // iterator resumes where the last pass stopped, and one epoch may hold fewer batches than
+    // several passes take.
+    epoch = () => new DataLoader(ds, { batchSize, shuffle: true, seed: 1, dropLast: true })[Symbol.iterator]();
   }
   let sink = 0;
   const run = () => {
