@@ -115,7 +115,7 @@ describe("worker lifetime", () => {
       import { ParallelEncoder } from ${JSON.stringify(path.resolve(here, "../dist/node.js"))};
       const pool = new ParallelEncoder({ encoding: "gpt2", workers: 2 });
       const ids = await pool.encode("Hello\\nworld\\n".repeat(1000));
-      process.stdout.write(String(ids.length) + "\n"); // console.log colours numbers when CI sets FORCE_COLOR
+      process.stdout.write(String(ids.length) + "\\n"); // console.log colours numbers when CI sets FORCE_COLOR
     `;
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
     expect(child.stderr).toBe("");
