@@ -9,6 +9,9 @@ import { checkIds } from "./token-embedding.js";
  */
 const SMALLEST_TRUSTED_PROBABILITY = 1e-30;
 
+/** The probabilities of the last taped forward pass until its gradient consumes them. */
+let pendingProbs: tf.Tensor | null = null;
+
 /**
  * The output head and the cross-entropy as one operation: the mean over tokens of
  * `logsumexp(hidden @ table^T) - (hidden @ table^T)[label]`, i.e. what
@@ -67,16 +70,30 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
         losses = tf.sub(logSum, tf.gather(tf.reshape(logits, [-1]), flatIndex));
       }
       logits.dispose(); // before the tidy ends: the [N, V] logits are not needed any longer
-      save([h, w, probs, ids]);
+      // `save` would copy the [N, V] probabilities (wasm's Identity is a memcpy, ~25 ms for the
+      // tiny preset); they are kept instead and handed to the gradient, which disposes them. Only
+      // while a gradient tape records this call (otherwise no gradient will ever dispose them);
+      // a kept tensor that no gradient consumed is dropped by the next call.
+      pendingProbs?.dispose();
+      pendingProbs = null;
+      const state = tf.engine().state;
+      const taped = state.gradientDepth > 0 && state.kernelDepth === 1;
+      if (taped) pendingProbs = tf.keep(probs);
+      const keptProbs = pendingProbs;
+      save([h, w, ids]);
       return {
         value: tf.mean(losses),
         gradFunc: (dy, saved) => {
-          const [hs, ws, p, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const [hs, ws, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          if (keptProbs === null || keptProbs.isDisposed) throw new Error("headCrossEntropy: gradient without the probabilities of its forward pass");
+          const p = keptProbs as tf.Tensor2D;
+          if (pendingProbs === keptProbs) pendingProbs = null;
           const scale = tf.div(dy, n); // d(mean)/d(loss_i) times the upstream gradient
           const hScaled = tf.mul(hs, scale); // [N, C]
           const dh = tf.mul(tf.sub(tf.matMul(p, ws), tf.gather(ws, y)), scale); // [N, C]
           const dwT = tf.matMul(tf.transpose(hScaled), p); // [C, N] @ [N, V] -> [C, V]
           const dw = tf.sub(tf.transpose(dwT), tf.scatterND(tf.expandDims(y, 1), hScaled, [vocab, dim])); // [V, C]
+          p.dispose();
           return [dh, dw];
         },
       };

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { gelu } from "../src/functional.js";
+import { gelu, layerNorm, linear } from "../src/functional.js";
 import { BACKENDS, maxAbsDiff, useBackend } from "./backends.js";
 
 /** GPT-2's GELU written with plain tfjs ops (autodiff gradient through `pow`), the reference. */
@@ -38,6 +38,62 @@ describe.each(BACKENDS)("gelu on %s", (backend) => {
     });
     const g = tf.grad((a: tf.Tensor) => tf.sum(gelu(a)))(xs);
     g.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+/** Layer norm written with plain broadcasting tfjs ops (autodiff gradient), the reference. */
+function layerNormReference(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): tf.Tensor {
+  const centered = tf.sub(x, tf.mean(x, -1, true));
+  const variance = tf.mean(tf.square(centered), -1, true);
+  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
+}
+
+describe.each(BACKENDS)("layerNorm and linear on %s", (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+
+  // Rows with different means and scales, so that every per-row broadcast matters.
+  const x = () => tf.add(tf.mul(tf.randomNormal([24, 16], 0, 1, "float32", 3), tf.range(1, 25).reshape([24, 1])), tf.range(0, 24).reshape([24, 1])) as tf.Tensor2D;
+  const gamma = () => tf.randomNormal([16], 1, 0.5, "float32", 4) as tf.Tensor1D;
+  const beta = () => tf.randomNormal([16], 0, 0.5, "float32", 5) as tf.Tensor1D;
+
+  it("layerNorm equals the broadcasting formula, value and the gradients of x, gamma and beta", () => {
+    const [xs, g, b] = [x(), gamma(), beta()];
+    const dy = tf.randomUniform([24, 16], -1, 1, "float32", 6);
+    expect(maxAbsDiff(layerNorm(xs, g, b, 1e-5), layerNormReference(xs, g, b, 1e-5))).toBeLessThan(1e-5);
+    const loss = (f: typeof layerNorm) => (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor2D, c as tf.Tensor1D, d as tf.Tensor1D, 1e-5), dy));
+    const got = tf.grads(loss(layerNorm))([xs, g, b]);
+    const want = tf.grads(loss(layerNormReference as typeof layerNorm))([xs, g, b]);
+    for (let i = 0; i < 3; i++) expect(maxAbsDiff(got[i] as tf.Tensor, want[i] as tf.Tensor)).toBeLessThan(1e-4);
+    // A large epsilon changes the result (it is used, not a constant of the kernel).
+    expect(maxAbsDiff(layerNorm(xs, g, b, 10), layerNormReference(xs, g, b, 10))).toBeLessThan(1e-5);
+  });
+
+  it("linear with a bias equals x @ kernel + bias, value and the gradients of all three", () => {
+    const xs = x();
+    const kernel = tf.randomNormal([16, 8], 0, 1, "float32", 7) as tf.Tensor2D;
+    const bias = tf.randomNormal([8], 0, 1, "float32", 8) as tf.Tensor1D;
+    const dy = tf.randomUniform([24, 8], -1, 1, "float32", 9);
+    const reference = (a: tf.Tensor2D, k: tf.Tensor2D, c: tf.Tensor1D) => tf.add(tf.matMul(a, k), c) as tf.Tensor2D;
+    expect(maxAbsDiff(linear(xs, kernel, bias), reference(xs, kernel, bias))).toBeLessThan(1e-4);
+    const loss = (f: typeof reference) => (a: tf.Tensor, k: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor2D, k as tf.Tensor2D, c as tf.Tensor1D), dy));
+    const got = tf.grads(loss(linear as typeof reference))([xs, kernel, bias]);
+    const want = tf.grads(loss(reference))([xs, kernel, bias]);
+    for (let i = 0; i < 3; i++) expect(maxAbsDiff(got[i] as tf.Tensor, want[i] as tf.Tensor)).toBeLessThan(1e-4);
+  });
+
+  it("do not leak tensors, forward or backward", () => {
+    const [xs, g, b] = [x(), gamma(), beta()];
+    const kernel = tf.ones([16, 4]) as tf.Tensor2D;
+    const bias = tf.ones([4]) as tf.Tensor1D;
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      linear(layerNorm(xs, g, b), kernel, bias);
+    });
+    const grads = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(linear(layerNorm(a as tf.Tensor2D, c as tf.Tensor1D, d as tf.Tensor1D), kernel, bias)))([xs, g, b]);
+    tf.dispose(grads);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -85,5 +85,12 @@ describe.each(BACKENDS)("headCrossEntropy on %s", (backend) => {
       tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]));
     }
     expect(tf.memory().numTensors).toBe(before);
+    // Taped but never differentiated (the gradient wants an unrelated tensor): the probabilities
+    // kept for that gradient are dropped by the next call.
+    const other = tf.ones([2]);
+    tf.dispose(tf.grad((o: tf.Tensor) => tf.add(headCrossEntropy(h, w, y), tf.sum(o)))(other));
+    tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]));
+    other.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
