@@ -52,7 +52,10 @@ describe.each(BACKENDS)("GPTModel training on %s", (backend) => {
       expect(stock.fusedSteps).toBe(0);
       const wf = fused.getWeights();
       const ws = stock.getWeights();
-      wf.forEach((w, i) => expect(maxAbsDiff(w, ws[i] as tf.Tensor)).toBeLessThan(1e-5));
+      // Adam divides by sqrt(v): where a gradient is ~0, float rounding differences between the
+      // two paths move a weight by up to a fraction of the learning rate (1e-2), so weights are
+      // compared at 1% of one step (seen: 2.3e-5 on threaded wasm), losses above at 1e-5.
+      wf.forEach((w, i) => expect(maxAbsDiff(w, ws[i] as tf.Tensor)).toBeLessThan(1e-4));
     }
   });
 
