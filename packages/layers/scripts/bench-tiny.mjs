@@ -11,12 +11,14 @@ import { adamW } from "../dist/adamw.js";
 import { createGPT, GPT_PRESETS } from "../dist/gpt.js";
 import { sparseCrossEntropyFromLogits } from "../dist/losses.js";
 import { setWasmBackend } from "../dist/wasm-threads.js";
+import { enableHeadKernelThreads } from "../dist/head-kernel-node.js";
 
 const steps = Number(process.argv[2] ?? 4);
 const threads = Number(process.argv[3] ?? 2);
 const backend = process.argv[4] ?? "wasm";
 if (backend === "wasm") console.log(JSON.stringify(await setWasmBackend({ threads })));
 else await tf.setBackend(backend);
+console.log(JSON.stringify({ headKernelThreads: enableHeadKernelThreads({ threads }) }));
 const batch = 8;
 const config = GPT_PRESETS.tiny;
 const T = config.contextLength, C = config.embeddingDim, V = config.vocabSize, L = config.numLayers;
@@ -40,7 +42,8 @@ function matmulRate(n = 1024, reps = 2) {
 
 const configs = {
   "before (stock train fn, tf.train.adam)": { fused: false, optimizer: () => tf.train.adam(3e-4) },
-  "after (fused head+loss, adamW)": { fused: true, optimizer: () => adamW({ learningRate: 3e-4, weightDecay: 0.1 }) },
+  "fused head+loss on tfjs ops, adamW": { fused: true, head: "tfjs", optimizer: () => adamW({ learningRate: 3e-4, weightDecay: 0.1 }) },
+  "fused head+loss on the head kernel, adamW": { fused: true, head: "kernel", optimizer: () => adamW({ learningRate: 3e-4, weightDecay: 0.1 }) },
 };
 const xs = tf.randomUniform([batch, T], 0, V, "int32", 1);
 const ys = tf.randomUniform([batch, T, 1], 0, V, "int32", 2);
@@ -51,6 +54,7 @@ for (const [name, c] of Object.entries(configs)) {
   if (weights === undefined) weights = model.getWeights().map((w) => w.clone());
   else model.setWeights(weights);
   model.fusedTraining = c.fused;
+  if (c.head !== undefined) model.headImplementation = c.head;
   model.compile({ optimizer: c.optimizer(), loss: sparseCrossEntropyFromLogits });
   const first = await model.trainOnBatch(xs, ys); // warm-up: kernels, optimizer slots
   runs.push({ name, model, ms: [], pct: [], losses: [first], tensors: tf.memory().numTensors });

@@ -2,6 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
+import { headKernelSupported } from "./head-kernel.js";
+import { enableHeadKernelThreads } from "./head-kernel-node.js";
 import { setWasmBackend } from "./wasm-threads.js";
 
 /**
@@ -50,6 +52,11 @@ export interface BackendSelection {
   readonly threads: number;
   /** Better backends that were passed over, in the order tried. */
   readonly skipped: readonly SkippedBackend[];
+  /**
+   * Threads of the head kernel (the fused vocabulary head + loss that `GPTModel` trains with on
+   * the CPU backends; see `headCrossEntropy`), 0 where the head runs on tfjs ops (TensorFlow).
+   */
+  readonly headKernelThreads: number;
   /** Anything else worth knowing, e.g. why wasm runs on fewer threads than asked for. */
   readonly notes: readonly string[];
   /** One line, e.g. "backend: wasm (2 threads); skipped tensorflow-gpu: package @tensorflow/tfjs-node-gpu not installed". */
@@ -97,7 +104,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   for (const name of order) {
     try {
       const { threads: used, notes } = await activate(name, threads);
-      const selection = describe({ backend: name, tfBackend: tf.getBackend(), threads: used, skipped, notes });
+      const headKernelThreads = startHeadKernel(name, threads, notes);
+      const selection = describe({ backend: name, tfBackend: tf.getBackend(), threads: used, headKernelThreads, skipped, notes });
       if (verbose) console.info(selection.description);
       return selection;
     } catch (error) {
@@ -109,9 +117,28 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   throw new LayerConfigError(`no backend of \`prefer\` (${JSON.stringify(prefer)}) is available: ${why}`, "prefer");
 }
 
+/**
+ * On the CPU backends, runs the head kernel on `threads` threads (default every core, like wasm);
+ * returns its thread count, 0 when the backend does not use it.
+ */
+function startHeadKernel(name: BackendName, threads: number | undefined, notes: string[]): number {
+  if (name !== "wasm" && name !== "cpu") return 0;
+  if (!headKernelSupported()) {
+    notes.push("the head kernel needs WebAssembly SIMD; the head runs on tfjs ops");
+    return 0;
+  }
+  try {
+    return enableHeadKernelThreads(threads === undefined ? {} : { threads: Math.min(threads, 64) });
+  } catch (error) {
+    notes.push(`head kernel worker threads failed (${errorMessage(error)}); it runs on the calling thread`);
+    return 1;
+  }
+}
+
 function describe(parts: Omit<BackendSelection, "description">): BackendSelection {
-  const unit = parts.threads === 1 ? "thread" : "threads";
-  const pool = parts.backend.startsWith("tensorflow") ? "TensorFlow's thread pool" : `${parts.threads} ${unit}`;
+  const unit = (n: number) => (n === 1 ? "thread" : "threads");
+  let pool = parts.backend.startsWith("tensorflow") ? "TensorFlow's thread pool" : `${parts.threads} ${unit(parts.threads)}`;
+  if (parts.headKernelThreads > 0) pool += `, head kernel ${parts.headKernelThreads} ${unit(parts.headKernelThreads)}`;
   let description = `backend: ${parts.backend} (${pool})`;
   if (parts.skipped.length > 0) {
     description += `; skipped ${parts.skipped.map((s) => `${s.name}: ${s.reason}`).join(", ")}`;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { headCrossEntropy } from "./head-cross-entropy.js";
+import { headCrossEntropy, type HeadImplementation } from "./head-cross-entropy.js";
 import { perplexity, sparseCrossEntropyFromLogits } from "./losses.js";
 import { TokenEmbedding } from "./token-embedding.js";
 
@@ -33,6 +33,8 @@ export class GPTModel extends tf.LayersModel {
   static override className = "GPTModel";
   /** Whether training may use the fused head + loss (when the compile settings allow it). Default `true`. */
   fusedTraining = true;
+  /** How the fused path computes the head and loss (`headCrossEntropy`'s implementation). Default `"auto"`. */
+  headImplementation: HeadImplementation = "auto";
   /** Training steps that took the fused path so far (diagnostics: `fit`'s logs do not say). */
   fusedSteps = 0;
   private trunk: tf.LayersModel | null = null;
@@ -85,7 +87,7 @@ export class GPTModel extends tf.LayersModel {
       const totalLoss = (): tf.Scalar => {
         const hidden = trunk.apply(ids, { training: true }) as tf.Tensor; // [B, T, C]
         const dim = hidden.shape[hidden.rank - 1] as number;
-        let loss = headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, head.layer.table.read() as tf.Tensor2D, targets);
+        let loss = headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, head.layer.table.read() as tf.Tensor2D, targets, this.headImplementation);
         for (let i = 0; i < metrics.length; i++) metricValues.push(tf.keep(tf.exp(loss)));
         for (const extra of this.calculateLosses()) loss = tf.add(loss, extra);
         return loss;

@@ -1,7 +1,32 @@
 import * as tf from "@tensorflow/tfjs";
 import { customGrad } from "./custom-grad.js";
 import { LayerConfigError } from "./errors.js";
+import { HeadKernel, headKernel, headKernelSupported } from "./head-kernel.js";
 import { checkIds } from "./token-embedding.js";
+
+/**
+ * How `headCrossEntropy` computes: `"kernel"`, our WebAssembly SIMD kernel (`head-kernel.ts`);
+ * `"tfjs"`, tfjs ops (one matmul, one softmax, two matmuls back); `"auto"` (default), the kernel
+ * on the CPU backends (`wasm`, `cpu`) when the width is a multiple of 8 and the engine runs
+ * WebAssembly SIMD, tfjs ops elsewhere (GPU backends, TensorFlow C++).
+ */
+export type HeadImplementation = "auto" | "kernel" | "tfjs";
+
+/** Backends on which `"auto"` picks the kernel: the ones that compute on this thread's CPU. */
+const KERNEL_BACKENDS = new Set(["wasm", "cpu"]);
+
+/** Whether `implementation` resolves to the kernel for a table of width `dim` on the current backend. */
+export function usesHeadKernel(implementation: HeadImplementation, dim: number): boolean {
+  if (implementation === "tfjs") return false;
+  const possible = HeadKernel.supports(dim) && headKernelSupported();
+  if (implementation === "kernel" && !possible) {
+    throw new LayerConfigError(
+      `headCrossEntropy: implementation "kernel" needs WebAssembly SIMD and a width that is a multiple of 8, received width ${dim}`,
+      "implementation",
+    );
+  }
+  return possible && (implementation === "kernel" || KERNEL_BACKENDS.has(tf.getBackend()));
+}
 
 /**
  * Below this probability of the label, `-log(p)` is no longer trusted (float32 denormals start
@@ -33,12 +58,13 @@ let pendingProbs: tf.Tensor | null = null;
  * @param hidden float32 `[N, C]`: the final hidden states of N tokens.
  * @param table float32 `[V, C]`: the output head's weights, e.g. the tied token embedding table.
  * @param labels int32 `[N]`: each token's target id in `[0, V)`; other dtypes are cast.
+ * @param implementation the kernel or tfjs ops (see {@link HeadImplementation}); default `"auto"`.
  * @returns the mean loss, a scalar, differentiable with respect to `hidden` and `table`.
  * @throws LayerConfigError when the shapes disagree or a label is outside `[0, V)`.
  * @example
  * const loss = headCrossEntropy(tf.randomNormal([512, 64]), table.read(), labels); // scalar
  */
-export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels: tf.Tensor): tf.Scalar {
+export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels: tf.Tensor, implementation: HeadImplementation = "auto"): tf.Scalar {
   if (hidden.rank !== 2 || table.rank !== 2 || hidden.shape[1] !== table.shape[1]) {
     throw new LayerConfigError(
       `headCrossEntropy: hidden [${hidden.shape.join(", ")}] and table [${table.shape.join(", ")}] must be [N, C] and [V, C]`,
@@ -53,6 +79,7 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
   return tf.tidy(() => {
     const ids = (labels.dtype === "int32" ? tf.reshape(labels, [n]) : tf.cast(tf.reshape(labels, [n]), "int32")) as tf.Tensor1D;
     checkIds(ids, vocab, "label");
+    if (usesHeadKernel(implementation, dim)) return kernelHeadCrossEntropy(hidden, table, ids);
     // Index of each label's probability in the flat [N * V] probabilities.
     const flatIndex = tf.add(ids, tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
     const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
@@ -100,4 +127,33 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
     });
     return loss(hidden, table) as tf.Scalar;
   });
+}
+
+/**
+ * `headCrossEntropy` on the kernel: the forward pass computes the per-token losses there, the
+ * gradient asks the kernel for `dHidden` and `dTable` (recomputing the logits tile by tile). The
+ * inputs' values are read once; if another call used the kernel in between, the gradient lays
+ * them out again.
+ */
+function kernelHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Tensor1D): tf.Scalar {
+  const [n, dim] = hidden.shape;
+  const vocab = table.shape[0];
+  const labels = ids.dataSync() as Int32Array;
+  const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w]) => {
+    const hData = h.dataSync() as Float32Array;
+    const wData = w.dataSync() as Float32Array;
+    const kernel = headKernel();
+    const forward = kernel.forward(hData, wData, labels, n, vocab, dim);
+    let sum = 0;
+    for (const value of forward.losses) sum += value;
+    return {
+      value: tf.scalar(sum / n),
+      gradFunc: (dy) => {
+        if (!kernel.holds(forward)) kernel.forward(hData, wData, labels, n, vocab, dim);
+        const { dHidden, dTable } = kernel.backward(new Float32Array(n).fill((dy.dataSync()[0] as number) / n));
+        return [tf.tensor2d(dHidden, [n, dim]), tf.tensor2d(dTable, [vocab, dim])];
+      },
+    };
+  });
+  return loss(hidden, table) as tf.Scalar;
 }

@@ -39,6 +39,6 @@ export {
   type GPTPresetName,
 } from "./gpt.js";
 export { GPTModel } from "./gpt-model.js";
-export { headCrossEntropy } from "./head-cross-entropy.js";
+export { headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
 export { generate, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";

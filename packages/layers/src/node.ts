@@ -18,3 +18,4 @@ export {
   type WasmBackendResult,
 } from "./wasm-threads.js";
 export { directoryHandler, loadModelFromDir, saveModelToDir } from "./model-files.js";
+export { enableHeadKernelThreads, HeadKernelThreadsOptions } from "./head-kernel-node.js";

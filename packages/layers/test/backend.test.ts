@@ -40,17 +40,17 @@ describe("selectBackend", () => {
   });
 
   it("uses cpu when asked for it", async () => {
-    const selection = await selectBackend({ prefer: "cpu" });
-    expect(selection).toMatchObject({ backend: "cpu", tfBackend: "cpu", threads: 1, skipped: [], notes: [] });
-    expect(selection.description).toBe("backend: cpu (1 thread)");
+    const selection = await selectBackend({ prefer: "cpu", threads: 2 });
+    expect(selection).toMatchObject({ backend: "cpu", tfBackend: "cpu", threads: 1, headKernelThreads: 2, skipped: [], notes: [] });
+    expect(selection.description).toBe("backend: cpu (1 thread, head kernel 2 threads)");
     expect(tf.getBackend()).toBe("cpu");
     expect(Array.from(tf.tidy(() => tf.add(tf.tensor1d([1, 2]), 1)).dataSync())).toEqual([2, 3]);
   });
 
   it("uses wasm with the threads asked for", async () => {
     const selection = await selectBackend({ prefer: "wasm", threads: 2 });
-    expect(selection).toMatchObject({ backend: "wasm", tfBackend: "wasm", threads: 2, skipped: [] });
-    expect(selection.description).toMatch(/^backend: wasm \(2 threads\)/);
+    expect(selection).toMatchObject({ backend: "wasm", tfBackend: "wasm", threads: 2, headKernelThreads: 2, skipped: [] });
+    expect(selection.description).toMatch(/^backend: wasm \(2 threads, head kernel 2 threads\)/);
     expect(tf.getBackend()).toBe("wasm");
     const product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync());
     expect(Array.from(product)).toEqual([11]);
@@ -66,7 +66,7 @@ describe("selectBackend", () => {
         { name: "tensorflow", reason: "package @tensorflow/tfjs-node not installed" },
       ]);
       expect(selection.description).toBe(
-        "backend: wasm (2 threads); skipped tensorflow-gpu: package @tensorflow/tfjs-node-gpu not installed, " +
+        "backend: wasm (2 threads, head kernel 2 threads); skipped tensorflow-gpu: package @tensorflow/tfjs-node-gpu not installed, " +
           "tensorflow: package @tensorflow/tfjs-node not installed",
       );
     },
@@ -101,11 +101,11 @@ describe("selectBackend", () => {
     const info = console.info;
     console.info = (...args: unknown[]) => lines.push(...args);
     try {
-      await selectBackend({ prefer: "cpu", verbose: true });
+      await selectBackend({ prefer: "cpu", threads: 1, verbose: true });
     } finally {
       console.info = info;
     }
-    expect(lines).toEqual(["backend: cpu (1 thread)"]);
+    expect(lines).toEqual(["backend: cpu (1 thread, head kernel 1 thread)"]);
   });
 
   it.skipIf(noCuda !== undefined)(`uses TensorFlow with CUDA when there is a GPU${noCuda ? ` (skipped: ${noCuda})` : ""}`, async () => {

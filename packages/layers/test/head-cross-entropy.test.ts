@@ -17,10 +17,13 @@ function plain(hidden: tf.Tensor2D, table: tf.Tensor2D, labels: tf.Tensor1D): tf
   return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, table.shape[0]), logProbs), -1))) as tf.Scalar;
 }
 
-describe.each(BACKENDS)("headCrossEntropy on %s", (backend) => {
+const CASES = BACKENDS.flatMap((backend) => (["kernel", "tfjs"] as const).map((implementation) => [backend, implementation] as const));
+
+describe.each(CASES)("headCrossEntropy on %s, %s implementation", (backend, implementation) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
+  const hce = (h: tf.Tensor2D, w: tf.Tensor2D, y: tf.Tensor) => headCrossEntropy(h, w, y, implementation);
 
   const N = 12, C = 8, V = 37;
   const hidden = () => tf.randomNormal([N, C], 0, 1, "float32", 3) as tf.Tensor2D;
@@ -30,9 +33,9 @@ describe.each(BACKENDS)("headCrossEntropy on %s", (backend) => {
 
   it("equals the unfused head + sparseCrossEntropyFromLogits, value and gradients", () => {
     const [h, w, y] = [hidden(), table(), labels()];
-    expect(headCrossEntropy(h, w, y).shape).toEqual([]);
-    expect(maxAbsDiff(headCrossEntropy(h, w, y), unfused(h, w, y))).toBeLessThan(1e-5);
-    const fusedGrads = tf.grads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]);
+    expect(hce(h, w, y).shape).toEqual([]);
+    expect(maxAbsDiff(hce(h, w, y), unfused(h, w, y))).toBeLessThan(1e-5);
+    const fusedGrads = tf.grads((a: tf.Tensor, b: tf.Tensor) => hce(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]);
     const refGrads = tf.grads((a: tf.Tensor, b: tf.Tensor) => unfused(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]);
     expect(maxAbsDiff(fusedGrads[0] as tf.Tensor, refGrads[0] as tf.Tensor)).toBeLessThan(1e-6);
     expect(maxAbsDiff(fusedGrads[1] as tf.Tensor, refGrads[1] as tf.Tensor)).toBeLessThan(1e-6);
@@ -45,51 +48,52 @@ describe.each(BACKENDS)("headCrossEntropy on %s", (backend) => {
 
   it("scales the gradients by the upstream gradient", () => {
     const [h, w, y] = [hidden(), table(), labels()];
-    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y), 3))([h, w]);
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(hce(a as tf.Tensor2D, b as tf.Tensor2D, y), 3))([h, w]);
     const r = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(unfused(a as tf.Tensor2D, b as tf.Tensor2D, y), 3))([h, w]);
     expect(maxAbsDiff(g[1] as tf.Tensor, r[1] as tf.Tensor)).toBeLessThan(3e-6);
   });
 
   it("matches a numeric gradient of the table", () => {
     const [h, w, y] = [hidden(), table(), labels()];
-    const analytic = tf.grad((b: tf.Tensor) => headCrossEntropy(h, b as tf.Tensor2D, y))(w).arraySync() as number[][];
+    const analytic = tf.grad((b: tf.Tensor) => hce(h, b as tf.Tensor2D, y))(w).arraySync() as number[][];
     const eps = 1e-2;
     for (const [row, col] of [[0, 0], [36, 3], [20, 7], [30, 2]] as const) {
-      const bump = (d: number) => tf.tidy(() => headCrossEntropy(h, tf.add(w, tf.scatterND([[row, col]], [d], [V, C])) as tf.Tensor2D, y).dataSync()[0] as number);
+      const bump = (d: number) => tf.tidy(() => hce(h, tf.add(w, tf.scatterND([[row, col]], [d], [V, C])) as tf.Tensor2D, y).dataSync()[0] as number);
       const numeric = (bump(eps) - bump(-eps)) / (2 * eps);
       expect(analytic[row]?.[col]).toBeCloseTo(numeric, 3);
     }
   });
 
   it("stays exact when the label's probability underflows (loss > 88 nats)", () => {
-    const h = tf.tensor2d([[100, 0], [0, 1]]);
-    const w = tf.tensor2d([[1, 0], [-1, 0], [0, 1]]);
+    // Zero columns up to width 8 (the kernel's block) change no logit.
+    const h = tf.pad(tf.tensor2d([[100, 0], [0, 1]]), [[0, 0], [0, 6]]) as tf.Tensor2D;
+    const w = tf.pad(tf.tensor2d([[1, 0], [-1, 0], [0, 1]]), [[0, 0], [0, 6]]) as tf.Tensor2D;
     const y = tf.tensor1d([1, 2], "int32");
     // Row 0: logits [100, -100, 0], label 1: loss = logsumexp - (-100) = 200 (+ tiny).
     const expected = (200 + (Math.log(2 + Math.E) - 1)) / 2; // row 1: logits [0, 0, 1], label 2
-    expect(headCrossEntropy(h, w, y).dataSync()[0]).toBeCloseTo(expected, 3);
-    expect(Number.isFinite(tf.grad((a: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, w, y))(h).sum().dataSync()[0])).toBe(true);
+    expect(hce(h, w, y).dataSync()[0]).toBeCloseTo(expected, 3);
+    expect(Number.isFinite(tf.grad((a: tf.Tensor) => hce(a as tf.Tensor2D, w, y))(h).sum().dataSync()[0])).toBe(true);
   });
 
   it("rejects labels outside [0, V) and mismatched shapes", () => {
-    expect(() => headCrossEntropy(hidden(), table(), tf.fill([N], V, "int32"))).toThrow(/label 37 .*\[0, 37\)/);
-    expect(() => headCrossEntropy(hidden(), table(), tf.zeros([N - 1], "int32"))).toThrow(/11 labels for 12 hidden states/);
-    expect(() => headCrossEntropy(hidden(), tf.zeros([V, C + 1]) as tf.Tensor2D, labels())).toThrow(/must be \[N, C\] and \[V, C\]/);
+    expect(() => hce(hidden(), table(), tf.fill([N], V, "int32"))).toThrow(/label 37 .*\[0, 37\)/);
+    expect(() => hce(hidden(), table(), tf.zeros([N - 1], "int32"))).toThrow(/11 labels for 12 hidden states/);
+    expect(() => hce(hidden(), tf.zeros([V, C + 1]) as tf.Tensor2D, labels())).toThrow(/must be \[N, C\] and \[V, C\]/);
   });
 
   it("does not leak tensors in forward and backward passes", () => {
     const [h, w, y] = [hidden(), table(), labels()];
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      tf.dispose(headCrossEntropy(h, w, y));
-      tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]));
+      tf.dispose(hce(h, w, y));
+      tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => hce(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]));
     }
     expect(tf.memory().numTensors).toBe(before);
     // Taped but never differentiated (the gradient wants an unrelated tensor): the probabilities
     // kept for that gradient are dropped by the next call.
     const other = tf.ones([2]);
-    tf.dispose(tf.grad((o: tf.Tensor) => tf.add(headCrossEntropy(h, w, y), tf.sum(o)))(other));
-    tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]));
+    tf.dispose(tf.grad((o: tf.Tensor) => tf.add(hce(h, w, y), tf.sum(o)))(other));
+    tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => hce(a as tf.Tensor2D, b as tf.Tensor2D, y))([h, w]));
     other.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -1,0 +1,2 @@
+/** The generated src/head-kernel-wasm.ts for the current assembly sources. */
+export function generate(): Promise<string>;

@@ -1,0 +1,53 @@
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { z } from "zod";
+import { CTRL, headKernel, type HeadKernelWorkers } from "./head-kernel.js";
+import { parseOptions } from "./errors.js";
+
+/** Options of `enableHeadKernelThreads`. */
+export const HeadKernelThreadsOptions = z.strictObject({
+  /** Threads in all, the calling one included (default: every core, at most 8). */
+  threads: z.number().int().min(1).max(64).optional().describe("an integer from 1 to 64"),
+});
+
+/**
+ * Runs the head kernel (the fused vocabulary head + cross-entropy that `GPTModel` trains with on
+ * the `wasm` and `cpu` backends) on `threads` threads: the calling one and `threads - 1` workers
+ * sharing its memory. `selectBackend` calls this for the CPU backends. The workers are
+ * `unref`'d: a script exits by itself. Returns the threads now in use.
+ *
+ * @example
+ * enableHeadKernelThreads({ threads: 2 }); // 2
+ */
+export function enableHeadKernelThreads(options: z.input<typeof HeadKernelThreadsOptions> = {}): number {
+  const { threads = Math.min(8, os.availableParallelism()) } = parseOptions(HeadKernelThreadsOptions, options, "enableHeadKernelThreads");
+  const kernel = headKernel();
+  if (!kernel.shared) return kernel.threads;
+  kernel.setWorkers(threads - 1, (module, memory, count) => {
+    const script = workerScript();
+    const workers = Array.from({ length: count }, (_, i) => {
+      const worker = new Worker(script, { workerData: { module, memory, thread: i + 1, control: CTRL } });
+      worker.unref();
+      return worker;
+    });
+    const pool: HeadKernelWorkers = {
+      count,
+      terminate: () => {
+        for (const worker of workers) void worker.terminate();
+      },
+    };
+    return pool;
+  });
+  return kernel.threads;
+}
+
+/** The worker script next to this module (`dist/`), or the built one when running from `src/` (tests). */
+function workerScript(): URL {
+  const beside = new URL("./head-kernel-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL("../dist/head-kernel-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new Error(`the worker script ${fileURLToPath(beside)} is missing; build the package (npx tsc -b)`);
+}

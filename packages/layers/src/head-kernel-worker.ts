@@ -1,0 +1,32 @@
+// A worker thread of the head kernel (`enableHeadKernelThreads`): waits for a job in the shared
+// control block, claims tiles until none is left, reports done. Runs until terminated.
+import { workerData } from "node:worker_threads";
+import { Field, instantiateHeadKernel, runHeadTiles } from "./head-kernel.js";
+
+interface HeadWorkerData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  thread: number;
+  control: number;
+}
+
+const { module, memory, thread, control } = workerData as HeadWorkerData;
+const kernel = instantiateHeadKernel(module, memory);
+const ctrl = new Int32Array(memory.buffer, control, Field.Size);
+let seen = Atomics.load(ctrl, Field.Gen);
+Atomics.add(ctrl, Field.Ready, 1);
+for (;;) {
+  Atomics.wait(ctrl, Field.Gen, seen);
+  const gen = Atomics.load(ctrl, Field.Gen);
+  if (gen === seen) continue;
+  seen = gen;
+  // A ticket beyond the job's participants: this worker started after the job was counted.
+  if (Atomics.add(ctrl, Field.Joined, 1) >= Atomics.load(ctrl, Field.Participants)) continue;
+  try {
+    runHeadTiles(kernel, ctrl, thread);
+  } catch {
+    Atomics.store(ctrl, Field.Failed, 1);
+  }
+  Atomics.add(ctrl, Field.Done, 1);
+  Atomics.notify(ctrl, Field.Done);
+}
