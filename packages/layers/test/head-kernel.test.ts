@@ -175,7 +175,7 @@ describe("the head kernel's wasm", () => {
       const k = headKernel();
       const f = k.forward(new Float32Array(64).fill(0.1), new Float32Array(80).fill(0.2), new Int32Array(8), 8, 10, 8);
       k.backward(new Float32Array(8).fill(1));
-      console.log("threads", k.threads, "loss", f.losses[0].toFixed(4));
+      console.log(\`threads \${k.threads} loss \${f.losses[0].toFixed(4)}\`);
     `;
     const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000, cwd: fileURLToPath(dist) });
     expect(run.error).toBeUndefined();
