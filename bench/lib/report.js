@@ -131,7 +131,7 @@ function trainingSection({ res, m }, torchBest) {
   const o = res("train-ours-wasm");
   if (o?.ok && o.result.losses) out.push(`Ours on wasm: ${num(o.result.params)} parameters, optimizer ${o.result.optimizer}, losses ${o.result.losses.map((x) => x.toFixed(3)).join(", ")}.`, "");
   const p = res("train-profile");
-  out.push(`**Profile of one \`createGPT("tiny")\` step** (\`tf.profile\`, ${p?.ok ? backendLabel(p.result.backend) : "wasm"}; kernel times summed by kernel name, top 10):`, "");
+  out.push(`**Profile of one \`createGPT("tiny")\` step** (\`tf.profile\`, ${p?.ok ? backendLabel(p.result.backend) : "wasm"}; kernel times summed by kernel name, top 10; the head kernel, which runs outside tfjs, by its own clock):`, "");
   if (p?.ok) {
     out.push(table(["kernel", "calls", "ms", "share of kernel time"], p.result.top.map((k) => [k.name, String(k.calls), num(k.ms), pct(k.ms / p.result.totalMs)])));
     out.push("", `${p.result.kernelCalls} kernel calls (plus ${p.result.scopes ?? 0} custom-gradient scopes, left out: their time repeats their kernels'), ${num(p.result.totalMs)} ms of kernel time in a ${num(p.result.wallMs)} ms profiled step (profiling syncs after every kernel, so the step is slower than in the table above), ${p.result.newTensors} new tensors, peak ${num(p.result.peakBytes / 2 ** 20)} MiB.`);

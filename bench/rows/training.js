@@ -101,6 +101,10 @@ async function profile({ backend }) {
   const m = await oursModel();
   const { xs, ys } = batch(11);
   for (let i = 0; i < 2; i++) await m.step(xs, ys);
+  // The head kernel computes outside tfjs (no tf.profile entry): its own clock is read instead.
+  const layers = await importOurs("@tfgpt/layers");
+  const kernel = typeof layers.headKernel === "function" ? layers.headKernel() : undefined;
+  kernel?.resetStats();
   const t0 = now();
   const info = await tf.profile(() => m.step(xs, ys));
   const wallMs = now() - t0;
@@ -114,6 +118,11 @@ async function profile({ backend }) {
     e.calls += 1;
     e.ms += ms;
     byName.set(k.name, e);
+  }
+  if (kernel !== undefined && kernel.stats.forwardCalls + kernel.stats.backwardCalls > 0) {
+    const { forwardMs, forwardCalls, backwardMs, backwardCalls } = kernel.stats;
+    byName.set("head kernel: forward", { name: `head kernel: forward (ours, ${kernel.threads} threads)`, calls: forwardCalls, ms: forwardMs });
+    byName.set("head kernel: backward", { name: `head kernel: backward (ours, ${kernel.threads} threads)`, calls: backwardCalls, ms: backwardMs });
   }
   const kernels = [...byName.values()].sort((a, b) => b.ms - a.ms);
   const totalMs = kernels.reduce((s, k) => s + k.ms, 0);

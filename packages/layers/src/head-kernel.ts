@@ -154,6 +154,8 @@ export class HeadKernel {
   private readonly exports: HeadKernelExports;
   private workers: HeadKernelWorkers | null = null;
   private token = 0;
+  /** Time spent in `forward` and `backward` (ms) and calls, since creation or `resetStats()`. */
+  readonly stats = { forwardMs: 0, forwardCalls: 0, backwardMs: 0, backwardCalls: 0 };
 
   constructor(options: { shared?: boolean } = {}) {
     this.shared = options.shared ?? typeof SharedArrayBuffer === "function";
@@ -202,6 +204,7 @@ export class HeadKernel {
    */
   forward(hidden: Float32Array, table: Float32Array, labels: Int32Array, n: number, vocab: number, dim: number): HeadForward {
     if (!HeadKernel.supports(dim)) throw new Error(`head kernel: width ${dim} is not a multiple of 8`);
+    const started = performance.now();
     const np = Math.ceil(n / 8) * 8;
     const rb = Math.min(np, RB_MAX);
     const vb = Math.max(4, Math.min(256, Math.floor(TILE_FLOATS / rb / 4) * 4));
@@ -260,6 +263,8 @@ export class HeadKernel {
       }
     }
     this.token++;
+    this.stats.forwardMs += performance.now() - started;
+    this.stats.forwardCalls++;
     return { losses, token: this.token };
   }
 
@@ -274,6 +279,7 @@ export class HeadKernel {
    * `dTable` `[vocab, dim]`.
    */
   backward(dyPerToken: Float32Array): { dHidden: Float32Array; dTable: Float32Array } {
+    const started = performance.now();
     const buf = this.memory.buffer;
     const f32 = new Float32Array(buf);
     const ctrl = new Int32Array(buf, CTRL, Field.Size);
@@ -296,7 +302,15 @@ export class HeadKernel {
       for (let i = 0; i < n * dim; i++) dHidden[i] = (dHidden[i] as number) + (f32[o + i] as number);
     }
     const dw = (ctrl[Field.DW] as number) / 4;
-    return { dHidden, dTable: f32.slice(dw, dw + vocab * dim) };
+    const dTable = f32.slice(dw, dw + vocab * dim);
+    this.stats.backwardMs += performance.now() - started;
+    this.stats.backwardCalls++;
+    return { dHidden, dTable };
+  }
+
+  /** Zeroes `stats`. */
+  resetStats(): void {
+    Object.assign(this.stats, { forwardMs: 0, forwardCalls: 0, backwardMs: 0, backwardCalls: 0 });
   }
 
   /** Whether a table of width `dim` fits the kernel's blocks. */

@@ -40,5 +40,6 @@ export {
 } from "./gpt.js";
 export { GPTModel } from "./gpt-model.js";
 export { headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
+export { HeadKernel, headKernel, headKernelSupported, type HeadForward } from "./head-kernel.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
 export { generate, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
