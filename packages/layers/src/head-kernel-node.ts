@@ -27,8 +27,8 @@ export function enableHeadKernelThreads(options: z.input<typeof HeadKernelThread
   if (!kernel.shared) return kernel.threads;
   kernel.setWorkers(threads - 1, (module, memory, count) => {
     const script = workerScript();
-    const workers = Array.from({ length: count }, (_, i) => {
-      const worker = new Worker(script, { workerData: { module, memory, thread: i + 1, control: CTRL } });
+    const workers = Array.from({ length: count }, () => {
+      const worker = new Worker(script, { workerData: { module, memory, control: CTRL } });
       worker.unref();
       return worker;
     });

@@ -1,16 +1,15 @@
 // A worker thread of the head kernel (`enableHeadKernelThreads`): waits for a job in the shared
-// control block, claims tiles until none is left, reports done. Runs until terminated.
+// control block, claims shares of tiles until none is left, reports done. Runs until terminated.
 import { workerData } from "node:worker_threads";
 import { Field, instantiateHeadKernel, runHeadTiles } from "./head-kernel.js";
 
 interface HeadWorkerData {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  thread: number;
   control: number;
 }
 
-const { module, memory, thread, control } = workerData as HeadWorkerData;
+const { module, memory, control } = workerData as HeadWorkerData;
 const kernel = instantiateHeadKernel(module, memory);
 const ctrl = new Int32Array(memory.buffer, control, Field.Size);
 let seen = Atomics.load(ctrl, Field.Gen);
@@ -23,7 +22,7 @@ for (;;) {
   // A ticket beyond the job's participants: this worker started after the job was counted.
   if (Atomics.add(ctrl, Field.Joined, 1) >= Atomics.load(ctrl, Field.Participants)) continue;
   try {
-    runHeadTiles(kernel, ctrl, thread);
+    runHeadTiles(kernel, ctrl);
   } catch {
     Atomics.store(ctrl, Field.Failed, 1);
   }

@@ -9,9 +9,12 @@ import { HEAD_KERNEL_PLAIN, HEAD_KERNEL_SHARED } from "./head-kernel-wasm.js";
  * is one pass (logits, online log-sum-exp); backward recomputes each tile's logits and, while the
  * tile is hot, turns them into `G = (softmax - onehot) * dy / N` and adds `G @ W` into `dHidden`
  * and `G^T @ hidden` into the tile's rows of `dTable`. That is one matmul more than keeping the
- * probabilities, but no `[N, V]` traffic, no packing and no transposes. Tiles are handed out by an
- * atomic counter, so worker threads (`@tfgpt/layers/node`: `enableHeadKernelThreads`) take them
- * as they come free; without workers the calling thread does them all.
+ * probabilities, but no `[N, V]` traffic, no packing and no transposes.
+ *
+ * The tiles are split into one share per thread (contiguous ranges, each with its own scratch and
+ * partial sums, merged in share order), handed out by an atomic counter: worker threads
+ * (`@tfgpt/layers/node`: `enableHeadKernelThreads`) take shares as they come free, and the calling
+ * thread takes the rest, so results depend on the configured thread count only, never on timing.
  */
 
 /** Byte offset of the control block; below it lies what the AssemblyScript module may use. */
@@ -35,12 +38,13 @@ export enum Field {
   Lse = 14, // [np] log-sum-exp
   Scale = 15, // [np] dy / N (0 for padding)
   Labels = 16, // [np] int32 (-1 for padding)
-  ThreadBase = 17, // per-thread scratch: tile [vb, rb], m [np], s [np], dh [np, dim]
-  ThreadStride = 18,
+  ShareBase = 17, // per-share scratch: tile [vb, rb], m [np], s [np], dh [np, dim]
+  ShareStride = 18,
   Failed = 19, // set by a worker whose tile threw
   Ready = 20, // workers started and waiting for jobs
   Participants = 21, // workers counted in this job
   Joined = 22, // tickets taken for this job: a worker whose ticket is >= Participants sits it out
+  Shares = 23, // contiguous ranges of tiles, each with its own scratch
   Size = 32,
 }
 const DATA = CTRL + 4 * Field.Size;
@@ -69,10 +73,15 @@ export function instantiateHeadKernel(module: WebAssembly.Module, memory: WebAss
 }
 
 /**
- * Claims tiles of the job described in the control block until none is left. Run by the calling
- * thread (thread 0) and by every worker (threads 1..), each with its own scratch.
+ * Claims shares of the job described in the control block until none is left, and runs their
+ * tiles. Run by the calling thread and by every worker.
  */
-export function runHeadTiles(k: HeadKernelExports, ctrl: Int32Array, thread: number): void {
+export function runHeadTiles(k: HeadKernelExports, ctrl: Int32Array): void {
+  const shares = ctrl[Field.Shares] as number;
+  for (let share = Atomics.add(ctrl, Field.Next, 1); share < shares; share = Atomics.add(ctrl, Field.Next, 1)) runShare(k, ctrl, share);
+}
+
+function runShare(k: HeadKernelExports, ctrl: Int32Array, share: number): void {
   const phase = ctrl[Field.Phase] as number;
   const np = ctrl[Field.Np] as number;
   const dim = ctrl[Field.Dim] as number;
@@ -80,7 +89,7 @@ export function runHeadTiles(k: HeadKernelExports, ctrl: Int32Array, thread: num
   const vb = ctrl[Field.Vb] as number;
   const rbMax = ctrl[Field.Rb] as number;
   const tiles = ctrl[Field.Tiles] as number;
-  const base = (ctrl[Field.ThreadBase] as number) + thread * (ctrl[Field.ThreadStride] as number);
+  const base = (ctrl[Field.ShareBase] as number) + share * (ctrl[Field.ShareStride] as number);
   const st = base;
   const m = st + vb * rbMax * 4;
   const s = m + np * 4;
@@ -89,7 +98,9 @@ export function runHeadTiles(k: HeadKernelExports, ctrl: Int32Array, thread: num
   const h = ctrl[Field.H] as number;
   const w = ctrl[Field.W] as number;
   const dw = ctrl[Field.DW] as number;
-  for (let t = Atomics.add(ctrl, Field.Next, 1); t < tiles; t = Atomics.add(ctrl, Field.Next, 1)) {
+  const shares = ctrl[Field.Shares] as number;
+  const end = Math.floor(((share + 1) * tiles) / shares);
+  for (let t = Math.floor((share * tiles) / shares); t < end; t++) {
     const v0 = t * vb;
     const valid = Math.min(vb, vocab - v0);
     const wTile = w + v0 * dim * 4;
@@ -209,7 +220,7 @@ export class HeadKernel {
     const rb = Math.min(np, RB_MAX);
     const vb = Math.max(4, Math.min(256, Math.floor(TILE_FLOATS / rb / 4) * 4));
     const tiles = Math.ceil(vocab / vb);
-    const threads = this.threads;
+    const shares = this.threads;
     const align = (x: number) => Math.ceil(x / 64) * 64;
     const hT = DATA;
     const h = align(hT + dim * np * 4);
@@ -218,9 +229,9 @@ export class HeadKernel {
     const lse = align(dw + tiles * vb * dim * 4);
     const scale = align(lse + np * 4);
     const lab = align(scale + np * 4);
-    const threadBase = align(lab + np * 4);
-    const threadStride = align(vb * rb * 4 + 2 * np * 4 + np * dim * 4);
-    this.reserve(threadBase + threads * threadStride);
+    const shareBase = align(lab + np * 4);
+    const shareStride = align(vb * rb * 4 + 2 * np * 4 + np * dim * 4);
+    this.reserve(shareBase + shares * shareStride);
 
     const buf = this.memory.buffer;
     const f32 = new Float32Array(buf);
@@ -234,23 +245,24 @@ export class HeadKernel {
     f32.fill(0, w / 4 + vocab * dim, w / 4 + tiles * vb * dim);
     i32.set(labels.subarray(0, n), lab / 4);
     i32.fill(-1, lab / 4 + n, lab / 4 + np);
-    for (let t = 0; t < threads; t++) {
-      const m = threadBase + t * threadStride + vb * rb * 4;
+    for (let t = 0; t < shares; t++) {
+      const m = shareBase + t * shareStride + vb * rb * 4;
       f32.fill(-3.4e38, m / 4, m / 4 + np);
       f32.fill(0, m / 4 + np, m / 4 + 2 * np);
     }
     const ctrl = new Int32Array(buf, CTRL, Field.Size);
-    ctrl.set([np, dim, vocab, vb, rb, tiles, hT, h, w, dw, lse, scale, lab, threadBase, threadStride], Field.Np);
+    ctrl.set([np, dim, vocab, vb, rb, tiles, hT, h, w, dw, lse, scale, lab, shareBase, shareStride], Field.Np);
+    ctrl[Field.Shares] = shares;
     this.run(ctrl, 1);
 
-    // Merge the threads' running (max, sum) pairs into each token's log-sum-exp.
+    // Merge the shares' running (max, sum) pairs into each token's log-sum-exp, in share order.
     const losses = new Float32Array(n);
     for (let r = 0; r < np; r++) {
       let max = -Infinity;
-      for (let t = 0; t < threads; t++) max = Math.max(max, f32[(threadBase + t * threadStride + vb * rb * 4) / 4 + r] as number);
+      for (let t = 0; t < shares; t++) max = Math.max(max, f32[(shareBase + t * shareStride + vb * rb * 4) / 4 + r] as number);
       let sum = 0;
-      for (let t = 0; t < threads; t++) {
-        const m = (threadBase + t * threadStride + vb * rb * 4) / 4;
+      for (let t = 0; t < shares; t++) {
+        const m = (shareBase + t * shareStride + vb * rb * 4) / 4;
         sum += (f32[m + np + r] as number) * Math.exp((f32[m + r] as number) - max);
       }
       const value = max + Math.log(sum);
@@ -290,14 +302,14 @@ export class HeadKernel {
     const scale = (ctrl[Field.Scale] as number) / 4;
     f32.set(dyPerToken, scale);
     f32.fill(0, scale + n, scale + np);
-    const threads = this.threads;
-    const threadBase = ctrl[Field.ThreadBase] as number;
-    const threadStride = ctrl[Field.ThreadStride] as number;
-    const dhOffset = (t: number) => (threadBase + t * threadStride) / 4 + (ctrl[Field.Vb] as number) * (ctrl[Field.Rb] as number) + 2 * np;
-    for (let t = 0; t < threads; t++) f32.fill(0, dhOffset(t), dhOffset(t) + np * dim);
+    const shares = ctrl[Field.Shares] as number;
+    const shareBase = ctrl[Field.ShareBase] as number;
+    const shareStride = ctrl[Field.ShareStride] as number;
+    const dhOffset = (t: number) => (shareBase + t * shareStride) / 4 + (ctrl[Field.Vb] as number) * (ctrl[Field.Rb] as number) + 2 * np;
+    for (let t = 0; t < shares; t++) f32.fill(0, dhOffset(t), dhOffset(t) + np * dim);
     this.run(ctrl, 2);
     const dHidden = f32.slice(dhOffset(0), dhOffset(0) + n * dim);
-    for (let t = 1; t < threads; t++) {
+    for (let t = 1; t < shares; t++) {
       const o = dhOffset(t);
       for (let i = 0; i < n * dim; i++) dHidden[i] = (dHidden[i] as number) + (f32[o + i] as number);
     }
@@ -339,7 +351,7 @@ export class HeadKernel {
       Atomics.add(ctrl, Field.Gen, 1);
       Atomics.notify(ctrl, Field.Gen);
     }
-    runHeadTiles(this.exports, ctrl, 0);
+    runHeadTiles(this.exports, ctrl);
     if (participants > 0) {
       // Wait for the workers' last tiles; a worker that stopped answering is an error, not a hang.
       const deadline = Date.now() + 120_000;

@@ -104,16 +104,34 @@ describe("HeadKernel", () => {
     const kernel = headKernel();
     expect(kernel.threads).toBe(2);
     await vi.waitFor(() => expect(kernel.readyWorkers).toBe(1), { timeout: 10_000 });
+    let first: { losses: Float32Array; dHidden: Float32Array; dTable: Float32Array } | undefined;
     for (let i = 0; i < 3; i++) {
       const losses = kernel.forward(h, w, labels, 300, 777, 32).losses;
       const { dHidden, dTable } = kernel.backward(dy);
       expect(kernel.lastThreads).toBe(2);
-      // Threads take tiles in any order; per-token sums are merged, so allow float rounding.
+      // Two shares' partial sums are merged, one share has none: float rounding apart.
       expect(maxDiff(losses, single.f)).toBeLessThan(1e-5);
       expect(maxDiff(dHidden, single.b.dHidden)).toBeLessThan(1e-6);
-      // (The log-sum-exp merges per-thread partial sums, so it can differ in its last bit.)
       expect(maxDiff(dTable, single.b.dTable)).toBeLessThan(1e-6);
+      // Whoever takes which share, 2 shares give the same bits every time.
+      if (i === 0) first = { losses, dHidden, dTable };
+      else {
+        expect(maxDiff(losses, first!.losses)).toBe(0);
+        expect(maxDiff(dHidden, first!.dHidden)).toBe(0);
+        expect(maxDiff(dTable, first!.dTable)).toBe(0);
+      }
     }
+    // A kernel set for 2 threads whose worker never started: the calling thread runs both shares,
+    // and the bits are those of the 2 threads that ran them together.
+    const alone = new HeadKernel();
+    alone.setWorkers(1, () => ({ count: 1, terminate: () => {} }));
+    expect(alone.threads).toBe(2);
+    const losses = alone.forward(h, w, labels, 300, 777, 32).losses;
+    const { dHidden, dTable } = alone.backward(dy);
+    expect(alone.lastThreads).toBe(1);
+    expect(maxDiff(losses, first!.losses)).toBe(0);
+    expect(maxDiff(dHidden, first!.dHidden)).toBe(0);
+    expect(maxDiff(dTable, first!.dTable)).toBe(0);
     expect(enableHeadKernelThreads({ threads: 1 })).toBe(1);
   });
 
