@@ -11,7 +11,7 @@ import { HEAD_KERNEL_PLAIN, HEAD_KERNEL_SHARED } from "./head-kernel-wasm.js";
  * and `G^T @ hidden` into the tile's rows of `dTable`. That is one matmul more than keeping the
  * probabilities, but no `[N, V]` traffic, no packing and no transposes.
  *
- * The tiles are split into one share per thread (contiguous ranges, each with its own scratch and
+ * The tiles are split into two shares per thread (contiguous ranges, each with its own scratch and
  * partial sums, merged in share order), handed out by an atomic counter: worker threads
  * (`@tfgpt/layers/node`: `enableHeadKernelThreads`) take shares as they come free, and the calling
  * thread takes the rest, so results depend on the configured thread count only, never on timing.
@@ -54,6 +54,8 @@ const MAX_PAGES = 32768;
 /** Aim for a tile of logits of ~128 KB (32K floats), which stays in L2. */
 const TILE_FLOATS = 32768;
 const RB_MAX = 512;
+/** Shares per configured thread: two let a thread that finished early take over from a slow one. */
+const SHARES_PER_THREAD = 2;
 
 /** The kernel's exports (byte offsets into its memory). */
 export interface HeadKernelExports {
@@ -220,7 +222,7 @@ export class HeadKernel {
     const rb = Math.min(np, RB_MAX);
     const vb = Math.max(4, Math.min(256, Math.floor(TILE_FLOATS / rb / 4) * 4));
     const tiles = Math.ceil(vocab / vb);
-    const shares = this.threads;
+    const shares = this.threads * SHARES_PER_THREAD;
     const align = (x: number) => Math.ceil(x / 64) * 64;
     const hT = DATA;
     const h = align(hT + dim * np * 4);
