@@ -2,7 +2,7 @@
 // src/head-kernel-wasm.ts: two builds as base64, one importing a shared memory (worker threads)
 // and one a plain memory (browsers without cross-origin isolation). The generated file is
 // committed, so installing or building the package needs no AssemblyScript; the layers test
-// `head-kernel-wasm.test.ts` checks it is up to date. Run: node scripts/build-wasm.mjs [--check]
+// `head-kernel.test.ts` checks it is up to date. Run: node scripts/build-wasm.mjs [--check]
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
