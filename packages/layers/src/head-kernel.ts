@@ -6,10 +6,10 @@ import { HEAD_KERNEL_PLAIN, HEAD_KERNEL_SHARED } from "./head-kernel-wasm.js";
  *
  * The `[tokens, vocab]` logits are never materialised: the table is processed in tiles of `VB`
  * rows (and blocks of `RB` tokens), each tile's logits live in a ~128 KB scratch buffer. Forward
- * is one pass (logits, online log-sum-exp); backward recomputes each tile's logits and, while the
- * tile is hot, turns them into `G = (softmax - onehot) * dy / N` and adds `G @ W` into `dHidden`
- * and `G^T @ hidden` into the tile's rows of `dTable`. That is one matmul more than keeping the
- * probabilities, but no `[N, V]` traffic, no packing and no transposes.
+ * is one pass (logits, online log-sum-exp); backward takes each tile's logits again (kept from the
+ * forward pass when they fit in `CACHE_LIMIT`, else recomputed) and, while the tile is hot, turns
+ * them into `G = (softmax - onehot) * dy / N` and adds `G @ W` into `dHidden` and `G^T @ hidden`
+ * into the tile's rows of `dTable`: no packing, no transposes, no `[N, V]` tensor in tfjs.
  *
  * The tiles are split into two shares per thread (contiguous ranges, each with its own scratch and
  * partial sums, merged in share order), handed out by an atomic counter: worker threads
@@ -45,6 +45,8 @@ export enum Field {
   Participants = 21, // workers counted in this job
   Joined = 22, // tickets taken for this job: a worker whose ticket is >= Participants sits it out
   Shares = 23, // contiguous ranges of tiles, each with its own scratch
+  Cache = 24, // byte offset of the forward pass's logits, [tiles][row blocks][vb, rb] (0: none)
+  CacheValid = 25, // 1 while the cache holds the logits of the inputs laid out now
   Size = 32,
 }
 const DATA = CTRL + 4 * Field.Size;
@@ -54,6 +56,12 @@ const MAX_PAGES = 32768;
 /** Aim for a tile of logits of ~128 KB (32K floats), which stays in L2. */
 const TILE_FLOATS = 32768;
 const RB_MAX = 512;
+/**
+ * Largest logits cache (bytes): below it the forward pass keeps each tile's logits and the
+ * backward pass reads them instead of recomputing them (one of its two matmuls against the
+ * table); the tiny preset's 512 tokens need 103 MB.
+ */
+const CACHE_LIMIT = 256 * 2 ** 20;
 /** Shares per configured thread: two let a thread that finished early take over from a slow one. */
 const SHARES_PER_THREAD = 2;
 
@@ -92,8 +100,8 @@ function runShare(k: HeadKernelExports, ctrl: Int32Array, share: number): void {
   const rbMax = ctrl[Field.Rb] as number;
   const tiles = ctrl[Field.Tiles] as number;
   const base = (ctrl[Field.ShareBase] as number) + share * (ctrl[Field.ShareStride] as number);
-  const st = base;
-  const m = st + vb * rbMax * 4;
+  const scratch = base;
+  const m = scratch + vb * rbMax * 4;
   const s = m + np * 4;
   const dh = s + np * 4;
   const hT = ctrl[Field.HT] as number;
@@ -101,6 +109,8 @@ function runShare(k: HeadKernelExports, ctrl: Int32Array, share: number): void {
   const w = ctrl[Field.W] as number;
   const dw = ctrl[Field.DW] as number;
   const shares = ctrl[Field.Shares] as number;
+  const cache = ctrl[Field.Cache] as number;
+  const cached = phase === 2 && cache !== 0 && ctrl[Field.CacheValid] === 1;
   const end = Math.floor(((share + 1) * tiles) / shares);
   for (let t = Math.floor((share * tiles) / shares); t < end; t++) {
     const v0 = t * vb;
@@ -108,7 +118,9 @@ function runShare(k: HeadKernelExports, ctrl: Int32Array, share: number): void {
     const wTile = w + v0 * dim * 4;
     for (let r0 = 0; r0 < np; r0 += rbMax) {
       const rb = Math.min(rbMax, np - r0);
-      k.logitsTile(wTile, hT + r0 * 4, st, vb, rb, np, dim);
+      // This tile's logits: computed (into the cache when there is one), or read from the cache.
+      const st = cache === 0 ? scratch : cache + (t * vb * np + r0 * vb) * 4;
+      if (!cached) k.logitsTile(wTile, hT + r0 * 4, st, vb, rb, np, dim);
       if (phase === 1) {
         k.lseTile(st, valid, rb, m + r0 * 4, s + r0 * 4);
       } else {
@@ -162,6 +174,8 @@ export interface HeadForward {
  */
 export class HeadKernel {
   readonly shared: boolean;
+  /** Largest logits cache in bytes (0: always recompute in the backward pass). */
+  readonly cacheLimit: number;
   private readonly module: WebAssembly.Module;
   private readonly memory: WebAssembly.Memory;
   private readonly exports: HeadKernelExports;
@@ -170,8 +184,14 @@ export class HeadKernel {
   /** Time spent in `forward` and `backward` (ms) and calls, since creation or `resetStats()`. */
   readonly stats = { forwardMs: 0, forwardCalls: 0, backwardMs: 0, backwardCalls: 0 };
 
-  constructor(options: { shared?: boolean } = {}) {
+  /**
+   * @param options.shared the shared-memory build, needed for worker threads (default: where
+   *   `SharedArrayBuffer` exists).
+   * @param options.cacheLimit largest logits cache in bytes (default 256 MiB; 0 turns it off).
+   */
+  constructor(options: { shared?: boolean; cacheLimit?: number } = {}) {
     this.shared = options.shared ?? typeof SharedArrayBuffer === "function";
+    this.cacheLimit = options.cacheLimit ?? CACHE_LIMIT;
     this.module = new WebAssembly.Module(decodeBase64(this.shared ? HEAD_KERNEL_SHARED : HEAD_KERNEL_PLAIN));
     this.memory = new WebAssembly.Memory(this.shared ? { initial: 4, maximum: MAX_PAGES, shared: true } : { initial: 4, maximum: MAX_PAGES });
     this.exports = instantiateHeadKernel(this.module, this.memory);
@@ -233,7 +253,9 @@ export class HeadKernel {
     const lab = align(scale + np * 4);
     const shareBase = align(lab + np * 4);
     const shareStride = align(vb * rb * 4 + 2 * np * 4 + np * dim * 4);
-    this.reserve(shareBase + shares * shareStride);
+    const cacheBytes = tiles * vb * np * 4;
+    const cache = cacheBytes <= this.cacheLimit ? align(shareBase + shares * shareStride) : 0;
+    this.reserve(cache === 0 ? shareBase + shares * shareStride : cache + cacheBytes);
 
     const buf = this.memory.buffer;
     const f32 = new Float32Array(buf);
@@ -255,7 +277,10 @@ export class HeadKernel {
     const ctrl = new Int32Array(buf, CTRL, Field.Size);
     ctrl.set([np, dim, vocab, vb, rb, tiles, hT, h, w, dw, lse, scale, lab, shareBase, shareStride], Field.Np);
     ctrl[Field.Shares] = shares;
+    ctrl[Field.Cache] = cache;
+    ctrl[Field.CacheValid] = 0;
     this.run(ctrl, 1);
+    ctrl[Field.CacheValid] = 1;
 
     // Merge the shares' running (max, sum) pairs into each token's log-sum-exp, in share order.
     const losses = new Float32Array(n);
@@ -310,6 +335,7 @@ export class HeadKernel {
     const dhOffset = (t: number) => (shareBase + t * shareStride) / 4 + (ctrl[Field.Vb] as number) * (ctrl[Field.Rb] as number) + 2 * np;
     for (let t = 0; t < shares; t++) f32.fill(0, dhOffset(t), dhOffset(t) + np * dim);
     this.run(ctrl, 2);
+    ctrl[Field.CacheValid] = 0; // the gradients were computed in place of the cached logits
     const dHidden = f32.slice(dhOffset(0), dhOffset(0) + n * dim);
     for (let t = 1; t < shares; t++) {
       const o = dhOffset(t);

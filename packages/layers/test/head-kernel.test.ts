@@ -86,13 +86,18 @@ describe("HeadKernel", () => {
   ])("equals a float64 reference: %i tokens, vocab %i, width %i", (n, vocab, dim) => {
     const { h, w, labels, dy } = problem(n, vocab, dim, n + vocab + dim);
     const ref = reference(h, w, labels, dy, n, vocab, dim);
-    for (const shared of [false, true]) {
-      const kernel = new HeadKernel({ shared });
+    // Plain and shared memory; logits kept from the forward pass or recomputed.
+    for (const [shared, cacheLimit] of [[false, undefined], [true, undefined], [true, 0]] as const) {
+      const kernel = new HeadKernel({ shared, cacheLimit });
       const { losses } = kernel.forward(h, w, labels, n, vocab, dim);
       expect(maxDiff(losses, ref.losses)).toBeLessThan(2e-5);
       const { dHidden, dTable } = kernel.backward(dy);
       expect(maxDiff(dHidden, ref.dh)).toBeLessThan(2e-6);
       expect(maxDiff(dTable, ref.dw)).toBeLessThan(2e-6);
+      // A second backward pass (the cache was used up by the first) recomputes the same values.
+      const again = kernel.backward(dy);
+      expect(maxDiff(again.dHidden, dHidden)).toBe(0);
+      expect(maxDiff(again.dTable, dTable)).toBe(0);
     }
   });
 
