@@ -1,8 +1,8 @@
-// Tokens/s of training steps of the `tiny` GPT preset (batch 8, context 64) on threaded wasm,
-// before and after the fused head + loss, interleaved step by step in one process so that both
-// see the same machine load, each step compared with the 1024^3 matmul rate measured around it;
-// then one tf.profile of each, summed by kernel. Run after `npx tsc -b`:
-//   nice -n -15 node scripts/bench-tiny.mjs [steps=4] [threads=2] [backend=wasm]
+// Tokens/s of training steps of the `tiny` GPT preset (batch 8, context 64) on threaded wasm:
+// stock train function, fused head + loss on tfjs ops, fused on the head kernel; interleaved step
+// by step in one process so that all see the same machine load, each step compared with the
+// 1024^3 matmul rate measured around it; then one tf.profile of each, summed by kernel. Run after `npx tsc -b`:
+//   node scripts/bench-tiny.mjs [steps=4] [threads=2] [backend=wasm]
 // Prints a JSON line per configuration and a profile table. Not a test: timings depend on load.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
@@ -41,9 +41,9 @@ function matmulRate(n = 1024, reps = 2) {
 }
 
 const configs = {
-  "before (stock train fn, tf.train.adam)": { fused: false, optimizer: () => tf.train.adam(3e-4) },
-  "fused head+loss on tfjs ops, adamW": { fused: true, head: "tfjs", optimizer: () => adamW({ learningRate: 3e-4, weightDecay: 0.1 }) },
-  "fused head+loss on the head kernel, adamW": { fused: true, head: "kernel", optimizer: () => adamW({ learningRate: 3e-4, weightDecay: 0.1 }) },
+  "stock (tfjs train fn, tf.train.adam)": { fused: false, optimizer: () => tf.train.adam(3e-4) },
+  "fused, tfjs ops (adamW)": { fused: true, head: "tfjs", optimizer: () => adamW({ learningRate: 3e-4, weightDecay: 0.1 }) },
+  "fused, head kernel (adamW)": { fused: true, head: "kernel", optimizer: () => adamW({ learningRate: 3e-4, weightDecay: 0.1 }) },
 };
 const xs = tf.randomUniform([batch, T], 0, V, "int32", 1);
 const ys = tf.randomUniform([batch, T, 1], 0, V, "int32", 2);
