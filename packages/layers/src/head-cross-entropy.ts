@@ -15,13 +15,16 @@ export type HeadImplementation = "auto" | "kernel" | "tfjs";
 /** Backends on which `"auto"` picks the kernel: the ones that compute on this thread's CPU. */
 const KERNEL_BACKENDS = new Set(["wasm", "cpu"]);
 
-/** Whether `implementation` resolves to the kernel for a table of width `dim` on the current backend. */
-export function usesHeadKernel(implementation: HeadImplementation, dim: number): boolean {
+/**
+ * Whether `implementation` resolves to the kernel for a `[vocab, dim]` table on the current
+ * backend (and, given `tokens`, whether that many fit the kernel's 2 GiB memory).
+ */
+export function usesHeadKernel(implementation: HeadImplementation, dim: number, tokens = 1, vocab = 1): boolean {
   if (implementation === "tfjs") return false;
-  const possible = HeadKernel.supports(dim) && headKernelSupported();
+  const possible = HeadKernel.supports(dim) && headKernelSupported() && headKernel().fits(tokens, vocab, dim);
   if (implementation === "kernel" && !possible) {
     throw new LayerConfigError(
-      `headCrossEntropy: implementation "kernel" needs WebAssembly SIMD and a width that is a multiple of 8, received width ${dim}`,
+      `headCrossEntropy: implementation "kernel" needs WebAssembly SIMD, a width that is a multiple of 8 and at most 2 GiB of kernel memory, received width ${dim}, ${tokens} tokens, vocabulary ${vocab}`,
       "implementation",
     );
   }
@@ -79,7 +82,7 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
   return tf.tidy(() => {
     const ids = (labels.dtype === "int32" ? tf.reshape(labels, [n]) : tf.cast(tf.reshape(labels, [n]), "int32")) as tf.Tensor1D;
     checkIds(ids, vocab, "label");
-    if (usesHeadKernel(implementation, dim)) return kernelHeadCrossEntropy(hidden, table, ids);
+    if (usesHeadKernel(implementation, dim, n, vocab)) return kernelHeadCrossEntropy(hidden, table, ids);
     // Index of each label's probability in the flat [N * V] probabilities.
     const flatIndex = tf.add(ids, tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
     const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {

@@ -1,3 +1,4 @@
+import { LayerConfigError } from "./errors.js";
 import { HEAD_KERNEL_PLAIN, HEAD_KERNEL_SHARED } from "./head-kernel-wasm.js";
 
 /**
@@ -225,8 +226,8 @@ export class HeadKernel {
     this.workers = null;
     Atomics.store(this.control(), Field.Ready, 0);
     if (count <= 0) return;
-    if (!this.shared) throw new Error("head kernel: worker threads need SharedArrayBuffer (the shared build)");
-    if (factory === undefined) throw new Error("head kernel: worker threads need a factory (enableHeadKernelThreads in @tfgpt/layers/node)");
+    if (!this.shared) throw new LayerConfigError("head kernel: worker threads need SharedArrayBuffer (the shared build)", "threads");
+    if (factory === undefined) throw new LayerConfigError("head kernel: worker threads need a factory (enableHeadKernelThreads in @tfgpt/layers/node)", "threads");
     this.workers = factory(this.module, this.memory, count);
   }
 
@@ -236,26 +237,10 @@ export class HeadKernel {
    * `dim` must be a multiple of 8 (`supports`); labels must be in `[0, vocab)` (checked by the caller).
    */
   forward(hidden: Float32Array, table: Float32Array, labels: Int32Array, n: number, vocab: number, dim: number): HeadForward {
-    if (!HeadKernel.supports(dim)) throw new Error(`head kernel: width ${dim} is not a multiple of 8`);
+    if (!HeadKernel.supports(dim)) throw new LayerConfigError(`head kernel: width ${dim} is not a multiple of 8`, "dim");
     const started = performance.now();
-    const np = Math.ceil(n / 8) * 8;
-    const rb = Math.min(np, RB_MAX);
-    const vb = Math.max(4, Math.min(256, Math.floor(TILE_FLOATS / rb / 4) * 4));
-    const tiles = Math.ceil(vocab / vb);
-    const shares = this.threads * SHARES_PER_THREAD;
-    const align = (x: number) => Math.ceil(x / 64) * 64;
-    const hT = DATA;
-    const h = align(hT + dim * np * 4);
-    const w = align(h + np * dim * 4);
-    const dw = align(w + tiles * vb * dim * 4);
-    const lse = align(dw + tiles * vb * dim * 4);
-    const scale = align(lse + np * 4);
-    const lab = align(scale + np * 4);
-    const shareBase = align(lab + np * 4);
-    const shareStride = align(vb * rb * 4 + 2 * np * 4 + np * dim * 4);
-    const cacheBytes = tiles * vb * np * 4;
-    const cache = cacheBytes <= this.cacheLimit ? align(shareBase + shares * shareStride) : 0;
-    this.reserve(cache === 0 ? shareBase + shares * shareStride : cache + cacheBytes);
+    const { np, rb, vb, tiles, shares, hT, h, w, dw, lse, scale, lab, shareBase, shareStride, cache, end } = this.plan(n, vocab, dim);
+    this.reserve(end);
 
     const buf = this.memory.buffer;
     const f32 = new Float32Array(buf);
@@ -305,6 +290,36 @@ export class HeadKernel {
     this.stats.forwardMs += performance.now() - started;
     this.stats.forwardCalls++;
     return { losses, token: this.token };
+  }
+
+  /** Whether a forward pass of `n` tokens against a `[vocab, dim]` table fits the kernel's memory (2 GiB). */
+  fits(n: number, vocab: number, dim: number): boolean {
+    return HeadKernel.supports(dim) && this.plan(n, vocab, dim).end <= MAX_PAGES * PAGE;
+  }
+
+  /** Where everything goes in memory for a forward pass (byte offsets) and the tile sizes. */
+  private plan(n: number, vocab: number, dim: number) {
+    const np = Math.ceil(n / 8) * 8;
+    const rb = Math.min(np, RB_MAX);
+    const vb = Math.max(4, Math.min(256, Math.floor(TILE_FLOATS / rb / 4) * 4));
+    const tiles = Math.ceil(vocab / vb);
+    const shares = this.threads * SHARES_PER_THREAD;
+    const align = (x: number) => Math.ceil(x / 64) * 64;
+    const hT = DATA;
+    const h = align(hT + dim * np * 4);
+    const w = align(h + np * dim * 4);
+    const dw = align(w + tiles * vb * dim * 4);
+    const lse = align(dw + tiles * vb * dim * 4);
+    const scale = align(lse + np * 4);
+    const lab = align(scale + np * 4);
+    const shareBase = align(lab + np * 4);
+    const shareStride = align(vb * rb * 4 + 2 * np * 4 + np * dim * 4);
+    const withoutCache = shareBase + shares * shareStride;
+    const cacheBytes = tiles * vb * np * 4;
+    const cacheAt = align(withoutCache);
+    const cache = cacheBytes <= this.cacheLimit && cacheAt + cacheBytes <= MAX_PAGES * PAGE ? cacheAt : 0;
+    const end = cache === 0 ? withoutCache : cache + cacheBytes;
+    return { np, rb, vb, tiles, shares, hT, h, w, dw, lse, scale, lab, shareBase, shareStride, cache, end };
   }
 
   /** Whether the memory still holds the inputs of that forward call. */
@@ -361,7 +376,7 @@ export class HeadKernel {
   private reserve(bytes: number): void {
     const pages = Math.ceil(bytes / PAGE);
     const have = this.memory.buffer.byteLength / PAGE;
-    if (pages > MAX_PAGES) throw new Error(`head kernel: needs ${Math.ceil(bytes / 2 ** 20)} MiB, more than its 2 GiB memory`);
+    if (pages > MAX_PAGES) throw new LayerConfigError(`head kernel: needs ${Math.ceil(bytes / 2 ** 20)} MiB, more than its 2 GiB memory`, "hidden");
     if (pages > have) this.memory.grow(pages - have);
   }
 

@@ -140,8 +140,12 @@ describe("HeadKernel", () => {
     expect(enableHeadKernelThreads({ threads: 1 })).toBe(1);
   });
 
-  it("rejects widths that are not multiples of 8 and bad thread counts", () => {
+  it("rejects widths that are not multiples of 8 and bad thread counts; knows what fits its memory", () => {
     const kernel = new HeadKernel();
+    expect(kernel.fits(512, 50257, 64)).toBe(true);
+    expect(kernel.fits(8 * 1024, 50257, 768)).toBe(true); // gpt2-small, batch 8 (no logits cache)
+    expect(kernel.fits(256 * 1024, 50257, 768)).toBe(false); // 1.2 GB of hidden states alone
+    expect(kernel.fits(512, 50257, 60)).toBe(false);
     expect(() => kernel.forward(new Float32Array(12), new Float32Array(36), new Int32Array(1), 1, 3, 12)).toThrow(/width 12 is not a multiple of 8/);
     expect(() => enableHeadKernelThreads({ threads: 0 })).toThrow(LayerConfigError);
     expect(() => enableHeadKernelThreads({ threads: 2.5 })).toThrow(/threads/);
@@ -163,7 +167,7 @@ describe("headCrossEntropy's implementation choice", () => {
     await useBackend("cpu");
     const attempt = () => headCrossEntropy(tf.zeros([2, 12]), tf.zeros([5, 12]), tf.tensor1d([0, 1], "int32"), "kernel");
     expect(attempt).toThrow(LayerConfigError);
-    expect(attempt).toThrow(/implementation "kernel" needs .* received width 12/);
+    expect(attempt).toThrow(/implementation "kernel" needs .* received width 12, 2 tokens, vocabulary 5/);
   });
 
   it("a gradient still comes out right after another call used the kernel in between", async () => {
