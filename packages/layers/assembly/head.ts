@@ -14,13 +14,22 @@
 @inline const LN2_HI: f32 = 0.693359375;
 // @ts-ignore: decorator
 @inline const LN2_LO: f32 = -2.12194440e-4;
+// @ts-ignore: decorator
+@inline const MAGIC: f32 = 12582912.0; // 1.5 * 2^23
 
-/** exp of 4 lanes (Cephes' expf polynomial, ~1 ulp); inputs below -87.3 give ~1.2e-38, not 0. */
+/**
+ * exp of 4 lanes (Cephes' expf polynomial, ~1 ulp) for inputs <= ~0 (every caller subtracts a
+ * maximum or the log-sum-exp first); inputs below -87.3 give ~1.2e-38, not 0. Rounding to the
+ * nearest integer and building 2^n both go through the float "magic number" 1.5 * 2^23: its sum
+ * with t holds round(t) in its low mantissa bits, which shifted by 23 become the exponent of 2^n
+ * (no `nearest`, no saturating float-to-int conversion, which x64 has no single instruction for).
+ */
 // @ts-ignore: decorator
 @inline function vexp(x0: v128): v128 {
-  const x1 = f32x4.min(f32x4.max(x0, f32x4.splat(-87.33654)), f32x4.splat(88.37626));
-  const fx = f32x4.nearest(f32x4.mul(x1, f32x4.splat(LOG2E)));
-  let r = f32x4.sub(x1, f32x4.mul(fx, f32x4.splat(LN2_HI)));
+  const x = f32x4.max(x0, f32x4.splat(-87.33654));
+  const tm = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(MAGIC));
+  const fx = f32x4.sub(tm, f32x4.splat(MAGIC));
+  let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
   let y = f32x4.splat(1.9875691500e-4);
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
@@ -29,7 +38,7 @@
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
   y = f32x4.add(f32x4.add(f32x4.mul(y, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  const pow2n = i32x4.shl(i32x4.add(tm, i32x4.splat(127)), 23);
   return f32x4.mul(y, pow2n);
 }
 
