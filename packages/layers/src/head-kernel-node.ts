@@ -27,13 +27,19 @@ export function enableHeadKernelThreads(options: z.input<typeof HeadKernelThread
   if (!kernel.shared) return kernel.threads;
   kernel.setWorkers(threads - 1, (module, memory, count) => {
     const script = workerScript();
+    // Workers inherit the Node flags, but `--input-type` (set by `node -e`) makes them fail to start.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
+    const errors: string[] = [];
     const workers = Array.from({ length: count }, () => {
-      const worker = new Worker(script, { workerData: { module, memory, control: CTRL } });
+      const worker = new Worker(script, { workerData: { module, memory, control: CTRL }, execArgv });
+      // A worker that fails to start never reports ready, so the calls go on without it.
+      worker.on("error", (error) => errors.push(error.message));
       worker.unref();
       return worker;
     });
     const pool: HeadKernelWorkers = {
       count,
+      errors,
       terminate: () => {
         for (const worker of workers) void worker.terminate();
       },

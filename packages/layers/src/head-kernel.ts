@@ -154,6 +154,8 @@ export function headKernelSupported(): boolean {
 export interface HeadKernelWorkers {
   /** Worker threads besides the calling thread. */
   readonly count: number;
+  /** Why workers failed (a failed worker never joins a call; the others carry on). */
+  readonly errors?: readonly string[];
   /** Stops the workers. */
   terminate(): void;
 }

@@ -200,10 +200,12 @@ describe("the head kernel's wasm", () => {
       const { headKernel } = await import(${JSON.stringify(new URL("head-kernel.js", dist).href)});
       enableHeadKernelThreads({ threads: 2 });
       const k = headKernel();
+      for (let i = 0; i < 200 && k.readyWorkers < 1; i++) await new Promise((r) => setTimeout(r, 25));
       const f = k.forward(new Float32Array(64).fill(0.1), new Float32Array(80).fill(0.2), new Int32Array(8), 8, 10, 8);
       k.backward(new Float32Array(8).fill(1));
-      console.log(\`threads \${k.threads} loss \${f.losses[0].toFixed(4)}\`);
+      console.log(\`threads \${k.lastThreads} loss \${f.losses[0].toFixed(4)}\`);
     `;
+    // `node --input-type=module -e`: the flag must not reach the workers (it stops them starting).
     const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000, cwd: fileURLToPath(dist) });
     expect(run.error).toBeUndefined();
     expect(run.status).toBe(0);
