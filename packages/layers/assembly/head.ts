@@ -81,9 +81,11 @@ export function logitsTile(w: usize, hT: usize, st: usize, vb: i32, np: i32, ldh
 
 /**
  * Online log-sum-exp over the tile's first `valid` rows: per token r, `m[r]` (running max) and
- * `s[r]` (sum of `exp(z - m)`) are updated with this tile's logits.
+ * `s[r]` (sum of `exp(z - m)`) are updated with this tile's logits. With `keep` (not 0), the tile
+ * keeps `exp(z - m[r])` in place of its logits and `keep[r]` that `m[r]`, so that the backward
+ * pass gets each probability with one multiply (`gradTile`) instead of another `exp`.
  */
-export function lseTile(st: usize, valid: i32, np: i32, m: usize, s: usize): void {
+export function lseTile(st: usize, valid: i32, np: i32, m: usize, s: usize, keep: usize): void {
   const rowBytes = <usize>np << 2;
   for (let r = 0; r < np; r += 4) {
     const col = st + (<usize>r << 2);
@@ -92,28 +94,53 @@ export function lseTile(st: usize, valid: i32, np: i32, m: usize, s: usize): voi
     const mOld = v128.load(m + (<usize>r << 2));
     const mNew = f32x4.max(mOld, tmax);
     let sum = f32x4.mul(v128.load(s + (<usize>r << 2)), vexp(f32x4.sub(mOld, mNew)));
-    for (let v = 0; v < valid; v++) sum = f32x4.add(sum, vexp(f32x4.sub(v128.load(col + <usize>v * rowBytes), mNew)));
+    if (keep !== 0) {
+      for (let v = 0; v < valid; v++) {
+        const at = col + <usize>v * rowBytes;
+        const e = vexp(f32x4.sub(v128.load(at), mNew));
+        v128.store(at, e);
+        sum = f32x4.add(sum, e);
+      }
+      v128.store(keep + (<usize>r << 2), mNew);
+    } else {
+      for (let v = 0; v < valid; v++) sum = f32x4.add(sum, vexp(f32x4.sub(v128.load(col + <usize>v * rowBytes), mNew)));
+    }
     v128.store(m + (<usize>r << 2), mNew);
     v128.store(s + (<usize>r << 2), sum);
   }
 }
 
 /**
- * The loss gradient of the tile in place: `st[v, r] = (exp(st[v, r] - lse[r]) - [labels[r] == v0 + v]) * scale[r]`
- * for the first `valid` rows, 0 for the rest (padding). `scale[r]` is 0 for padded tokens.
+ * The loss gradient of the tile in place: `st[v, r] = (p[v, r] - [labels[r] == v0 + v]) * scale[r]`
+ * for the first `valid` rows, 0 for the rest (padding); `scale[r]` is 0 for padded tokens. The
+ * probabilities are `exp(st[v, r] - lse[r])` from logits, or, with `kept` (not 0: the tile holds
+ * `exp(z - kept[r])` from `lseTile`), `st[v, r] * exp(kept[r] - lse[r])` (`kept` is overwritten).
  */
-export function gradTile(st: usize, vb: i32, valid: i32, np: i32, lse: usize, scale: usize, labels: usize, v0: i32): void {
+export function gradTile(st: usize, vb: i32, valid: i32, np: i32, lse: usize, scale: usize, labels: usize, v0: i32, kept: usize): void {
   const rowBytes = <usize>np << 2;
+  if (kept !== 0) {
+    for (let r = 0; r < np; r += 4) {
+      const off = <usize>r << 2;
+      v128.store(kept + off, f32x4.mul(vexp(f32x4.sub(v128.load(kept + off), v128.load(lse + off))), v128.load(scale + off)));
+    }
+  }
   for (let v = 0; v < vb; v++) {
     const row = st + <usize>v * rowBytes;
     if (v >= valid) {
       memory.fill(row, 0, rowBytes);
       continue;
     }
-    for (let r = 0; r < np; r += 4) {
-      const off = <usize>r << 2;
-      const p = vexp(f32x4.sub(v128.load(row + off), v128.load(lse + off)));
-      v128.store(row + off, f32x4.mul(p, v128.load(scale + off)));
+    if (kept !== 0) {
+      for (let r = 0; r < np; r += 4) {
+        const off = <usize>r << 2;
+        v128.store(row + off, f32x4.mul(v128.load(row + off), v128.load(kept + off)));
+      }
+    } else {
+      for (let r = 0; r < np; r += 4) {
+        const off = <usize>r << 2;
+        const p = vexp(f32x4.sub(v128.load(row + off), v128.load(lse + off)));
+        v128.store(row + off, f32x4.mul(p, v128.load(scale + off)));
+      }
     }
   }
   // The one-hot: each token whose label falls in this tile loses `scale` at its label.

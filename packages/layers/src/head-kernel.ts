@@ -7,9 +7,10 @@ import { HEAD_KERNEL_PLAIN, HEAD_KERNEL_SHARED } from "./head-kernel-wasm.js";
  *
  * The `[tokens, vocab]` logits are never materialised: the table is processed in tiles of `VB`
  * rows (and blocks of `RB` tokens), each tile's logits live in a ~128 KB scratch buffer. Forward
- * is one pass (logits, online log-sum-exp); backward takes each tile's logits again (kept from the
- * forward pass when they fit in `CACHE_LIMIT`, else recomputed) and, while the tile is hot, turns
- * them into `G = (softmax - onehot) * dy / N` and adds `G @ W` into `dHidden` and `G^T @ hidden`
+ * is one pass (logits, online log-sum-exp); backward takes each tile again (the forward pass's
+ * `exp(z - running max)` kept when they fit in `CACHE_LIMIT`, so each probability is one multiply
+ * away; else the logits, recomputed) and, while the tile is hot, turns it into
+ * `G = (softmax - onehot) * dy / N` and adds `G @ W` into `dHidden` and `G^T @ hidden`
  * into the tile's rows of `dTable`: no packing, no transposes, no `[N, V]` tensor in tfjs.
  *
  * The tiles are split into two shares per thread (contiguous ranges, each with its own scratch and
@@ -46,8 +47,8 @@ export enum Field {
   Participants = 21, // workers counted in this job
   Joined = 22, // tickets taken for this job: a worker whose ticket is >= Participants sits it out
   Shares = 23, // contiguous ranges of tiles, each with its own scratch
-  Cache = 24, // byte offset of the forward pass's logits, [tiles][row blocks][vb, rb] (0: none)
-  CacheValid = 25, // 1 while the cache holds the logits of the inputs laid out now
+  Cache = 24, // byte offset of the forward pass's exp(z - m), [tiles][row blocks][vb, rb], then each tile's m, [tiles][np] (0: none)
+  CacheValid = 25, // 1 while the cache holds the forward pass of the inputs laid out now
   Size = 32,
 }
 const DATA = CTRL + 4 * Field.Size;
@@ -58,9 +59,9 @@ const MAX_PAGES = 32768;
 const TILE_FLOATS = 32768;
 const RB_MAX = 512;
 /**
- * Largest logits cache (bytes): below it the forward pass keeps each tile's logits and the
- * backward pass reads them instead of recomputing them (one of its two matmuls against the
- * table); the tiny preset's 512 tokens need 103 MB.
+ * Largest cache (bytes): below it the forward pass keeps each tile's `exp(z - running max)`, and
+ * the backward pass reads them instead of recomputing the logits (one of its two matmuls against
+ * the table) and their exponentials; the tiny preset's 512 tokens need 105 MB.
  */
 const CACHE_LIMIT = 256 * 2 ** 20;
 /** Shares per configured thread: two let a thread that finished early take over from a slow one. */
@@ -69,8 +70,8 @@ const SHARES_PER_THREAD = 2;
 /** The kernel's exports (byte offsets into its memory). */
 export interface HeadKernelExports {
   logitsTile(w: number, hT: number, st: number, vb: number, np: number, ldh: number, dim: number): void;
-  lseTile(st: number, valid: number, np: number, m: number, s: number): void;
-  gradTile(st: number, vb: number, valid: number, np: number, lse: number, scale: number, labels: number, v0: number): void;
+  lseTile(st: number, valid: number, np: number, m: number, s: number, keep: number): void;
+  gradTile(st: number, vb: number, valid: number, np: number, lse: number, scale: number, labels: number, v0: number, kept: number): void;
   dhTile(g: number, w: number, dh: number, vb: number, np: number, dim: number): void;
   dwTile(g: number, h: number, dw: number, vb: number, np: number, dim: number, accumulate: number): void;
 }
@@ -119,14 +120,16 @@ function runShare(k: HeadKernelExports, ctrl: Int32Array, share: number): void {
     const wTile = w + v0 * dim * 4;
     for (let r0 = 0; r0 < np; r0 += rbMax) {
       const rb = Math.min(rbMax, np - r0);
-      // This tile's logits: computed (into the cache when there is one), or read from the cache.
+      // This tile's logits: computed (into the cache when there is one), or, in the backward pass,
+      // the forward pass's exponentials read from the cache.
       const st = cache === 0 ? scratch : cache + (t * vb * np + r0 * vb) * 4;
+      const keep = cache === 0 ? 0 : cache + (tiles * vb * np + t * np + r0) * 4;
       if (!cached) k.logitsTile(wTile, hT + r0 * 4, st, vb, rb, np, dim);
       if (phase === 1) {
-        k.lseTile(st, valid, rb, m + r0 * 4, s + r0 * 4);
+        k.lseTile(st, valid, rb, m + r0 * 4, s + r0 * 4, keep);
       } else {
         const lse = (ctrl[Field.Lse] as number) + r0 * 4;
-        k.gradTile(st, vb, valid, rb, lse, (ctrl[Field.Scale] as number) + r0 * 4, (ctrl[Field.Labels] as number) + r0 * 4, v0);
+        k.gradTile(st, vb, valid, rb, lse, (ctrl[Field.Scale] as number) + r0 * 4, (ctrl[Field.Labels] as number) + r0 * 4, v0, cached ? keep : 0);
         k.dhTile(st, wTile, dh + r0 * dim * 4, vb, rb, dim);
         k.dwTile(st, h + r0 * dim * 4, dw + v0 * dim * 4, vb, rb, dim, r0 > 0 ? 1 : 0);
       }
@@ -317,7 +320,7 @@ export class HeadKernel {
     const shareBase = align(lab + np * 4);
     const shareStride = align(vb * rb * 4 + 2 * np * 4 + np * dim * 4);
     const withoutCache = shareBase + shares * shareStride;
-    const cacheBytes = tiles * vb * np * 4;
+    const cacheBytes = tiles * vb * np * 4 + tiles * np * 4;
     const cacheAt = align(withoutCache);
     const cache = cacheBytes <= this.cacheLimit && cacheAt + cacheBytes <= MAX_PAGES * PAGE ? cacheAt : 0;
     const end = cache === 0 ? withoutCache : cache + cacheBytes;
