@@ -11,7 +11,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, DataLoaderStateSchema, GPTDataset, type TokenSource } from "@tfgpt/datasets";
 import { toTfDataset } from "@tfgpt/datasets/tf";
-import { createGPT, GPT_PRESETS, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
+import { createGPT, GPT_PRESETS, GPTModel, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
 import {
@@ -141,22 +141,27 @@ export const MAX_EVAL_WINDOWS = 256;
 
 /**
  * Mean cross-entropy (nats per token) of `model` over the first {@link MAX_EVAL_WINDOWS} windows
- * of `dataset`. Without gradients the cost is per forward pass, so batches are as large as
- * keeps the logits under 2^24 floats (64 MiB).
+ * of `dataset`. A `GPTModel` computes it with `meanLoss` (the fused head: no logits), in batches
+ * of up to 64 windows; any other model through its `[B, T, V]` logits, in batches that keep them
+ * under 2^24 floats (64 MiB).
  *
  * @param vocabSize the model's vocabulary (logits per position).
  */
 export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset<TokenSource>, vocabSize: number): Promise<number> {
+  const fused = model instanceof GPTModel;
   const perWindow = dataset.maxLength * vocabSize;
-  const batchSize = Math.max(1, Math.min(MAX_EVAL_WINDOWS, Math.floor(2 ** 24 / perWindow)));
+  const batchSize = fused ? Math.min(MAX_EVAL_WINDOWS, 64) : Math.max(1, Math.min(MAX_EVAL_WINDOWS, Math.floor(2 ** 24 / perWindow)));
   const loader = new DataLoader(dataset, { batchSize, shuffle: false, dropLast: false });
   let total = 0;
   let count = 0;
   for (const batch of loader) {
     const sum = tf.tidy(() => {
       const shape: [number, number] = [batch.batchSize, batch.maxLength];
-      const logits = model.predict(tf.tensor2d(batch.inputs, shape, "int32")) as tf.Tensor; // [B, T, V]
-      return tf.sum(sparseCrossEntropyFromLogits(tf.tensor2d(batch.targets, shape, "int32"), logits));
+      const ids = tf.tensor2d(batch.inputs, shape, "int32");
+      const targets = tf.tensor2d(batch.targets, shape, "int32");
+      if (fused) return tf.mul(model.meanLoss(ids, targets), batch.inputs.length);
+      const logits = model.predict(ids) as tf.Tensor; // [B, T, V]
+      return tf.sum(sparseCrossEntropyFromLogits(targets, logits));
     });
     total += (await sum.data())[0] as number;
     sum.dispose();

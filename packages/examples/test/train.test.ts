@@ -114,3 +114,23 @@ describe("tfgpt train", () => {
     expect(await sample(2, 0)).toBe(greedy); // temperature 0 ignores the seed
   });
 });
+
+describe("evaluateLoss", () => {
+  it("gives the same validation loss through the fused head (GPTModel) as through the logits", async () => {
+    const tf = await import("@tensorflow/tfjs");
+    const { createGPT, GPT_PRESETS } = await import("@tfgpt/layers");
+    const { GPTDataset } = await import("@tfgpt/datasets");
+    const { evaluateLoss } = await import("../src/train.js");
+    await tf.setBackend("cpu");
+    const config = { ...GPT_PRESETS.tiny, vocabSize: 101, contextLength: 8, embeddingDim: 16, numLayers: 1 };
+    const gpt = createGPT(config);
+    // The same graph and weights as a plain tf.LayersModel: evaluateLoss takes the logits path.
+    const plain = tf.model({ inputs: gpt.inputs, outputs: gpt.outputs });
+    const ids = Int32Array.from({ length: 300 }, (_, i) => (i * 37 + 11) % 101);
+    const dataset = new GPTDataset(ids, { maxLength: 8, stride: 8 });
+    const fused = await evaluateLoss(gpt, dataset, 101);
+    const logits = await evaluateLoss(plain, dataset, 101);
+    expect(fused).toBeGreaterThan(3); // about ln(101) = 4.6 untrained
+    expect(Math.abs(fused - logits)).toBeLessThan(1e-5);
+  });
+});

@@ -55,6 +55,34 @@ export class GPTModel extends tf.LayersModel {
     return (data) => (data.length > this.inputs.length + 1 && data[this.inputs.length + 1] != null ? stock(data) : fused(data));
   }
 
+  /**
+   * The mean cross-entropy (nats per token) of `targets` given `ids`, as `evaluate` with
+   * `sparseCrossEntropyFromLogits` would compute it, without gradients. With a tied
+   * `TokenEmbedding` head it goes through `headCrossEntropy` (on the CPU backends, the head
+   * kernel): no `[batch, T, vocab]` logits, so validation batches can be large. Otherwise it is
+   * `mean(sparseCrossEntropyFromLogits(targets, predict(ids)))`.
+   *
+   * @param ids int32 `[batch, T]`.
+   * @param targets int32 `[batch, T]` (or `[batch, T, 1]`).
+   * @example
+   * const valLoss = model.meanLoss(xs, ys).dataSync()[0];
+   */
+  meanLoss(ids: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+    const head = this.head();
+    return tf.tidy(() => {
+      if (head === null) return tf.mean(sparseCrossEntropyFromLogits(tf.reshape(targets, ids.shape), this.predict(ids) as tf.Tensor)) as tf.Scalar;
+      const hidden = this.trunkModel(head).predict(ids) as tf.Tensor; // [B, T, C]
+      const dim = hidden.shape[hidden.rank - 1] as number;
+      return headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, head.layer.table.read() as tf.Tensor2D, targets, this.headImplementation);
+    });
+  }
+
+  /** The graph from the ids to the head's input, sharing every layer (and weight) with this model. */
+  private trunkModel(head: { hidden: tf.SymbolicTensor }): tf.LayersModel {
+    this.trunk ??= tf.model({ inputs: this.inputs, outputs: head.hidden, name: `${this.name}_trunk` });
+    return this.trunk;
+  }
+
   /** The head layer and its input, when the output is a `TokenEmbedding` called on hidden states. */
   private head(): { layer: TokenEmbedding; hidden: tf.SymbolicTensor } | null {
     if (this.outputs.length !== 1 || this.inputs.length !== 1) return null;
@@ -77,9 +105,7 @@ export class GPTModel extends tf.LayersModel {
   private fusedTrainFunction(): TrainFunction {
     const head = this.head();
     if (head === null) throw new Error("unreachable: fusedTrainFunction without a TokenEmbedding head");
-    // The graph from the ids to the head's input, sharing every layer (and weight) with this model.
-    this.trunk ??= tf.model({ inputs: this.inputs, outputs: head.hidden, name: `${this.name}_trunk` });
-    const trunk = this.trunk;
+    const trunk = this.trunkModel(head);
     const metrics = this.metricsTensors ?? [];
     return (data) => {
       const [ids, targets] = data as [tf.Tensor, tf.Tensor];

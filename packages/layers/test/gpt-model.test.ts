@@ -59,6 +59,22 @@ describe.each(BACKENDS)("GPTModel training on %s", (backend) => {
     }
   });
 
+  it("meanLoss equals the mean loss of the logits, tied (fused head) and untied (logits)", () => {
+    const { xs, ys } = batch(6, small.contextLength, 5);
+    for (const tieWeights of [true, false]) {
+      const model = createGPT({ ...small, tieWeights });
+      const reference = tf.mean(sparseCrossEntropyFromLogits(ys, model.predict(xs) as tf.Tensor));
+      const ys3 = tf.expandDims(ys, -1);
+      const before = tf.memory().numTensors;
+      const [loss, loss3] = [model.meanLoss(xs, ys), model.meanLoss(xs, ys3)];
+      expect(tf.memory().numTensors).toBe(before + 2); // the two results, nothing else
+      expect(loss.shape).toEqual([]);
+      expect(maxAbsDiff(loss, reference)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(loss3, reference)).toBeLessThan(1e-5);
+      tf.dispose([loss, loss3, ys3, reference]);
+    }
+  });
+
   it("fitDataset and fit take the fused path and the loss falls; no tensors leak per step", async () => {
     const model = createGPT(small);
     model.compile({ optimizer: adamW({ learningRate: 1e-2 }), loss: sparseCrossEntropyFromLogits });
