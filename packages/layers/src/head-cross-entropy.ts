@@ -12,6 +12,9 @@ import { checkIds } from "./token-embedding.js";
  */
 export type HeadImplementation = "auto" | "kernel" | "tfjs";
 
+/** Every {@link HeadImplementation}. */
+export const HEAD_IMPLEMENTATIONS: readonly HeadImplementation[] = ["auto", "kernel", "tfjs"];
+
 /** Backends on which `"auto"` picks the kernel: the ones that compute on this thread's CPU. */
 const KERNEL_BACKENDS = new Set(["wasm", "cpu"]);
 
@@ -20,6 +23,12 @@ const KERNEL_BACKENDS = new Set(["wasm", "cpu"]);
  * backend (and, given `tokens`, whether that many fit the kernel's 2 GiB memory).
  */
 export function usesHeadKernel(implementation: HeadImplementation, dim: number, tokens = 1, vocab = 1): boolean {
+  if (!HEAD_IMPLEMENTATIONS.includes(implementation)) {
+    throw new LayerConfigError(
+      `headCrossEntropy: \`implementation\` must be one of ${HEAD_IMPLEMENTATIONS.map((i) => `"${i}"`).join(", ")}, received ${JSON.stringify(implementation)}`,
+      "implementation",
+    );
+  }
   if (implementation === "tfjs") return false;
   const possible = HeadKernel.supports(dim) && headKernelSupported() && headKernel().fits(tokens, vocab, dim);
   if (implementation === "kernel" && !possible) {

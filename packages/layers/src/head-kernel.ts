@@ -1,4 +1,5 @@
-import { LayerConfigError } from "./errors.js";
+import { z } from "zod";
+import { LayerConfigError, parseOptions } from "./errors.js";
 import { HEAD_KERNEL_PLAIN, HEAD_KERNEL_SHARED } from "./head-kernel-wasm.js";
 
 /**
@@ -174,6 +175,15 @@ export interface HeadForward {
   token: number;
 }
 
+/** zod schema of `HeadKernel`'s options. */
+export const HeadKernelOptions = z.strictObject({
+  shared: z.boolean().optional().describe("a boolean"),
+  cacheLimit: z.number().int().min(0).optional().describe("a non-negative integer (bytes)"),
+});
+
+/** Options of `new HeadKernel(...)`. */
+export type HeadKernelOptions = z.input<typeof HeadKernelOptions>;
+
 /**
  * The kernel with its memory and optional workers. One per thread of JavaScript; `headKernel()`
  * returns the shared one.
@@ -195,9 +205,13 @@ export class HeadKernel {
    *   `SharedArrayBuffer` exists).
    * @param options.cacheLimit largest logits cache in bytes (default 256 MiB; 0 turns it off).
    */
-  constructor(options: { shared?: boolean; cacheLimit?: number } = {}) {
-    this.shared = options.shared ?? typeof SharedArrayBuffer === "function";
-    this.cacheLimit = options.cacheLimit ?? CACHE_LIMIT;
+  constructor(options: HeadKernelOptions = {}) {
+    const { shared, cacheLimit } = parseOptions(HeadKernelOptions, options, "HeadKernel");
+    this.shared = shared ?? typeof SharedArrayBuffer === "function";
+    if (this.shared && typeof SharedArrayBuffer !== "function") {
+      throw new LayerConfigError("HeadKernel: `shared` needs SharedArrayBuffer, which this context lacks (no cross-origin isolation?)", "shared");
+    }
+    this.cacheLimit = cacheLimit ?? CACHE_LIMIT;
     this.module = new WebAssembly.Module(decodeBase64(this.shared ? HEAD_KERNEL_SHARED : HEAD_KERNEL_PLAIN));
     this.memory = new WebAssembly.Memory(this.shared ? { initial: 4, maximum: MAX_PAGES, shared: true } : { initial: 4, maximum: MAX_PAGES });
     this.exports = instantiateHeadKernel(this.module, this.memory);

@@ -39,7 +39,7 @@ export {
   type GPTPresetName,
 } from "./gpt.js";
 export { GPTModel } from "./gpt-model.js";
-export { headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
-export { HeadKernel, headKernel, headKernelSupported, type HeadForward } from "./head-kernel.js";
+export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
+export { HeadKernel, headKernel, HeadKernelOptions, headKernelSupported, type HeadForward } from "./head-kernel.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
 export { generate, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";

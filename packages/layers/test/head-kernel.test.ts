@@ -147,6 +147,9 @@ describe("HeadKernel", () => {
     expect(kernel.fits(256 * 1024, 50257, 768)).toBe(false); // 1.2 GB of hidden states alone
     expect(kernel.fits(512, 50257, 60)).toBe(false);
     expect(() => kernel.forward(new Float32Array(12), new Float32Array(36), new Int32Array(1), 1, 3, 12)).toThrow(/width 12 is not a multiple of 8/);
+    expect(() => new HeadKernel({ cacheLimit: -1 })).toThrow(/`cacheLimit` must be a non-negative integer \(bytes\), received -1/);
+    expect(() => new HeadKernel({ shared: "yes" } as never)).toThrow(LayerConfigError);
+    expect(() => new HeadKernel({ threads: 2 } as never)).toThrow(/HeadKernel has no option `threads`/);
     expect(() => enableHeadKernelThreads({ threads: 0 })).toThrow(LayerConfigError);
     expect(() => enableHeadKernelThreads({ threads: 2.5 })).toThrow(/threads/);
     expect(() => enableHeadKernelThreads({ thread: 2 } as never)).toThrow(/thread/);
@@ -168,6 +171,8 @@ describe("headCrossEntropy's implementation choice", () => {
     const attempt = () => headCrossEntropy(tf.zeros([2, 12]), tf.zeros([5, 12]), tf.tensor1d([0, 1], "int32"), "kernel");
     expect(attempt).toThrow(LayerConfigError);
     expect(attempt).toThrow(/implementation "kernel" needs .* received width 12, 2 tokens, vocabulary 5/);
+    const unknown = () => headCrossEntropy(tf.zeros([2, 8]), tf.zeros([5, 8]), tf.tensor1d([0, 1], "int32"), "gpu" as never);
+    expect(unknown).toThrow(/`implementation` must be one of "auto", "kernel", "tfjs", received "gpu"/);
   });
 
   it("a gradient still comes out right after another call used the kernel in between", async () => {
