@@ -25,8 +25,8 @@ export const CTRL = 65536;
 /** Int32 fields of the control block. */
 export enum Field {
   Gen = 0, // bumped to start a job; workers wait on it
-  Next = 1, // next tile to claim
-  Done = 2, // workers finished with the job
+  Next = 1, // next share to claim
+  Done = 2, // participating workers finished with the job
   Phase = 3, // 1: forward (log-sum-exp), 2: backward (gradients)
   Np = 4, // tokens, padded to a multiple of 8
   Dim = 5,
