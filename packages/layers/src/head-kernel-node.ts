@@ -25,13 +25,13 @@ export function enableHeadKernelThreads(options: z.input<typeof HeadKernelThread
   const { threads = Math.min(8, os.availableParallelism()) } = parseOptions(HeadKernelThreadsOptions, options, "enableHeadKernelThreads");
   const kernel = headKernel();
   if (!kernel.shared) return kernel.threads;
-  kernel.setWorkers(threads - 1, (module, memory, count) => {
+  kernel.setWorkers(threads - 1, (module, memory, count, epoch) => {
     const script = workerScript();
     // Workers inherit the Node flags, but `--input-type` (set by `node -e`) makes them fail to start.
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith("--input-type"));
     const errors: string[] = [];
-    const workers = Array.from({ length: count }, () => {
-      const worker = new Worker(script, { workerData: { module, memory, control: CTRL }, execArgv });
+    const workers = Array.from({ length: count }, (_, slot) => {
+      const worker = new Worker(script, { workerData: { module, memory, control: CTRL, epoch, slot }, execArgv });
       // A worker that fails to start never reports ready, so the calls go on without it.
       worker.on("error", (error) => errors.push(error.message));
       worker.unref();

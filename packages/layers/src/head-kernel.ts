@@ -20,6 +20,8 @@ import { HEAD_KERNEL_PLAIN, HEAD_KERNEL_SHARED } from "./head-kernel-wasm.js";
  * thread takes the rest, so results depend on the configured thread count only, never on timing.
  */
 
+/** Most worker threads a kernel runs (`enableHeadKernelThreads` allows 64 threads in all). */
+export const MAX_WORKERS = 64;
 /** Byte offset of the control block; below it lies what the AssemblyScript module may use. */
 export const CTRL = 65536;
 /** Int32 fields of the control block. */
@@ -44,13 +46,14 @@ export enum Field {
   ShareBase = 17, // per-share scratch: tile [vb, rb], m [np], s [np], dh [np, dim]
   ShareStride = 18,
   Failed = 19, // set by a worker whose tile threw
-  Ready = 20, // workers started and waiting for jobs
+  Epoch = 20, // bumped by setWorkers: workers of an older pool leave at their next wake-up
   Participants = 21, // workers counted in this job
   Joined = 22, // tickets taken for this job: a worker whose ticket is >= Participants sits it out
   Shares = 23, // contiguous ranges of tiles, each with its own scratch
   Cache = 24, // byte offset of the forward pass's exp(z - m), [tiles][row blocks][vb, rb], then each tile's m, [tiles][np] (0: none)
   CacheValid = 25, // 1 while the cache holds the forward pass of the inputs laid out now
-  Size = 32,
+  ReadyBase = 32, // one slot per worker: the epoch of the pool it started in (ready for jobs)
+  Size = 32 + MAX_WORKERS,
 }
 const DATA = CTRL + 4 * Field.Size;
 const PAGE = 65536;
@@ -164,8 +167,11 @@ export interface HeadKernelWorkers {
   terminate(): void;
 }
 
-/** Starts `count` workers on `module` and `memory` (Node: `@tfgpt/layers/node`). */
-export type HeadKernelWorkerFactory = (module: WebAssembly.Module, memory: WebAssembly.Memory, count: number) => HeadKernelWorkers;
+/**
+ * Starts `count` workers on `module` and `memory` (Node: `@tfgpt/layers/node`). Worker `slot`
+ * (0..count-1) stores `epoch` in its ready slot once started, and leaves when the epoch changes.
+ */
+export type HeadKernelWorkerFactory = (module: WebAssembly.Module, memory: WebAssembly.Memory, count: number, epoch: number) => HeadKernelWorkers;
 
 /** The forward result kept for the backward pass. */
 export interface HeadForward {
@@ -224,7 +230,11 @@ export class HeadKernel {
 
   /** Workers that have started (a worker joins the calls made after it started). */
   get readyWorkers(): number {
-    return Math.min(Atomics.load(this.control(), Field.Ready), this.workers?.count ?? 0);
+    const ctrl = this.control();
+    const epoch = Atomics.load(ctrl, Field.Epoch);
+    let ready = 0;
+    for (let slot = 0; slot < (this.workers?.count ?? 0); slot++) if (Atomics.load(ctrl, Field.ReadyBase + slot) === epoch) ready++;
+    return ready;
   }
 
   /** Threads that worked on the last pass: 1 + the workers that took part. */
@@ -243,11 +253,13 @@ export class HeadKernel {
   setWorkers(count: number, factory?: HeadKernelWorkerFactory): void {
     this.workers?.terminate();
     this.workers = null;
-    Atomics.store(this.control(), Field.Ready, 0);
+    // A new epoch: workers of the old pool that have not stopped yet neither count nor join.
+    const epoch = Atomics.add(this.control(), Field.Epoch, 1) + 1;
     if (count <= 0) return;
+    if (count > MAX_WORKERS) throw new LayerConfigError(`head kernel: at most ${MAX_WORKERS} workers, received ${count}`, "threads");
     if (!this.shared) throw new LayerConfigError("head kernel: worker threads need SharedArrayBuffer (the shared build)", "threads");
     if (factory === undefined) throw new LayerConfigError("head kernel: worker threads need a factory (enableHeadKernelThreads in @tfgpt/layers/node)", "threads");
-    this.workers = factory(this.module, this.memory, count);
+    this.workers = factory(this.module, this.memory, count, epoch);
   }
 
   /**
@@ -404,7 +416,7 @@ export class HeadKernel {
     ctrl[Field.Failed] = 0;
     // Only workers that have started count: a worker still booting (which may need this thread's
     // event loop) joins a later job. Tickets keep the count right whichever workers wake.
-    const participants = Math.min(Atomics.load(ctrl, Field.Ready), this.workers?.count ?? 0);
+    const participants = this.readyWorkers;
     Atomics.store(ctrl, Field.Next, 0);
     Atomics.store(ctrl, Field.Done, 0);
     Atomics.store(ctrl, Field.Participants, participants);

@@ -140,6 +140,27 @@ describe("HeadKernel", () => {
     expect(enableHeadKernelThreads({ threads: 1 })).toBe(1);
   });
 
+  it("a replaced pool's workers neither count nor join; the new pool's do", async () => {
+    const { h, w, labels, dy } = problem(64, 200, 16, 12);
+    const one = new HeadKernel();
+    const expected = { losses: one.forward(h, w, labels, 64, 200, 16).losses, grads: one.backward(dy) };
+    const kernel = headKernel();
+    enableHeadKernelThreads({ threads: 2 });
+    await vi.waitFor(() => expect(kernel.readyWorkers).toBe(1), { timeout: 10_000 });
+    // Replace the pool and run at once: the old worker (still alive) must not take part.
+    for (let i = 0; i < 3; i++) {
+      enableHeadKernelThreads({ threads: 2 });
+      const losses = kernel.forward(h, w, labels, 64, 200, 16).losses;
+      const grads = kernel.backward(dy);
+      expect(maxDiff(losses, expected.losses)).toBeLessThan(1e-5);
+      expect(maxDiff(grads.dTable, expected.grads.dTable)).toBeLessThan(1e-6);
+    }
+    await vi.waitFor(() => expect(kernel.readyWorkers).toBe(1), { timeout: 10_000 });
+    kernel.forward(h, w, labels, 64, 200, 16);
+    expect(kernel.lastThreads).toBe(2);
+    enableHeadKernelThreads({ threads: 1 });
+  });
+
   it("rejects widths that are not multiples of 8 and bad thread counts; knows what fits its memory", () => {
     const kernel = new HeadKernel();
     expect(kernel.fits(512, 50257, 64)).toBe(true);
