@@ -59,7 +59,7 @@ export interface BackendSelection {
   readonly headKernelThreads: number;
   /** Anything else worth knowing, e.g. why wasm runs on fewer threads than asked for. */
   readonly notes: readonly string[];
-  /** One line, e.g. "backend: wasm (2 threads); skipped tensorflow-gpu: package @tensorflow/tfjs-node-gpu not installed". */
+  /** One line, e.g. "backend: wasm (2 threads, head kernel 2 threads); skipped tensorflow-gpu: package @tensorflow/tfjs-node-gpu not installed". */
   readonly description: string;
 }
 
@@ -94,7 +94,7 @@ let loadedTensorflowPackage: string | undefined;
  * ```ts
  * import { selectBackend } from "@tfgpt/layers/node";
  * const { description } = await selectBackend({ prefer: ["wasm", "cpu"], threads: 2 });
- * console.log(description); // backend: wasm (2 threads)
+ * console.log(description); // backend: wasm (2 threads, head kernel 2 threads)
  * ```
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
