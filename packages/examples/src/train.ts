@@ -11,7 +11,16 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, DataLoaderStateSchema, GPTDataset, type TokenSource } from "@tfgpt/datasets";
 import { toTfDataset } from "@tfgpt/datasets/tf";
-import { countParams, createGPT, GPT_PRESETS, GPTModel, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
+import {
+  countParams,
+  createGPT,
+  GPT_PRESETS,
+  GPTModel,
+  sparseCrossEntropyFromLogits,
+  trainingStateBytes,
+  WASM_TRAINING_STATE_LIMIT,
+  type GPTConfigInput,
+} from "@tfgpt/layers";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
 import {
@@ -171,17 +180,12 @@ export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset<To
   return total / count;
 }
 
-/**
- * Training state that tfjs's wasm backend holds besides activations: weights, gradients and
- * Adam's two moments, 16 bytes a parameter. Past this, a step runs its heap out of memory, and
- * with threads that hangs instead of failing (seen with gpt2-small: 124M parameters, ~2 GB).
- */
-export const WASM_TRAINING_STATE_LIMIT = 2 ** 30;
-
 /** Refuses, with one clear line, a model too large to train on the wasm backend. */
 function checkWasmMemory(preset: string, params: number): void {
-  if (tf.getBackend() !== "wasm" || params * 16 <= WASM_TRAINING_STATE_LIMIT) return;
-  const gb = ((params * 16) / 2 ** 30).toFixed(1);
+  // Adam's moments included (16 bytes a parameter); GPTModel checks the same when training starts.
+  const bytes = trainingStateBytes(params);
+  if (tf.getBackend() !== "wasm" || bytes <= WASM_TRAINING_STATE_LIMIT) return;
+  const gb = (bytes / 2 ** 30).toFixed(1);
   throw new UsageError(
     `model ${preset} has ${params.toLocaleString("en-US")} parameters: training it needs ${gb} GiB of weights, gradients and Adam moments, ` +
       `more than the wasm backend holds (1 GiB of training state); use --backend tensorflow (npm install @tensorflow/tfjs-node) or a smaller model`,

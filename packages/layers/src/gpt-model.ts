@@ -1,7 +1,40 @@
 import * as tf from "@tensorflow/tfjs";
+import { LayerConfigError } from "./errors.js";
 import { headCrossEntropy, type HeadImplementation } from "./head-cross-entropy.js";
 import { perplexity, sparseCrossEntropyFromLogits } from "./losses.js";
 import { TokenEmbedding } from "./token-embedding.js";
+
+/**
+ * Training state (bytes) past which the `wasm` backend is refused: weights and gradients (8 bytes
+ * a parameter) plus the optimizer's slots (Adam's moments: 8 more) must fit beside activations in
+ * tfjs-wasm's heap; beyond it a step runs out of memory, and with threads that hangs instead of
+ * failing (seen with gpt2-small: 124M parameters, ~2 GB with Adam).
+ */
+export const WASM_TRAINING_STATE_LIMIT = 2 ** 30;
+
+/** Float slots an optimizer keeps per parameter, by tfjs class name (unknown ones: Adam's 2). */
+const OPTIMIZER_SLOTS: Readonly<Record<string, number>> = { SGD: 0, Momentum: 1, Adagrad: 1, Adadelta: 2, Adam: 2, Adamax: 2, AdamW: 2, RMSProp: 3 };
+
+/**
+ * Bytes of training state for `params` parameters: weights and gradients (8 a parameter) and the
+ * optimizer's slots (Adam and AdamW: 2 moments, 8 more; no optimizer given: Adam's).
+ */
+export function trainingStateBytes(params: number, optimizer?: tf.Optimizer): number {
+  // By class name: tfjs's optimizers answer `instanceof` for one another's classes.
+  const name = optimizer === undefined ? "Adam" : (optimizer.constructor as { className?: string }).className ?? "";
+  return params * (8 + 4 * (OPTIMIZER_SLOTS[name] ?? 2));
+}
+
+/** Throws a `LayerConfigError` when training `params` parameters would overrun the wasm backend's memory. */
+export function checkWasmTrainingMemory(params: number, optimizer?: tf.Optimizer): void {
+  const bytes = trainingStateBytes(params, optimizer);
+  if (tf.getBackend() !== "wasm" || bytes <= WASM_TRAINING_STATE_LIMIT) return;
+  throw new LayerConfigError(
+    `a model of ${params.toLocaleString("en-US")} parameters needs ${(bytes / 2 ** 30).toFixed(1)} GiB of weights, gradients and optimizer moments ` +
+      `to train, more than the wasm backend holds (1 GiB of training state); use the tensorflow backend (@tensorflow/tfjs-node) or a smaller model`,
+    "params",
+  );
+}
 
 /** What tfjs's train function gets: the inputs, then the targets, then sample weights. */
 type TrainFunction = (data: tf.Tensor[]) => tf.Scalar[];
@@ -49,6 +82,7 @@ export class GPTModel extends tf.LayersModel {
   }
 
   protected override makeTrainFunction(): TrainFunction {
+    checkWasmTrainingMemory(this.countParams(), this.optimizer_);
     const stock = super.makeTrainFunction();
     if (!this.usesFusedTraining) return stock;
     const fused = this.fusedTrainFunction();

@@ -38,7 +38,7 @@ export {
   type GPTConfigInput,
   type GPTPresetName,
 } from "./gpt.js";
-export { GPTModel } from "./gpt-model.js";
+export { checkWasmTrainingMemory, GPTModel, trainingStateBytes, WASM_TRAINING_STATE_LIMIT } from "./gpt-model.js";
 export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
 export { HeadKernel, headKernel, HeadKernelOptions, headKernelSupported, type HeadForward } from "./head-kernel.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";

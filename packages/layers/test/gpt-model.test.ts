@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { adamW } from "../src/adamw.js";
 import { createGPT, GPT_PRESETS, type GPTConfigInput } from "../src/gpt.js";
-import { GPTModel } from "../src/gpt-model.js";
+import { checkWasmTrainingMemory, GPTModel, trainingStateBytes, WASM_TRAINING_STATE_LIMIT } from "../src/gpt-model.js";
+import { LayerConfigError } from "../src/errors.js";
 import { perplexity, sparseCrossEntropyFromLogits } from "../src/losses.js";
 import "../src/register.js";
 import { BACKENDS, maxAbsDiff, useBackend } from "./backends.js";
@@ -128,5 +129,35 @@ describe("GPTModel fallbacks and serialization", () => {
     expect(maxAbsDiff(loaded.predict(xs) as tf.Tensor, model.predict(xs) as tf.Tensor)).toBe(0);
     loaded.compile({ optimizer: adamW(), loss: sparseCrossEntropyFromLogits });
     expect((loaded as GPTModel).usesFusedTraining).toBe(true);
+  });
+});
+
+describe("training memory on wasm", () => {
+  it("counts 16 bytes a parameter with Adam-style moments, 8 without", () => {
+    expect(trainingStateBytes(1000)).toBe(16_000);
+    expect(trainingStateBytes(1000, adamW())).toBe(16_000);
+    expect(trainingStateBytes(1000, tf.train.adam(1e-3))).toBe(16_000);
+    expect(trainingStateBytes(1000, tf.train.sgd(1e-3))).toBe(8_000);
+    expect(trainingStateBytes(1000, tf.train.momentum(1e-3, 0.9))).toBe(12_000);
+  });
+
+  it("refuses on wasm a model whose training state exceeds the limit (gpt2-small with Adam), before any step", async () => {
+    await useBackend("wasm");
+    const params = 123_674_880;
+    expect(trainingStateBytes(params)).toBeGreaterThan(WASM_TRAINING_STATE_LIMIT);
+    expect(() => checkWasmTrainingMemory(params, adamW())).toThrow(LayerConfigError);
+    expect(() => checkWasmTrainingMemory(params, adamW())).toThrow(/123,674,880 parameters needs 1\.8 GiB .* use the tensorflow backend/);
+    expect(() => checkWasmTrainingMemory(GPT_PRESETS.tiny.vocabSize * 64, adamW())).not.toThrow();
+    // A GPTModel checks when its train function is made (the first fit / trainOnBatch).
+    const model = createGPT(small);
+    model.compile({ optimizer: adamW(), loss: sparseCrossEntropyFromLogits });
+    const { xs, ys } = batch(2, small.contextLength, 1);
+    const limited = model as unknown as { countParams: () => number };
+    const real = limited.countParams.bind(model);
+    limited.countParams = () => params; // as if it were gpt2-small, without allocating it
+    await expect(model.trainOnBatch(xs, tf.expandDims(ys, -1))).rejects.toThrow(/needs 1\.8 GiB/);
+    limited.countParams = real;
+    await useBackend("cpu");
+    expect(() => checkWasmTrainingMemory(params, adamW())).not.toThrow(); // cpu: JavaScript memory
   });
 });
