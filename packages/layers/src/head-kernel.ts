@@ -97,6 +97,14 @@ export function runHeadTiles(k: HeadKernelExports, ctrl: Int32Array): void {
   for (let share = Atomics.add(ctrl, Field.Next, 1); share < shares; share = Atomics.add(ctrl, Field.Next, 1)) runShare(k, ctrl, share);
 }
 
+/** Byte offsets of one share's scratch: its tile of logits, running max `m`, sum `s` (`[np]` each) and `dh` (`[np, dim]`). */
+function shareLayout(ctrl: Int32Array, share: number): { scratch: number; m: number; s: number; dh: number } {
+  const scratch = (ctrl[Field.ShareBase] as number) + share * (ctrl[Field.ShareStride] as number);
+  const m = scratch + (ctrl[Field.Vb] as number) * (ctrl[Field.Rb] as number) * 4;
+  const s = m + (ctrl[Field.Np] as number) * 4;
+  return { scratch, m, s, dh: s + (ctrl[Field.Np] as number) * 4 };
+}
+
 function runShare(k: HeadKernelExports, ctrl: Int32Array, share: number): void {
   const phase = ctrl[Field.Phase] as number;
   const np = ctrl[Field.Np] as number;
@@ -105,11 +113,7 @@ function runShare(k: HeadKernelExports, ctrl: Int32Array, share: number): void {
   const vb = ctrl[Field.Vb] as number;
   const rbMax = ctrl[Field.Rb] as number;
   const tiles = ctrl[Field.Tiles] as number;
-  const base = (ctrl[Field.ShareBase] as number) + share * (ctrl[Field.ShareStride] as number);
-  const scratch = base;
-  const m = scratch + vb * rbMax * 4;
-  const s = m + np * 4;
-  const dh = s + np * 4;
+  const { scratch, m, s, dh } = shareLayout(ctrl, share);
   const hT = ctrl[Field.HT] as number;
   const h = ctrl[Field.H] as number;
   const w = ctrl[Field.W] as number;
@@ -285,16 +289,17 @@ export class HeadKernel {
     f32.fill(0, w / 4 + vocab * dim, w / 4 + tiles * vb * dim);
     i32.set(labels.subarray(0, n), lab / 4);
     i32.fill(-1, lab / 4 + n, lab / 4 + np);
-    for (let t = 0; t < shares; t++) {
-      const m = shareBase + t * shareStride + vb * rb * 4;
-      f32.fill(-3.4e38, m / 4, m / 4 + np);
-      f32.fill(0, m / 4 + np, m / 4 + 2 * np);
-    }
     const ctrl = new Int32Array(buf, CTRL, Field.Size);
     ctrl.set([np, dim, vocab, vb, rb, tiles, hT, h, w, dw, lse, scale, lab, shareBase, shareStride], Field.Np);
     ctrl[Field.Shares] = shares;
     ctrl[Field.Cache] = cache;
     ctrl[Field.CacheValid] = 0;
+    // Running (max, sum) pairs of each share start empty; the m and s arrays lie side by side.
+    const pairs = Array.from({ length: shares }, (_, t) => shareLayout(ctrl, t).m / 4);
+    for (const m of pairs) {
+      f32.fill(-3.4e38, m, m + np);
+      f32.fill(0, m + np, m + 2 * np);
+    }
     this.run(ctrl, 1);
     ctrl[Field.CacheValid] = 1;
 
@@ -302,12 +307,9 @@ export class HeadKernel {
     const losses = new Float32Array(n);
     for (let r = 0; r < np; r++) {
       let max = -Infinity;
-      for (let t = 0; t < shares; t++) max = Math.max(max, f32[(shareBase + t * shareStride + vb * rb * 4) / 4 + r] as number);
+      for (const m of pairs) max = Math.max(max, f32[m + r] as number);
       let sum = 0;
-      for (let t = 0; t < shares; t++) {
-        const m = (shareBase + t * shareStride + vb * rb * 4) / 4;
-        sum += (f32[m + np + r] as number) * Math.exp((f32[m + r] as number) - max);
-      }
+      for (const m of pairs) sum += (f32[m + np + r] as number) * Math.exp((f32[m + r] as number) - max);
       const value = max + Math.log(sum);
       f32[lse / 4 + r] = value;
       if (r < n) {
@@ -375,16 +377,13 @@ export class HeadKernel {
     const scale = (ctrl[Field.Scale] as number) / 4;
     f32.set(dyPerToken, scale);
     f32.fill(0, scale + n, scale + np);
-    const shares = ctrl[Field.Shares] as number;
-    const shareBase = ctrl[Field.ShareBase] as number;
-    const shareStride = ctrl[Field.ShareStride] as number;
-    const dhOffset = (t: number) => (shareBase + t * shareStride) / 4 + (ctrl[Field.Vb] as number) * (ctrl[Field.Rb] as number) + 2 * np;
-    for (let t = 0; t < shares; t++) f32.fill(0, dhOffset(t), dhOffset(t) + np * dim);
+    const partials = Array.from({ length: ctrl[Field.Shares] as number }, (_, t) => shareLayout(ctrl, t).dh / 4);
+    for (const o of partials) f32.fill(0, o, o + np * dim);
     this.run(ctrl, 2);
     ctrl[Field.CacheValid] = 0; // the gradients were computed in place of the cached logits
-    const dHidden = f32.slice(dhOffset(0), dhOffset(0) + n * dim);
-    for (let t = 1; t < shares; t++) {
-      const o = dhOffset(t);
+    const [first, ...rest] = partials as [number, ...number[]];
+    const dHidden = f32.slice(first, first + n * dim);
+    for (const o of rest) {
       for (let i = 0; i < n * dim; i++) dHidden[i] = (dHidden[i] as number) + (f32[o + i] as number);
     }
     const dw = (ctrl[Field.DW] as number) / 4;
