@@ -25,12 +25,12 @@ function batch(rows: number, length: number, seed: number) {
 }
 
 /** Two models with the same weights, one trained on the fused path and one on tfjs's own. */
-function twins(config: Partial<GPTConfigInput> = {}) {
+function twins(config: Partial<GPTConfigInput> = {}, optimizer: () => tf.Optimizer = () => adamW({ learningRate: 1e-2 })) {
   const fused = createGPT({ ...small, ...config });
   const stock = createGPT({ ...small, ...config });
   stock.setWeights(fused.getWeights());
   stock.fusedTraining = false;
-  for (const m of [fused, stock]) m.compile({ optimizer: adamW({ learningRate: 1e-2 }), loss: sparseCrossEntropyFromLogits });
+  for (const m of [fused, stock]) m.compile({ optimizer: optimizer(), loss: sparseCrossEntropyFromLogits });
   return { fused, stock };
 }
 
@@ -41,7 +41,11 @@ describe.each(BACKENDS)("GPTModel training on %s", (backend) => {
 
   it("the fused head + loss trains exactly like the unfused model (losses and weights), tied and untied", async () => {
     for (const tieWeights of [true, false] as boolean[]) {
-      const { fused, stock } = twins({ tieWeights });
+      // SGD: the weights move by lr x gradient, so the two paths' float rounding stays at float
+      // rounding. (Adam divides by sqrt(v): where a gradient is ~0, rounding differences move a
+      // weight by a fraction of the learning rate, which failed 1e-4 now and then with random
+      // initial weights; AdamW itself is tested against PyTorch's steps in adamw.test.ts.)
+      const { fused, stock } = twins({ tieWeights }, () => tf.train.sgd(0.5));
       const { xs, ys } = batch(4, 8, 1);
       const labels = tf.expandDims(ys, -1);
       for (let i = 0; i < 3; i++) {
@@ -53,10 +57,7 @@ describe.each(BACKENDS)("GPTModel training on %s", (backend) => {
       expect(stock.fusedSteps).toBe(0);
       const wf = fused.getWeights();
       const ws = stock.getWeights();
-      // Adam divides by sqrt(v): where a gradient is ~0, float rounding differences between the
-      // two paths move a weight by up to a fraction of the learning rate (1e-2), so weights are
-      // compared at 1% of one step (seen: 2.3e-5 on threaded wasm), losses above at 1e-5.
-      wf.forEach((w, i) => expect(maxAbsDiff(w, ws[i] as tf.Tensor)).toBeLessThan(1e-4));
+      wf.forEach((w, i) => expect(maxAbsDiff(w, ws[i] as tf.Tensor)).toBeLessThan(1e-5));
     }
   });
 
