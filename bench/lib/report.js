@@ -56,7 +56,7 @@ function tokenizerSection({ res, m }) {
 }
 
 function datasetSection({ res, m }) {
-  const out = ["## 2. Dataset: sliding windows over Frankenstein's 105,199 ids", ""];
+  const out = ["## 2. Dataset: sliding windows over Frankenstein's ids (pg84.txt, gpt2)", ""];
   out.push("`GPTDatasetV1` port = the book's class translated line by line (every window copied into arrays, as the Python keeps a list of tensors); ours = `GPTDataset` (windows are views into one typed array). Each build ran in its own process; times are the builds after the first (cold) one; memory = heap + ArrayBuffer growth of that first build after a forced GC (RSS growth beside it). Lower is better.", "");
   const rows = [];
   for (const stride of [128, 1]) {

@@ -276,7 +276,7 @@ export type EncodeFileOptions = ParallelEncoderOptions &
  * @param options Those of `encodeParallel`, plus `newline` (default `"lf"`).
  * @example
  * ```ts
- * const ids = await encodeFile("../shared/data/pg84.txt", { encoding: "gpt2" }); // 105,199 ids
+ * const ids = await encodeFile("../shared/data/pg84.txt", { encoding: "gpt2" }); // 106,390 ids
  * ```
  */
 export async function encodeFile(path: string, options: EncodeFileOptions = {}): Promise<Int32Array> {

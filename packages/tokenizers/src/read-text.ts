@@ -17,7 +17,7 @@ export const readTextOptionsSchema = z.strictObject({
 export type ReadTextOptions = z.input<typeof readTextOptionsSchema>;
 
 // ignoreBOM: a BOM is kept as U+FEFF, as in Python. Not fatal: invalid bytes become U+FFFD, as with
-// Python's errors="replace" (pg84.txt holds 1,207 stray cp1252 bytes and its golden counts assume this).
+// Python's errors="replace" (pg84-cp1252.txt holds 1,207 stray cp1252 bytes; its golden counts assume this).
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**

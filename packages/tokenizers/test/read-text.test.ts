@@ -25,6 +25,13 @@ describe("readText", () => {
     expect(text.charCodeAt(0)).toBe(0xfeff);
     expect(text.includes("\r")).toBe(false);
     expect(readTextSync(dataFile("pg84.txt"), { newline: "keep" }).includes("\r\n")).toBe(true);
+    expect(text.includes("\ufffd")).toBe(false); // valid UTF-8
+  });
+
+  it("reads pg84-cp1252.txt's 1,207 invalid bytes as U+FFFD, as Python's errors=\"replace\"", () => {
+    const text = readTextSync(dataFile("pg84-cp1252.txt"));
+    expect(text.charCodeAt(0)).toBe(0xfeff);
+    expect(text.match(/\ufffd/g)?.length).toBe(1207);
   });
 
   it("names the path of a missing file or a directory", async () => {

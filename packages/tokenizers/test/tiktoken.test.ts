@@ -11,6 +11,7 @@ import { dataFile } from "./data.js";
 const verdict = readFileSync(dataFile("the-verdict.txt"), "utf8");
 const frankenstein = readTextSync(dataFile("pg84.txt"));
 const frankensteinRaw = readTextSync(dataFile("pg84.txt"), { newline: "keep" });
+const frankensteinCp1252 = readTextSync(dataFile("pg84-cp1252.txt"));
 
 /** Seeded PRNG (mulberry32) so that failures reproduce. */
 function rng(seed: number): () => number {
@@ -95,7 +96,7 @@ describe("tiktoken encodings", () => {
   it("gpt2 gives the golden values of pg84.txt read with newline lf and keep", () => {
     const gpt2 = getTokenizer("gpt2");
     const ids = gpt2.encode(frankenstein);
-    expect(ids.length).toBe(105_199);
+    expect(ids.length).toBe(106_390);
     expect(ids.slice(0, 4)).toEqual([171, 119, 123, 464]);
     expect(ids.slice(0, 32)).toEqual([
       171, 119, 123, 464, 4935, 20336, 46566, 286, 45738, 26, 1471, 11, 383, 12495, 42696, 198, 220, 220, 220, 220,
@@ -103,7 +104,15 @@ describe("tiktoken encodings", () => {
     ]);
     expect(ids[32]).toBe(1578); // last target of the notebook's first 8 x 4 batch
     const raw = gpt2.encode(frankensteinRaw);
-    expect(raw.length).toBe(113_064);
+    expect(raw.length).toBe(114_255);
+  });
+
+  it("gpt2 gives the golden values of pg84-cp1252.txt (invalid UTF-8 read as U+FFFD, as Python's errors=\"replace\")", () => {
+    const gpt2 = getTokenizer("gpt2");
+    const ids = gpt2.encode(frankensteinCp1252);
+    expect(ids.length).toBe(105_199);
+    expect(ids.slice(0, 32)).toEqual(gpt2.encode(frankenstein).slice(0, 32)); // the header is ASCII: the same first batch
+    expect(gpt2.encode(readTextSync(dataFile("pg84-cp1252.txt"), { newline: "keep" })).length).toBe(113_064);
   });
 
   it("gives the same ids with a tiny piece cache (constant eviction and promotion) and as an Int32Array", () => {
