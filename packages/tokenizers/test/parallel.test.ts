@@ -40,7 +40,7 @@ describe("encodeParallel / encodeFile", () => {
     const ids = await encodeFile(pg84, { encoding: "gpt2", workers: 2, chunkSize: 20_000 });
     const text = readTextSync(pg84);
     expect(findSafeCuts(text, gpt2Pattern(), ["<|endoftext|>"], 20_000).length).toBeGreaterThan(15);
-    expect(ids.length).toBe(105_199);
+    expect(ids.length).toBe(106_390);
     expect(Array.from(ids)).toEqual(getTokenizer("gpt2").encode(text));
   });
 
