@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { withoutCaptureGroups } from "./bpe-core.js";
+import { compileTiktokenRegex } from "./tiktoken-regex.js";
 import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { GPT2_PATTERN, scannerFor } from "./pretokenizer.js";
@@ -153,12 +153,7 @@ function pieceSplitter(pattern: string): PieceSplitter {
       }
     };
   }
-  let regex: RegExp;
-  try {
-    regex = new RegExp(withoutCaptureGroups(pattern), "gu");
-  } catch (error) {
-    throw new TokenizerError(`\`pattern\` is not a valid regular expression: ${(error as Error).message}`, "pattern");
-  }
+  const regex = compileTiktokenRegex(pattern);
   return (text, onPiece) => {
     regex.lastIndex = 0;
     let match: RegExpExecArray | null;

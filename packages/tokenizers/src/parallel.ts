@@ -6,12 +6,13 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
-import { withoutCaptureGroups } from "./bpe-core.js";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
 import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
 import type { EncodeRequest, EncodeResponse, EncodeWorkerData } from "./parallel-worker.js";
 import { readText } from "./read-text.js";
+import { compileTiktokenRegex } from "./tiktoken-regex.js";
+import { unicodeTable, WHITE_SPACE_BIT } from "./unicode.js";
 import { getTokenizer } from "./registry.js";
 import { assertNoDisallowedSpecial, resolveSpecialTokens } from "./special-tokens.js";
 import type { EncodeOptions, TokenizerSpec } from "./tokenizer.js";
@@ -314,7 +315,7 @@ export function findSafeCuts(text: string, pattern: string, specialTokens: reado
 /** `findSafeCuts`, one cut at a time. */
 function* safeCuts(text: string, pattern: string, specialTokens: readonly string[], chunkSize: number): Generator<number> {
   if (!isCuttable(pattern)) return;
-  const regex = new RegExp(withoutCaptureGroups(pattern), "gu");
+  const regex = compileTiktokenRegex(pattern);
   let from = chunkSize;
   while (from < text.length) {
     let p = nextCandidate(text, from);
@@ -325,13 +326,13 @@ function* safeCuts(text: string, pattern: string, specialTokens: readonly string
   }
 }
 
-const WHITESPACE = /\s/u;
 
 /** The first line-break start at or after `from` that follows a non-whitespace char, or -1. */
 function nextCandidate(text: string, from: number): number {
   for (let p = text.indexOf("\n", from); p !== -1; p = text.indexOf("\n", p + 1)) {
     const start = p > 0 && text.charCodeAt(p - 1) === 13 ? p - 1 : p;
-    if (start > 0 && start >= from && !WHITESPACE.test(text[start - 1] as string)) return start;
+    // tiktoken's \s (pinned White_Space); a surrogate unit is never whitespace.
+    if (start > 0 && start >= from && ((unicodeTable()[text.charCodeAt(start - 1)] as number) & WHITE_SPACE_BIT) === 0) return start;
   }
   return -1;
 }
