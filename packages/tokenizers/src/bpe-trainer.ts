@@ -17,10 +17,10 @@ export interface BpeModel {
    * a loaded file may leave gaps (those ids decode to an error).
    */
   readonly ranks: ReadonlyMap<string, number>;
-  /** Pre-tokenizer regex source (compiled with flags `gu`). */
+  /** Pre-tokenizer pattern, in tiktoken's syntax and semantics (see `compileTiktokenRegex`). */
   readonly pattern: string;
-  /** Special token -> id; the ids follow the ranks. */
-  readonly specialTokens: Readonly<Record<string, number>>;
+  /** Special token -> id (a record, or a `Map`); the ids follow the ranks. */
+  readonly specialTokens: Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 }
 
 /** What `trainBpe` reports after each merge (e.g. to draw a progress bar). */

@@ -9,7 +9,17 @@ export { BpeCore, bpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
 export { BpeTokenizer, type BpeTokenizerArgs } from "./bpe-tokenizer.js";
 export { getTiktoken, isTiktokenEncoding, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken.js";
 export { encodeOptionsSchema } from "./special-tokens.js";
-export { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from "./pretokenizer.js";
+export {
+  CL100K_PATTERN,
+  GPT2_PATTERN,
+  JS_TIKTOKEN_CL100K_PATTERN,
+  JS_TIKTOKEN_O200K_PATTERN,
+  O200K_PATTERN,
+  R50K_PATTERN,
+} from "./pretokenizer.js";
+export { TIKTOKEN_PATTERNS } from "./tiktoken-encoding.js";
+export { compileTiktokenRegex, tiktokenRegexSource } from "./tiktoken-regex.js";
+export { UNICODE_VERSION } from "./unicode.js";
 export {
   trainBpe,
   trainBpeOptionsSchema,

@@ -12,6 +12,8 @@ import { describe, expect, it } from "vitest";
 import { BpeCore } from "../src/bpe-core.js";
 import type { BpeTokenizer } from "../src/bpe-tokenizer.js";
 import { getTokenizer } from "../src/registry.js";
+import { CL100K_PATTERN, R50K_PATTERN } from "../src/pretokenizer.js";
+import { bpeModelOf, createBpeTokenizer } from "../src/tokenizer-files.js";
 import { parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "../src/tiktoken.js";
 import { TIKTOKEN_PATTERNS } from "../src/tiktoken-encoding.js";
 import { UNICODE_VERSION } from "../src/unicode.js";
@@ -163,5 +165,55 @@ describe("OpenAI tiktoken's own tests", () => {
       expect(t.decode(t.encode(value))).toBe(value);
       expect(t.decode(t.encodeOrdinary(value))).toBe(value);
     }
+  });
+});
+
+describe("special tokens and patterns as tiktoken has them", () => {
+  it("test_special_token (tiktoken's test, ported)", () => {
+    const enc = tok("cl100k_base");
+    const eot = enc.encodeSingleToken("<|endoftext|>");
+    expect(eot).toBe(100257);
+    const fip = enc.encodeSingleToken("<|fim_prefix|>");
+    const fim = enc.encodeSingleToken("<|fim_middle|>");
+    const text = "<|endoftext|> hello <|fim_prefix|>";
+    expect(enc.encode(text, { disallowedSpecial: [] })).not.toContain(eot);
+    expect(() => enc.encode(text)).toThrow(/special token/);
+    expect(() => enc.encode(text, { disallowedSpecial: ["<|endoftext|>"] })).toThrow(/<\|endoftext\|>/);
+    expect(() => enc.encode(text, { disallowedSpecial: ["<|fim_prefix|>"] })).toThrow(/<\|fim_prefix\|>/);
+    const text2 = "<|endoftext|> hello <|fim_prefix|> there <|fim_middle|>";
+    let tokens = enc.encode(text2, { disallowedSpecial: [] });
+    expect([tokens.includes(eot), tokens.includes(fip), tokens.includes(fim)]).toEqual([false, false, false]);
+    tokens = enc.encode(text2, { allowedSpecial: "all", disallowedSpecial: [] });
+    expect([tokens.includes(eot), tokens.includes(fip), tokens.includes(fim)]).toEqual([true, true, true]);
+    tokens = enc.encode(text2, { allowedSpecial: "all", disallowedSpecial: "all" });
+    expect([tokens.includes(eot), tokens.includes(fip), tokens.includes(fim)]).toEqual([true, true, true]);
+    tokens = enc.encode(text2, { allowedSpecial: ["<|fim_prefix|>"], disallowedSpecial: [] });
+    expect([tokens.includes(eot), tokens.includes(fip), tokens.includes(fim)]).toEqual([false, true, false]);
+    tokens = enc.encode(text2, { allowedSpecial: ["<|endoftext|>"], disallowedSpecial: [] });
+    expect([tokens.includes(eot), tokens.includes(fip), tokens.includes(fim)]).toEqual([true, false, false]);
+    tokens = enc.encode(text2, { allowedSpecial: ["<|fim_middle|>"], disallowedSpecial: [] });
+    expect([tokens.includes(eot), tokens.includes(fip), tokens.includes(fim)]).toEqual([false, false, true]);
+  });
+
+  it("ignores names in allowedSpecial that are not special tokens of the encoding, as tiktoken", () => {
+    const gpt2 = tok("gpt2");
+    expect(gpt2.encode("a<|endoftext|>", { allowedSpecial: ["<|fim_prefix|>", "<|endoftext|>"] })).toEqual([64, 50256]);
+    expect(gpt2.encode("a<|fim_prefix|>", { allowedSpecial: ["<|fim_prefix|>"] })).toEqual(gpt2.encodeOrdinary("a<|fim_prefix|>"));
+    expect(gpt2.encodeOrdinary("<|endoftext|>")).toEqual([27, 91, 437, 1659, 5239, 91, 29]);
+  });
+
+  it("accepts tiktoken 0.14's pattern strings (possessive quantifiers) and keeps a Map of special tokens through the spec", () => {
+    const model = bpeModelOf(tok("gpt2"));
+    for (const pattern of [R50K_PATTERN, `(?:${R50K_PATTERN})`]) {
+      const built = createBpeTokenizer({ ranks: model.ranks, pattern, specialTokens: new Map([["<|endoftext|>", 50256]]) });
+      const text = "Hello world's end<|endoftext|> \x85 x";
+      expect(built.encode(text, { allowedSpecial: "all" })).toEqual(tok("gpt2").encode(text, { allowedSpecial: "all" }));
+      expect(built.spec.options?.specialTokens).toEqual({ "<|endoftext|>": 50256 });
+      const rebuilt = getTokenizer(built.spec.name, built.spec.options);
+      expect(rebuilt.encode(text, { allowedSpecial: "all" })).toContain(50256);
+      const viaOptions = getTokenizer("bpe", { ranks: built.spec.options?.ranks, pattern, specialTokens: new Map([["<|endoftext|>", 50256]]) });
+      expect(viaOptions.spec.options?.specialTokens).toEqual({ "<|endoftext|>": 50256 });
+    }
+    expect(() => createBpeTokenizer({ ranks: model.ranks, pattern: CL100K_PATTERN + "(", specialTokens: {} })).toThrow(/`pattern` is not a valid regular expression/);
   });
 });
