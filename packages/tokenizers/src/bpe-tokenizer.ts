@@ -129,14 +129,16 @@ export class BpeTokenizer implements Tokenizer {
    */
   decodeWithOffsets(ids: ArrayLike<number>): { text: string; offsets: number[] } {
     const offsets: number[] = [];
-    let units = 0;
+    let units = 0; // UTF-16 units of the characters begun so far
+    let charStart = 0; // where the last character begun starts
     for (let i = 0; i < ids.length; i++) {
       const bytes = this.core.decodeBytes([ids[i] as number]);
       const first = bytes[0] ?? 0;
-      offsets.push(Math.max(0, units - (first >= 0x80 && first < 0xc0 ? 1 : 0)));
+      offsets.push(first >= 0x80 && first < 0xc0 ? charStart : units);
       for (const b of bytes) {
-        if (b < 0x80 || (b >= 0xc0 && b < 0xf0)) units += 1;
-        else if (b >= 0xf0) units += 2; // a 4-byte sequence is a surrogate pair
+        if (b >= 0x80 && b < 0xc0) continue; // continuation byte
+        charStart = units;
+        units += b >= 0xf0 ? 2 : 1; // a 4-byte sequence is a surrogate pair
       }
     }
     let text: string;

@@ -18,6 +18,7 @@ export {
   R50K_PATTERN,
 } from "./pretokenizer.js";
 export { TIKTOKEN_PATTERNS } from "./tiktoken-encoding.js";
+export { encodingForModel, encodingNameForModel } from "./models.js";
 export { compileTiktokenRegex, tiktokenRegexSource } from "./tiktoken-regex.js";
 export { UNICODE_VERSION } from "./unicode.js";
 export {
