@@ -79,7 +79,7 @@ export class BpeCore {
   private readonly specialRegex: RegExp | undefined;
   private readonly scanner: PieceScanner | undefined;
   private readonly cache: PieceCache;
-  private readonly pairMemo = new PairMemo();
+  private readonly pairMemo = new PairMemo(1 << 18);
   private byteBuffer = new Uint8Array(1024);
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -279,13 +279,32 @@ export class BpeCore {
 
   /** Encodes one pre-split piece: a single id or several. */
   private encodePiece(piece: string): number | number[] {
-    const length = this.toUtf8(piece);
-    const bytes = this.byteBuffer;
-    if (length === 1) {
-      const rank = this.byteRanks[bytes[0] as number] as number;
-      return rank >= 0 ? rank : [];
+    // An ASCII piece is its own binary string (one char per byte): no UTF-8 pass, no copy.
+    let ascii = true;
+    for (let i = 0; i < piece.length; i++) {
+      if (piece.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
     }
-    const binary = bytesToBinary(bytes, 0, length);
+    let binary: string;
+    let length: number;
+    if (ascii) {
+      binary = piece;
+      length = piece.length;
+      if (length === 1) {
+        const rank = this.byteRanks[piece.charCodeAt(0)] as number;
+        return rank >= 0 ? rank : [];
+      }
+    } else {
+      length = this.toUtf8(piece);
+      const bytes = this.byteBuffer;
+      if (length === 1) {
+        const rank = this.byteRanks[bytes[0] as number] as number;
+        return rank >= 0 ? rank : [];
+      }
+      binary = bytesToBinary(bytes, 0, length);
+    }
     const whole = this.ranks.get(binary);
     if (whole !== undefined) return whole;
     return length < HEAP_THRESHOLD ? this.mergeSmall(binary) : this.mergeLarge(binary);
