@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { BpeTokenizer } from "../src/bpe-tokenizer.js";
 import { encodingForModel, encodingNameForModel } from "../src/models.js";
 import { getTokenizer } from "../src/registry.js";
+import "../src/encodings/all.js"; // registers the five tiktoken encodings, as the main entry does
 
 const tok = (name: string): BpeTokenizer => getTokenizer(name) as BpeTokenizer;
 

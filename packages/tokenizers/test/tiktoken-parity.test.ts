@@ -17,6 +17,7 @@ import { bpeModelOf, createBpeTokenizer } from "../src/tokenizer-files.js";
 import { parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "../src/tiktoken.js";
 import { TIKTOKEN_PATTERNS } from "../src/tiktoken-encoding.js";
 import { UNICODE_VERSION } from "../src/unicode.js";
+import "../src/encodings/all.js"; // registers the five tiktoken encodings, as the main entry does
 
 interface Fixture {
   tiktoken: string;

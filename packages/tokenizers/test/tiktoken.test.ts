@@ -8,6 +8,7 @@ import { BpeCore } from "../src/bpe-core.js";
 import { parseTiktokenRanks, TIKTOKEN_ENCODINGS } from "../src/tiktoken.js";
 import { dataFile } from "./data.js";
 import { CATEGORY_MASK, unicodeTable, WHITE_SPACE_BIT } from "../src/unicode.js";
+import "../src/encodings/all.js"; // registers the five tiktoken encodings, as the main entry does
 
 const verdict = readFileSync(dataFile("the-verdict.txt"), "utf8");
 const frankenstein = readTextSync(dataFile("pg84.txt"));
