@@ -29,6 +29,7 @@ export {
   SHARD_HEADER_BYTES,
   SHARD_HEADER_INTS,
   SHARD_MAGIC,
+  SHARD_MAGIC_UINT32,
   checkShardIds,
   decodeShard,
   encodeShard,
@@ -40,6 +41,7 @@ export {
   shardVersionFor,
   type ShardFormat,
   type ShardHeader,
+  type ShardHeaderVersion,
   type ShardVersion,
 } from "./shards.js";
 export {

@@ -36,8 +36,12 @@ function formatOf(file: string, format: ShardFormat | "auto"): ShardFormat {
   return base === "train.bin" || base === "val.bin" ? "nanogpt" : "llmc";
 }
 
+/** Files whose deprecated-layout note was emitted (once per file and process). */
+const warnedDeprecated = new Set<string>();
+
 /**
- * Reads and validates the header of a shard file against its size.
+ * Reads and validates the header of a shard file against its size. A file in the deprecated
+ * layout (magic 20240520 version 2) is read, with a `DeprecationWarning` (code `TFGPT_SHARD_V2`).
  *
  * @param file The shard's path.
  * @param format `"llmc"`, `"nanogpt"` (headerless uint16) or `"auto"` (default: nanoGPT for files
@@ -60,7 +64,13 @@ export function readShardHeader(file: string, format: ShardFormat | "auto" = "au
     if (formatOf(file, format) === "nanogpt") return nanoGptHeader(info.size, file);
     const head = new Uint8Array(Math.min(SHARD_HEADER_BYTES, info.size));
     readSync(fd, head, 0, head.byteLength, 0);
-    return parseShardHeader(head, info.size, file);
+    const header = parseShardHeader(head, info.size, file);
+    if (header.deprecation !== undefined && !warnedDeprecated.has(file)) {
+      // Once per file and process: reading on is fine, the note says how to migrate.
+      warnedDeprecated.add(file);
+      process.emitWarning(header.deprecation, { type: "DeprecationWarning", code: "TFGPT_SHARD_V2" });
+    }
+    return header;
   } finally {
     closeSync(fd);
   }
@@ -239,7 +249,7 @@ export function openShards(input: string | readonly string[], options: OpenShard
  *
  * - `outDir`: the directory the shards go to (must exist).
  * - `prefix`: file names are `<prefix>_<split>_NNNNNN.bin`. Default `"data"`.
- * - `vocabSize`: picks the version (1: uint16 up to 65,536 ids, else 2) and bounds the ids. Required.
+ * - `vocabSize`: picks the version (1: uint16 up to 65,536 ids, else 7: uint32, magic 20240801) and bounds the ids. Required.
  * - `shardTokens`: tokens per shard (the last shard of a split has fewer). Default 100,000,000
  *   (llm.c's fineweb shards).
  * - `format`: `"llmc"` (default) or `"nanogpt"` (one headerless uint16 `train.bin` and `val.bin`;

@@ -1,67 +1,82 @@
 /**
  * llm.c's token shard format (browser-safe part: bytes in, bytes out; files are in `node-shards.ts`).
  *
- * A shard is a 1,024-byte header of 256 little-endian int32 values, `[0]` the magic 20240520,
- * `[1]` the version (1: tokens are uint16, 2: uint32, for vocabularies over 65,536 ids), `[2]` the
- * token count, the rest zero; then the tokens, little-endian. Files are named
+ * A shard is a 1,024-byte header of 256 little-endian int32 values, `[0]` the magic, `[1]` the
+ * version, `[2]` the token count, the rest zero; then the tokens, little-endian. As llm.c's
+ * `data_common.py` writes them: magic 20240520 version 1 for uint16 tokens (GPT-2; what llm.c's C
+ * loader reads), magic 20240801 version 7 for uint32 tokens (Llama 3; vocabularies over 65,536
+ * ids). Files that tfgpt wrote before with magic 20240520 "version 2" (uint32 tokens, a layout no
+ * llm.c tool knows) are still read, with a deprecation note. Files are named
  * `<prefix>_<split>_NNNNNN.bin` with one shard index across splits (llm.c's fineweb: shard 0 is
  * `val`). nanoGPT's `train.bin` / `val.bin` are the same uint16 tokens without a header.
  */
 import { DatasetError } from "./errors.js";
 
-/** The first int32 of every llm.c shard. */
+/** The first int32 of an llm.c shard of uint16 tokens (llm.c's "gpt-2" header). */
 export const SHARD_MAGIC = 20240520;
+/** The first int32 of an llm.c shard of uint32 tokens (llm.c's "llama-3" header, version 7). */
+export const SHARD_MAGIC_UINT32 = 20240801;
 /** Header size in int32 values. */
 export const SHARD_HEADER_INTS = 256;
 /** Header size in bytes (the tokens start here). */
 export const SHARD_HEADER_BYTES = SHARD_HEADER_INTS * 4;
-/** Shard versions: 1 stores uint16 tokens, 2 stores uint32 tokens. */
-export type ShardVersion = 1 | 2;
+/**
+ * Shard versions written: 1 stores uint16 tokens (magic 20240520), 7 uint32 tokens (magic 20240801).
+ * Version 2 (magic 20240520, uint32 tokens) is tfgpt's deprecated layout, read but never written.
+ */
+export type ShardVersion = 1 | 7;
+/** Versions a shard header may carry: those written, plus the deprecated 2. */
+export type ShardHeaderVersion = ShardVersion | 2;
 /** Which layout a token file has: llm.c's (header + tokens) or nanoGPT's (uint16 tokens only). */
 export type ShardFormat = "llmc" | "nanogpt";
 
 /** A validated shard header. */
 export interface ShardHeader {
-  /** 1 (uint16 tokens) or 2 (uint32 tokens); nanoGPT files count as 1. */
-  readonly version: ShardVersion;
+  /** 1 (uint16 tokens), 7 (uint32 tokens) or the deprecated 2 (uint32 tokens); nanoGPT files count as 1. */
+  readonly version: ShardHeaderVersion;
   /** Tokens in the shard. */
   readonly numTokens: number;
   /** Bytes per token: 2 or 4. */
   readonly bytesPerToken: 2 | 4;
   /** Where the tokens start in the file: 1,024, or 0 for nanoGPT files. */
   readonly dataOffset: number;
+  /** Set for a deprecated layout (magic 20240520 version 2): what to do about it. */
+  readonly deprecation?: string;
 }
 
 /** True on little-endian platforms (all current browsers and Node targets): typed arrays can view shard bytes. */
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * The shard version a vocabulary needs: 1 (uint16) when every id fits in 16 bits, else 2.
+ * The shard version a vocabulary needs: 1 (uint16) when every id fits in 16 bits, else 7 (uint32).
  *
  * @param vocabSize Ids are in `[0, vocabSize)`.
- * @example shardVersionFor(50257) // 1; shardVersionFor(100277) // 2
+ * @example shardVersionFor(50257) // 1; shardVersionFor(100277) // 7
  */
 export function shardVersionFor(vocabSize: number): ShardVersion {
   if (!(Number.isSafeInteger(vocabSize) && vocabSize >= 1)) {
     throw new DatasetError(`\`vocabSize\` must be a positive integer, received ${String(vocabSize)}`, "vocabSize");
   }
-  return vocabSize <= 65536 ? 1 : 2;
+  return vocabSize <= 65536 ? 1 : 7;
 }
 
 /**
  * The 1,024-byte llm.c header for `numTokens` tokens.
  *
  * @param numTokens Token count (below 2^31: the header stores it as an int32).
- * @param version 1 (uint16 tokens) or 2 (uint32 tokens).
+ * @param version 1 (uint16 tokens, magic 20240520) or 7 (uint32 tokens, magic 20240801).
  * @example encodeShardHeader(105200, 1).byteLength // 1024
  */
 export function encodeShardHeader(numTokens: number, version: ShardVersion): Uint8Array {
+  if (version !== 1 && version !== 7) {
+    throw new DatasetError(`\`version\` must be 1 (uint16 tokens) or 7 (uint32 tokens), received ${String(version)}`, "version");
+  }
   if (!(Number.isSafeInteger(numTokens) && numTokens >= 0 && numTokens < 2 ** 31)) {
     throw new DatasetError(`\`numTokens\` must be an integer in [0, 2^31), received ${String(numTokens)}`, "numTokens");
   }
   const bytes = new Uint8Array(SHARD_HEADER_BYTES);
   const view = new DataView(bytes.buffer);
-  view.setInt32(0, SHARD_MAGIC, true);
+  view.setInt32(0, version === 1 ? SHARD_MAGIC : SHARD_MAGIC_UINT32, true);
   view.setInt32(4, version, true);
   view.setInt32(8, numTokens, true);
   return bytes;
@@ -86,13 +101,21 @@ export function parseShardHeader(head: Uint8Array, fileSize: number, name: strin
   }
   const view = new DataView(head.buffer, head.byteOffset, SHARD_HEADER_BYTES);
   const magic = view.getInt32(0, true);
-  if (magic !== SHARD_MAGIC) {
-    throw new DatasetError(`${name}: not an llm.c shard: magic number ${magic}, expected ${SHARD_MAGIC}`, "shard");
+  if (magic !== SHARD_MAGIC && magic !== SHARD_MAGIC_UINT32) {
+    throw new DatasetError(`${name}: not an llm.c shard: magic number ${magic}, expected ${SHARD_MAGIC} or ${SHARD_MAGIC_UINT32}`, "shard");
   }
   const version = view.getInt32(4, true);
-  if (version !== 1 && version !== 2) {
-    throw new DatasetError(`${name}: unknown shard version ${version}, expected 1 (uint16 tokens) or 2 (uint32 tokens)`, "shard");
+  if (magic === SHARD_MAGIC && version !== 1 && version !== 2) {
+    throw new DatasetError(`${name}: unknown shard version ${version} for magic ${magic}, expected 1 (uint16 tokens)`, "shard");
   }
+  if (magic === SHARD_MAGIC_UINT32 && version !== 7) {
+    throw new DatasetError(`${name}: unknown shard version ${version} for magic ${magic}, expected 7 (uint32 tokens)`, "shard");
+  }
+  const deprecation =
+    version === 2
+      ? `${name}: magic 20240520 version 2 (uint32 tokens) is tfgpt's old layout, which no llm.c tool reads; ` +
+        "it is read for now, but re-run `tfgpt prepare` to write llm.c's uint32 header (magic 20240801, version 7)"
+      : undefined;
   const numTokens = view.getInt32(8, true);
   if (numTokens < 0) throw new DatasetError(`${name}: the header's token count is negative (${numTokens})`, "shard");
   const bytesPerToken = version === 1 ? 2 : 4;
@@ -109,7 +132,8 @@ export function parseShardHeader(head: Uint8Array, fileSize: number, name: strin
       "shard",
     );
   }
-  return { version, numTokens, bytesPerToken, dataOffset: SHARD_HEADER_BYTES };
+  const header = { version: version as ShardHeaderVersion, numTokens, bytesPerToken, dataOffset: SHARD_HEADER_BYTES } as const;
+  return deprecation === undefined ? header : { ...header, deprecation };
 }
 
 /**
@@ -144,11 +168,11 @@ export function tokensFromBytes(bytes: Uint8Array, bytesPerToken: 2 | 4): Uint16
 /**
  * Ids as little-endian token bytes (the part of a shard after its header).
  *
- * @param ids Token ids, each below 2^16 for version 1 and below 2^32 for version 2.
- * @param version 1 (uint16) or 2 (uint32).
+ * @param ids Token ids, each below 2^16 for version 1 and below 2^32 for version 7.
+ * @param version 1 (uint16) or 7 (uint32; the deprecated 2 is uint32 too).
  * @throws DatasetError naming the first id that does not fit.
  */
-export function tokensToBytes(ids: ArrayLike<number>, version: ShardVersion): Uint8Array {
+export function tokensToBytes(ids: ArrayLike<number>, version: ShardHeaderVersion): Uint8Array {
   const width = version === 1 ? 2 : 4;
   const limit = version === 1 ? 2 ** 16 : 2 ** 32;
   const bytes = new Uint8Array(ids.length * width);
@@ -169,7 +193,7 @@ export function tokensToBytes(ids: ArrayLike<number>, version: ShardVersion): Ui
  * `@tfgpt/datasets/node` streams large ones to files).
  *
  * @param ids Token ids.
- * @param version Default: 1 when every id is below 65,536, else 2.
+ * @param version Default: 1 when every id is below 65,536, else 7.
  * @example
  * ```ts
  * const bytes = encodeShard([50256, 40, 367]); // 1024 + 3 * 2 bytes
@@ -181,7 +205,7 @@ export function encodeShard(ids: ArrayLike<number>, version?: ShardVersion): Uin
   if (v === undefined) {
     let max = 0;
     for (let i = 0; i < ids.length; i++) max = Math.max(max, ids[i] as number);
-    v = max < 65536 ? 1 : 2;
+    v = max < 65536 ? 1 : 7;
   }
   const body = tokensToBytes(ids, v);
   const out = new Uint8Array(SHARD_HEADER_BYTES + body.byteLength);

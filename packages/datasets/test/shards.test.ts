@@ -23,14 +23,15 @@ const iota = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from +
 
 /**
  * llm.c's format read the way its documentation describes it, with nothing from the package:
- * 256 little-endian int32 (magic 20240520, version, count), then uint16 (v1) or uint32 (v2) tokens.
+ * 256 little-endian int32 (magic, version, count), then the tokens: as llm.c's `data_common.py`
+ * writes them, magic 20240520 version 1 for uint16 tokens, magic 20240801 version 7 for uint32.
  */
 function referenceRead(bytes: Buffer): { header: number[]; tokens: number[] } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header = Array.from({ length: 256 }, (_, i) => view.getInt32(i * 4, true));
   const [magic, version, count] = header as [number, number, number];
-  if (magic !== 20240520) throw new Error("bad magic");
-  const width = version === 1 ? 2 : 4;
+  const width = magic === 20240520 && version === 1 ? 2 : magic === 20240801 && version === 7 ? 4 : 0;
+  if (width === 0) throw new Error(`not llm.c's header: magic ${magic} version ${version}`);
   if (bytes.byteLength !== 1024 + count * width) throw new Error("bad size");
   const tokens: number[] = [];
   for (let i = 0; i < count; i++) tokens.push(width === 2 ? view.getUint16(1024 + 2 * i, true) : view.getUint32(1024 + 4 * i, true));
@@ -40,7 +41,7 @@ function referenceRead(bytes: Buffer): { header: number[]; tokens: number[] } {
 /** Writes `parts` as shards `<prefix>_train_NNNNNN.bin` (one per part) and returns the directory. */
 function writeShards(parts: number[][], vocabSize = 50257): string {
   const dir = freshDir();
-  parts.forEach((ids, s) => writeFileSync(path.join(dir, shardFileName("t", "train", s)), encodeShard(ids, vocabSize > 65536 ? 2 : 1)));
+  parts.forEach((ids, s) => writeFileSync(path.join(dir, shardFileName("t", "train", s)), encodeShard(ids, vocabSize > 65536 ? 7 : 1)));
   return dir;
 }
 
@@ -83,7 +84,7 @@ describe("shard format", () => {
     expect(Array.from(openShards(dir, { split: "val" }).slice(0, 3))).toEqual([50256, 1, 2]);
   });
 
-  it("uses version 2 (uint32 tokens) when the vocabulary needs more than 65,536 ids", () => {
+  it("uses llm.c's uint32 header (magic 20240801, version 7) when the vocabulary needs more than 65,536 ids", () => {
     const dir = freshDir();
     const writer = new ShardWriter({ outDir: dir, prefix: "big", vocabSize: 100277 });
     const ids = [0, 65535, 65536, 100276];
@@ -92,9 +93,34 @@ describe("shard format", () => {
     const bytes = readFileSync(file?.path as string);
     expect(bytes.byteLength).toBe(1024 + 4 * ids.length);
     expect(referenceRead(bytes)).toMatchObject({ tokens: ids });
-    expect(referenceRead(bytes).header[1]).toBe(2);
+    expect(referenceRead(bytes).header.slice(0, 3)).toEqual([20240801, 7, ids.length]);
     expect(Array.from(decodeShard(bytes, "big.bin", { vocabSize: 100277 }))).toEqual(ids);
     expect(Array.from(openShards(file?.path as string, { vocabSize: 100277 }).slice(0, 4))).toEqual(ids);
+  });
+
+  it("still reads tfgpt's old uint32 layout (magic 20240520, version 2) with a deprecation note", async () => {
+    const ids = [0, 65535, 65536, 100276];
+    const bytes = Buffer.alloc(1024 + 4 * ids.length);
+    bytes.writeInt32LE(20240520, 0);
+    bytes.writeInt32LE(2, 4);
+    bytes.writeInt32LE(ids.length, 8);
+    ids.forEach((t, i) => bytes.writeUInt32LE(t, 1024 + 4 * i));
+    const file = path.join(freshDir(), "old_train_000000.bin");
+    writeFileSync(file, bytes);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      expect(readShardHeader(file)).toMatchObject({ version: 2, numTokens: 4, bytesPerToken: 4, deprecation: expect.stringMatching(/20240801, version 7/) });
+      expect(Array.from(openShards(file, { vocabSize: 100277 }).slice(0, 4))).toEqual(ids);
+      expect(Array.from(decodeShard(bytes, "old.bin"))).toEqual(ids);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.map((w) => w.name)).toEqual(["DeprecationWarning"]); // once per file
+    expect(warnings[0]?.message).toContain(file);
+    expect(() => encodeShard(ids, 2 as never)).toThrow(/`version` must be 1 \(uint16 tokens\) or 7/);
   });
 
   it("reads a shard written by hand from the documented layout (as llm.c's Python writes it)", () => {
@@ -156,13 +182,13 @@ describe("bad shards are DatasetErrors naming the file and the problem", () => {
   it("wrong magic", () => {
     const bytes = good.slice();
     new DataView(bytes.buffer).setInt32(0, 12345, true);
-    expectError(write("m_train_000000.bin", bytes), /not an llm\.c shard: magic number 12345, expected 20240520/);
+    expectError(write("m_train_000000.bin", bytes), /not an llm\.c shard: magic number 12345, expected 20240520 or 20240801/);
   });
 
   it("unknown version", () => {
     const bytes = good.slice();
     new DataView(bytes.buffer).setInt32(4, 3, true);
-    expectError(write("v_train_000000.bin", bytes), /unknown shard version 3, expected 1 .* or 2/);
+    expectError(write("v_train_000000.bin", bytes), /unknown shard version 3 for magic 20240520, expected 1 /);
   });
 
   it("a size that disagrees with the header's count", () => {

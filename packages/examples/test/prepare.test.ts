@@ -96,6 +96,21 @@ describe("tfgpt prepare", () => {
     }
   });
 
+  it("writes llm.c's uint32 header (magic 20240801, version 7) for a vocabulary over 65,536 ids (cl100k_base)", async () => {
+    const dir = path.join(tmp, "verdict-cl100k");
+    const r = runCli(["prepare", verdict, "--out", dir, "--encoding", "cl100k_base", "--val-fraction", "0"]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir)).toEqual(["the-verdict_train_000000.bin"]);
+    const bytes = readFileSync(path.join(dir, "the-verdict_train_000000.bin"));
+    const [magic, version, count] = [bytes.readInt32LE(0), bytes.readInt32LE(4), bytes.readInt32LE(8)];
+    expect([magic, version]).toEqual([20240801, 7]);
+    expect(bytes.byteLength).toBe(1024 + 4 * count);
+    const tokens = Array.from({ length: count }, (_, i) => bytes.readUInt32LE(1024 + 4 * i));
+    const tok = getTokenizer("cl100k_base");
+    const ids = tok.encode(await readText(verdict), { allowedSpecial: [], disallowedSpecial: [] });
+    expect(tokens).toEqual([100257, ...ids]);
+  });
+
   it("a directory is one document per .txt file (sorted), each after an EOT; --format nanogpt writes train.bin/val.bin", async () => {
     const docs = path.join(tmp, "docs");
     mkdirSync(docs);

@@ -6,6 +6,7 @@ import { PairMemo } from "./pair-memo.js";
 import { hashRange, PieceCache } from "./piece-cache.js";
 import { scannerFor, type PieceScanner } from "./pretokenizer.js";
 import { specialTokenRegExp, splitOnSpecialTokens } from "./special-tokens.js";
+import { compileTiktokenRegex } from "./tiktoken-regex.js";
 
 /**
  * Construction arguments of `BpeCore`.
@@ -16,7 +17,10 @@ export interface BpeCoreArgs {
    * strings" (one char per byte, codes 0..255). Lower rank = merged earlier. A `Map` works.
    */
   readonly ranks: Iterable<readonly [Uint8Array | string, number]>;
-  /** Pre-tokenizer regex source (compiled with flags `gu`), e.g. GPT-2's `'s|'t|...| ?\p{L}+|...`. */
+  /**
+   * Pre-tokenizer pattern in tiktoken's (Rust) syntax and semantics, e.g. GPT-2's
+   * `'s|'t|...| ?\p{L}+|...`; see `compileTiktokenRegex` for what is supported.
+   */
   readonly pattern: string;
   /** Special tokens -> id (e.g. `<|endoftext|>` -> 50256). Default: none. */
   readonly specialTokens?: Readonly<Record<string, number>> | ReadonlyMap<string, number>;
@@ -75,7 +79,7 @@ export class BpeCore {
   private readonly specialRegex: RegExp | undefined;
   private readonly scanner: PieceScanner | undefined;
   private readonly cache: PieceCache;
-  private readonly pairMemo = new PairMemo();
+  private readonly pairMemo = new PairMemo(1 << 18);
   private byteBuffer = new Uint8Array(1024);
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
@@ -86,11 +90,8 @@ export class BpeCore {
     this.cache = new PieceCache(this.cacheSize);
     // GPT-2's and cl100k's patterns have hand-written, allocation-free equivalents (several times faster).
     this.scanner = scannerFor(options.pattern);
-    try {
-      this.regex = new RegExp(withoutCaptureGroups(options.pattern), "gu");
-    } catch (error) {
-      throw new TokenizerError(`\`pattern\` is not a valid regular expression: ${(error as Error).message}`, "pattern");
-    }
+    // tiktoken's semantics (pinned Unicode classes, Rust case folding, possessive quantifiers).
+    this.regex = compileTiktokenRegex(options.pattern);
     let maxId = -1;
     for (const [key, rank] of args.ranks) {
       if (!Number.isInteger(rank) || rank < 0) {
@@ -203,6 +204,19 @@ export class BpeCore {
     }
   }
 
+  /**
+   * The id of the token whose bytes are exactly `bytes` (a ranked token or a special token's
+   * UTF-8), as tiktoken's `encode_single_token`. Throws `TokenizerError` when there is none.
+   */
+  encodeSingleTokenBytes(bytes: Uint8Array): number {
+    const binary = bytesToBinary(bytes, 0, bytes.length);
+    const rank = this.ranks.get(binary);
+    if (rank !== undefined) return rank;
+    const special = this.specialTokens.get(this.decoder.decode(bytes));
+    if (special !== undefined && binaryToBytes(binary).length === bytes.length) return special;
+    throw new TokenizerError(`\`bytes\` (${bytes.length} bytes) are not one token`, "bytes");
+  }
+
   /** The bytes of token `id`, or `undefined` when no token has that id. */
   bytesOf(id: number): Uint8Array | undefined {
     return this.tokenBytes()[id];
@@ -265,13 +279,32 @@ export class BpeCore {
 
   /** Encodes one pre-split piece: a single id or several. */
   private encodePiece(piece: string): number | number[] {
-    const length = this.toUtf8(piece);
-    const bytes = this.byteBuffer;
-    if (length === 1) {
-      const rank = this.byteRanks[bytes[0] as number] as number;
-      return rank >= 0 ? rank : [];
+    // An ASCII piece is its own binary string (one char per byte): no UTF-8 pass, no copy.
+    let ascii = true;
+    for (let i = 0; i < piece.length; i++) {
+      if (piece.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
     }
-    const binary = bytesToBinary(bytes, 0, length);
+    let binary: string;
+    let length: number;
+    if (ascii) {
+      binary = piece;
+      length = piece.length;
+      if (length === 1) {
+        const rank = this.byteRanks[piece.charCodeAt(0)] as number;
+        return rank >= 0 ? rank : [];
+      }
+    } else {
+      length = this.toUtf8(piece);
+      const bytes = this.byteBuffer;
+      if (length === 1) {
+        const rank = this.byteRanks[bytes[0] as number] as number;
+        return rank >= 0 ? rank : [];
+      }
+      binary = bytesToBinary(bytes, 0, length);
+    }
     const whole = this.ranks.get(binary);
     if (whole !== undefined) return whole;
     return length < HEAP_THRESHOLD ? this.mergeSmall(binary) : this.mergeLarge(binary);
@@ -479,32 +512,4 @@ function binaryToBytes(binary: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
-}
-
-/**
- * Rewrites capturing groups `(...)` as `(?:...)`: the encoder only needs whole matches, and V8
- * matches faster without captures. Patterns with back-references are left as they are.
- */
-export function withoutCaptureGroups(pattern: string): string {
-  if (/\\[1-9]|\\k</.test(pattern)) return pattern;
-  let out = "";
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === "\\") {
-      out += c + (pattern[i + 1] ?? "");
-      i++;
-    } else if (inClass) {
-      if (c === "]") inClass = false;
-      out += c;
-    } else if (c === "[") {
-      inClass = true;
-      out += c;
-    } else if (c === "(" && pattern[i + 1] !== "?") {
-      out += "(?:";
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }

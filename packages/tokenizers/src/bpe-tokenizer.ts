@@ -1,4 +1,5 @@
 import type { BpeCore } from "./bpe-core.js";
+import { TokenizerError } from "./errors.js";
 import { assertNoDisallowedSpecial, resolveSpecialTokens, type SpecialTokenPolicy } from "./special-tokens.js";
 import type { EncodeOptions, Tokenizer, TokenizerSpec } from "./tokenizer.js";
 
@@ -65,7 +66,87 @@ export class BpeTokenizer implements Tokenizer {
     return this.core.encodeToInt32(text, policy.allowed);
   }
 
+  /**
+   * Encodes `text` with every special token treated as ordinary text (tiktoken's
+   * `encode_ordinary`; same ids as `encode(text, { disallowedSpecial: [] })`, never throws).
+   *
+   * @example
+   * ```ts
+   * getTokenizer("gpt2").encodeOrdinary("<|endoftext|>"); // [27, 91, 437, 1659, 5239, 91, 29]
+   * ```
+   */
+  encodeOrdinary(text: string): number[] {
+    return this.core.encode(text);
+  }
+
+  /**
+   * Encodes many texts (tiktoken's `encode_batch`), here one after the other; for worker threads
+   * use `encodeBatch` of `@tfgpt/tokenizers/node`.
+   *
+   * @param texts The texts.
+   * @param options Special-token rule, as for `encode`, applied to every text.
+   */
+  encodeBatch(texts: readonly string[], options?: EncodeOptions): number[][] {
+    return texts.map((text) => this.encode(text, options));
+  }
+
+  /**
+   * The id of the single token that is exactly `token` (text, e.g. a special token, or bytes),
+   * as tiktoken's `encode_single_token`. Throws `TokenizerError` when it is not one token.
+   */
+  encodeSingleToken(token: string | Uint8Array): number {
+    if (typeof token === "string") {
+      const special = this.specialTokens.get(token);
+      if (special !== undefined) return special;
+      return this.core.encodeSingleTokenBytes(new TextEncoder().encode(token));
+    }
+    return this.core.encodeSingleTokenBytes(token);
+  }
+
   decode(ids: ArrayLike<number>): string {
     return this.core.decode(ids);
+  }
+
+  /**
+   * Ids -> their UTF-8 bytes, concatenated (tiktoken's `decode_bytes`): exact even when the ids
+   * end inside a character, where `decode` gives U+FFFD.
+   */
+  decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    return this.core.decodeBytes(ids);
+  }
+
+  /**
+   * Ids -> text and where each token starts in it (tiktoken's `decode_with_offsets`). Offsets are
+   * UTF-16 indexes into `text` (JavaScript string positions; tiktoken's Python gives code-point
+   * indexes, which differ after astral characters). A token that starts inside a character (its
+   * first byte is a UTF-8 continuation byte) gets the offset of that character, as in tiktoken.
+   * Throws `TokenizerError` when the bytes are not valid UTF-8 (tiktoken's `errors="strict"`).
+   *
+   * @example
+   * ```ts
+   * getTokenizer("cl100k_base").decodeWithOffsets([31373, 995]); // { text: "hello world"..., offsets: [0, 5] }
+   * ```
+   */
+  decodeWithOffsets(ids: ArrayLike<number>): { text: string; offsets: number[] } {
+    const offsets: number[] = [];
+    let units = 0; // UTF-16 units of the characters begun so far
+    let charStart = 0; // where the last character begun starts
+    for (let i = 0; i < ids.length; i++) {
+      const bytes = this.core.decodeBytes([ids[i] as number]);
+      const first = bytes[0] ?? 0;
+      offsets.push(first >= 0x80 && first < 0xc0 ? charStart : units);
+      for (const b of bytes) {
+        if (b >= 0x80 && b < 0xc0) continue; // continuation byte
+        charStart = units;
+        units += b >= 0xf0 ? 2 : 1; // a 4-byte sequence is a surrogate pair
+      }
+    }
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(this.core.decodeBytes(ids));
+    } catch {
+      throw new TokenizerError("`ids` do not decode to valid UTF-8 (they end or start inside a character); use decodeBytes", "ids");
+    }
+    return { text, offsets };
   }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { withoutCaptureGroups } from "./bpe-core.js";
+import { compileTiktokenRegex } from "./tiktoken-regex.js";
 import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { GPT2_PATTERN, scannerFor } from "./pretokenizer.js";
@@ -17,10 +17,10 @@ export interface BpeModel {
    * a loaded file may leave gaps (those ids decode to an error).
    */
   readonly ranks: ReadonlyMap<string, number>;
-  /** Pre-tokenizer regex source (compiled with flags `gu`). */
+  /** Pre-tokenizer pattern, in tiktoken's syntax and semantics (see `compileTiktokenRegex`). */
   readonly pattern: string;
-  /** Special token -> id; the ids follow the ranks. */
-  readonly specialTokens: Readonly<Record<string, number>>;
+  /** Special token -> id (a record, or a `Map`); the ids follow the ranks. */
+  readonly specialTokens: Readonly<Record<string, number>> | ReadonlyMap<string, number>;
 }
 
 /** What `trainBpe` reports after each merge (e.g. to draw a progress bar). */
@@ -153,12 +153,7 @@ function pieceSplitter(pattern: string): PieceSplitter {
       }
     };
   }
-  let regex: RegExp;
-  try {
-    regex = new RegExp(withoutCaptureGroups(pattern), "gu");
-  } catch (error) {
-    throw new TokenizerError(`\`pattern\` is not a valid regular expression: ${(error as Error).message}`, "pattern");
-  }
+  const regex = compileTiktokenRegex(pattern);
   return (text, onPiece) => {
     regex.lastIndex = 0;
     let match: RegExpExecArray | null;

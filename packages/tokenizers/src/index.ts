@@ -1,40 +1,9 @@
 /**
- * `@tfgpt/tokenizers`: pluggable tokenizers behind one `Tokenizer` interface. Browser-safe: no
- * Node built-ins here (file reading lives in `@tfgpt/tokenizers/node`).
+ * `@tfgpt/tokenizers`: pluggable tokenizers behind one `Tokenizer` interface, with all five
+ * tiktoken encodings registered (`getTokenizer("o200k_base")` is synchronous). Browser-safe: no
+ * Node built-ins here (file reading lives in `@tfgpt/tokenizers/node`). A page that needs fewer
+ * encodings imports `@tfgpt/tokenizers/core` plus `@tfgpt/tokenizers/encodings/<name>` (or calls
+ * its `loadTiktoken`), and its bundle holds only those rank tables.
  */
-export type { EncodeOptions, SpecialTokenSet, Tokenizer, TokenizerSpec } from "./tokenizer.js";
-export { TokenizerError } from "./errors.js";
-export { getTokenizer, listTokenizers, registerTokenizer, type TokenizerFactory } from "./registry.js";
-export { BpeCore, bpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
-export { BpeTokenizer, type BpeTokenizerArgs } from "./bpe-tokenizer.js";
-export { getTiktoken, isTiktokenEncoding, parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "./tiktoken.js";
-export { encodeOptionsSchema } from "./special-tokens.js";
-export { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from "./pretokenizer.js";
-export {
-  trainBpe,
-  trainBpeOptionsSchema,
-  type BpeModel,
-  type BpeTrainProgress,
-  type BpeTrainStats,
-  type TrainBpeOptions,
-  type TrainedBpe,
-} from "./bpe-trainer.js";
-export {
-  bpeModelOf,
-  bpeTokenizerOptionsSchema,
-  createBpeTokenizer,
-  formatRankFile,
-  formatRankFileMeta,
-  fromHuggingFaceJson,
-  parseRankFile,
-  parseRankFileMeta,
-  rankFileMetaSchema,
-  setTokenizerFileReader,
-  toHuggingFaceJson,
-  type BpeTokenizerOptions,
-  type CreateBpeTokenizerOptions,
-  type RankFileMeta,
-  type TokenizerFileReader,
-} from "./tokenizer-files.js";
-export { SimpleTokenizerV2, simpleSplit, simpleTokenizerOptionsSchema, SIMPLE_SPECIAL_TOKENS, type SimpleTokenizerOptions } from "./simple.js";
-export { ByteTokenizer, BYTE_END_OF_TEXT } from "./byte.js";
+export * from "./api.js";
+import "./encodings/all.js";

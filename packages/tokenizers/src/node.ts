@@ -3,9 +3,10 @@
  * browser-safe main entry so that Node users need one import.
  */
 export * from "./index.js";
-export { readText, readTextSync, readTextOptionsSchema, type ReadTextOptions } from "./read-text.js";
+export { readText, readTextSync, readTextOptionsSchema, type InvalidUtf8Report, type ReadTextOptions } from "./read-text.js";
 export { loadTokenizer, rankFileMetaPath, readBpeModel, saveTokenizer } from "./tokenizer-files-node.js";
 export {
+  encodeBatch,
   encodeFile,
   encodeParallel,
   findSafeCuts,

@@ -8,15 +8,21 @@ import { BpeTokenizer } from "./bpe-tokenizer.js";
 import { createTiktokenTokenizer, isTiktokenEncoding, type TiktokenRankData } from "./tiktoken-encoding.js";
 import type { EncodeOptions, Tokenizer, TokenizerSpec } from "./tokenizer.js";
 
-/** A chunk to encode. */
+/** A chunk to encode, or (with `texts`) several texts, each encoded on its own. */
 export interface EncodeRequest {
   readonly id: number;
   readonly text: string;
+  readonly texts?: readonly string[];
   readonly options: EncodeOptions | undefined;
 }
 
-/** The answer to an `EncodeRequest`: ids, or the message of the error the tokenizer threw. */
-export type EncodeResponse = { readonly id: number; readonly ids: Int32Array } | { readonly id: number; readonly error: string };
+/**
+ * The answer to an `EncodeRequest`: ids (for `texts`, all texts' ids one after the other, and
+ * `lengths` the count of each), or the message of the error the tokenizer threw.
+ */
+export type EncodeResponse =
+  | { readonly id: number; readonly ids: Int32Array; readonly lengths?: Int32Array }
+  | { readonly id: number; readonly error: string };
 
 /** What the worker is started with. */
 export interface EncodeWorkerData {
@@ -50,14 +56,29 @@ tokenizer.catch(() => undefined);
 port.on("message", (request: EncodeRequest) => {
   tokenizer.then(
     (tok) => {
+      const encode = (text: string): Int32Array =>
+        tok instanceof BpeTokenizer ? tok.encodeToInt32(text, request.options) : new Int32Array(tok.encode(text, request.options));
       let ids: Int32Array;
+      let lengths: Int32Array | undefined;
       try {
-        ids = tok instanceof BpeTokenizer ? tok.encodeToInt32(request.text, request.options) : new Int32Array(tok.encode(request.text, request.options));
+        if (request.texts === undefined) {
+          ids = encode(request.text);
+        } else {
+          const parts = request.texts.map(encode);
+          lengths = Int32Array.from(parts, (part) => part.length);
+          ids = new Int32Array(lengths.reduce((sum, n) => sum + n, 0));
+          let at = 0;
+          for (const part of parts) {
+            ids.set(part, at);
+            at += part.length;
+          }
+        }
       } catch (error) {
         port.postMessage({ id: request.id, error: (error as Error).message } satisfies EncodeResponse);
         return;
       }
-      port.postMessage({ id: request.id, ids } satisfies EncodeResponse, [ids.buffer as ArrayBuffer]);
+      const response = lengths === undefined ? { id: request.id, ids } : { id: request.id, ids, lengths };
+      port.postMessage(response satisfies EncodeResponse, [ids.buffer as ArrayBuffer, ...(lengths === undefined ? [] : [lengths.buffer as ArrayBuffer])]);
     },
     (error: unknown) => {
       port.postMessage({ id: request.id, error: `cannot build tokenizer ${JSON.stringify(spec.name)} in a worker: ${(error as Error).message}` } satisfies EncodeResponse);

@@ -6,12 +6,13 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
-import { withoutCaptureGroups } from "./bpe-core.js";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
 import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
 import type { EncodeRequest, EncodeResponse, EncodeWorkerData } from "./parallel-worker.js";
 import { readText } from "./read-text.js";
+import { compileTiktokenRegex } from "./tiktoken-regex.js";
+import { unicodeTable, WHITE_SPACE_BIT } from "./unicode.js";
 import { getTokenizer } from "./registry.js";
 import { assertNoDisallowedSpecial, resolveSpecialTokens } from "./special-tokens.js";
 import type { EncodeOptions, TokenizerSpec } from "./tokenizer.js";
@@ -76,7 +77,10 @@ export class ParallelEncoder {
 
   private readonly pool: Worker[] = [];
   private readonly inFlight: number[] = [];
-  private readonly pending = new Map<number, { resolve: (ids: Int32Array) => void; reject: (error: Error) => void; worker: number }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (response: { ids: Int32Array; lengths?: Int32Array }) => void; reject: (error: Error) => void; worker: number }
+  >();
   private nextId = 0;
   private closed = false;
 
@@ -158,8 +162,8 @@ export class ParallelEncoder {
     const dispatch = (w: number, limit: number): void => {
       while (failure === undefined && start < text.length && (this.inFlight[w] as number) < limit) {
         const [index, chunk] = take();
-        this.send(w, chunk, options).then(
-          (ids) => {
+        this.send(w, chunk, undefined, options).then(
+          ({ ids }) => {
             results[index] = ids;
             finished();
             dispatch(w, 2);
@@ -198,6 +202,83 @@ export class ParallelEncoder {
     return out;
   }
 
+  /**
+   * Encodes many texts on the workers (tiktoken's `encode_batch`): each text is encoded whole, by
+   * one thread; texts are sent in groups of about `chunkSize` UTF-16 units, so that many short
+   * texts cost few messages. Same ids as `texts.map((t) => this.tokenizer.encode(t, options))`,
+   * and the same error for a disallowed special token (checked here, before any work is sent).
+   *
+   * @param texts The texts.
+   * @param options `allowedSpecial` / `disallowedSpecial`, as for `Tokenizer.encode`.
+   * @returns The ids of each text, in order.
+   */
+  async encodeBatch(texts: readonly string[], options?: EncodeOptions): Promise<Int32Array[]> {
+    if (this.closed) throw new TokenizerError("this ParallelEncoder is closed");
+    if (!Array.isArray(texts) || texts.some((text) => typeof text !== "string")) {
+      throw new TokenizerError("`texts` must be an array of strings", "texts");
+    }
+    const tok = this.tokenizer;
+    const policy = resolveSpecialTokens(options, tok.specialTokens, tok.name);
+    for (const text of texts) assertNoDisallowedSpecial(text, policy.disallowed, tok.name);
+    // Groups of consecutive texts, about chunkSize units each (at least one text).
+    const groups: [start: number, end: number][] = [];
+    const threads = this.pool.length + 1;
+    const total = texts.reduce((sum, text) => sum + text.length, 0);
+    const target = Math.max(1, Math.min(this.chunkSize, Math.ceil(total / (2 * threads))));
+    for (let start = 0; start < texts.length; ) {
+      let end = start;
+      let size = 0;
+      while (end < texts.length && (end === start || size + (texts[end] as string).length <= target)) size += (texts[end++] as string).length;
+      groups.push([start, end]);
+      start = end;
+    }
+    const results: Int32Array[] = new Array<Int32Array>(texts.length);
+    let next = 0;
+    let done = 0;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const finished = (): void => {
+      done++;
+      wake?.();
+    };
+    const dispatch = (w: number, limit: number): void => {
+      while (failure === undefined && next < groups.length && (this.inFlight[w] as number) < limit) {
+        const [start, end] = groups[next++] as [number, number];
+        this.send(w, "", texts.slice(start, end), options).then(
+          ({ ids, lengths }) => {
+            let at = 0;
+            for (let i = start; i < end; i++) {
+              const n = (lengths as Int32Array)[i - start] as number;
+              results[i] = ids.subarray(at, at + n);
+              at += n;
+            }
+            finished();
+            dispatch(w, 2);
+          },
+          (error: Error) => {
+            failure ??= error;
+            finished();
+          },
+        );
+      }
+    };
+    for (const limit of [1, 2]) for (let w = 0; w < this.pool.length; w++) dispatch(w, limit);
+    while (failure === undefined && next < groups.length) {
+      const [start, end] = groups[next++] as [number, number];
+      for (let i = start; i < end; i++) results[i] = tok.encodeToInt32(texts[i] as string, options);
+      done++;
+      if (next < groups.length) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    while (done < next) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+    if (failure !== undefined) throw failure;
+    return results;
+  }
+
   /** Terminates the workers. Pending `encode` calls fail. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -207,14 +288,19 @@ export class ParallelEncoder {
     await Promise.all(this.pool.map((worker) => worker.terminate()));
   }
 
-  private send(w: number, text: string, options: EncodeOptions | undefined): Promise<Int32Array> {
+  private send(
+    w: number,
+    text: string,
+    texts: readonly string[] | undefined,
+    options: EncodeOptions | undefined,
+  ): Promise<{ ids: Int32Array; lengths?: Int32Array }> {
     const worker = this.pool[w] as Worker;
     const id = this.nextId++;
-    return new Promise<Int32Array>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: w });
       if (this.inFlight[w] === 0) worker.ref(); // keep the process alive while work is pending
       this.inFlight[w] = (this.inFlight[w] as number) + 1;
-      worker.postMessage({ id, text, options } satisfies EncodeRequest);
+      worker.postMessage((texts === undefined ? { id, text, options } : { id, text, texts, options }) satisfies EncodeRequest);
     });
   }
 
@@ -226,7 +312,7 @@ export class ParallelEncoder {
     this.inFlight[job.worker] = left;
     if (left === 0) this.pool[job.worker]?.unref();
     if ("error" in response) job.reject(new TokenizerError(response.error));
-    else job.resolve(response.ids);
+    else job.resolve(response.lengths === undefined ? { ids: response.ids } : { ids: response.ids, lengths: response.lengths });
   }
 
   private failWorker(w: number, error: Error): void {
@@ -257,6 +343,28 @@ export async function encodeParallel(text: string, options: ParallelEncoderOptio
   const encoder = new ParallelEncoder(poolOptions);
   try {
     return await encoder.encode(text, definedOnly({ allowedSpecial, disallowedSpecial }));
+  } finally {
+    await encoder.close();
+  }
+}
+
+/**
+ * Encodes many texts on worker threads (tiktoken's `encode_batch`; a `ParallelEncoder` made for
+ * this call and closed after). Each text's ids equal `tokenizer.encode(text)`.
+ *
+ * @param texts The texts.
+ * @param options `encoding` (default `"gpt2"`) or `tokenizer`, `workers` (default 2), `chunkSize`
+ *   (UTF-16 units per message, default 262,144), plus `allowedSpecial` / `disallowedSpecial`.
+ * @example
+ * ```ts
+ * const [a, b] = await encodeBatch(["hello world", "goodbye"], { encoding: "cl100k_base" }); // Int32Arrays
+ * ```
+ */
+export async function encodeBatch(texts: readonly string[], options: ParallelEncoderOptions & EncodeOptions = {}): Promise<Int32Array[]> {
+  const { allowedSpecial, disallowedSpecial, ...poolOptions } = options;
+  const encoder = new ParallelEncoder(poolOptions);
+  try {
+    return await encoder.encodeBatch(texts, definedOnly({ allowedSpecial, disallowedSpecial }));
   } finally {
     await encoder.close();
   }
@@ -298,8 +406,8 @@ function definedOnly<T extends object>(value: T): T {
  * e.g. cl100k's `".\n"` piece) are handled: run from two points before the candidate, the regex
  * must start a match exactly there both times, and the pieces just before it must be the same
  * whether or not the text goes on after it (lookaheads such as `\s+(?!\S)` see past a cut).
- * A cut is never inside a special token. Patterns that look behind or at the text's ends
- * (`(?<=`, `(?<!`, `\b`, `\B`, `^`, `$`) are never cut.
+ * A cut is never inside a special token. Patterns that look behind or at the text's start
+ * (`(?<=`, `(?<!`, `\b`, `\B`, `^`) are never cut; `$` (tiktoken 0.14's `\s++$`) is verified as a lookahead is.
  *
  * @param text The text.
  * @param pattern The pre-tokenizer regex source.
@@ -314,7 +422,7 @@ export function findSafeCuts(text: string, pattern: string, specialTokens: reado
 /** `findSafeCuts`, one cut at a time. */
 function* safeCuts(text: string, pattern: string, specialTokens: readonly string[], chunkSize: number): Generator<number> {
   if (!isCuttable(pattern)) return;
-  const regex = new RegExp(withoutCaptureGroups(pattern), "gu");
+  const regex = compileTiktokenRegex(pattern);
   let from = chunkSize;
   while (from < text.length) {
     let p = nextCandidate(text, from);
@@ -325,13 +433,13 @@ function* safeCuts(text: string, pattern: string, specialTokens: readonly string
   }
 }
 
-const WHITESPACE = /\s/u;
 
 /** The first line-break start at or after `from` that follows a non-whitespace char, or -1. */
 function nextCandidate(text: string, from: number): number {
   for (let p = text.indexOf("\n", from); p !== -1; p = text.indexOf("\n", p + 1)) {
     const start = p > 0 && text.charCodeAt(p - 1) === 13 ? p - 1 : p;
-    if (start > 0 && start >= from && !WHITESPACE.test(text[start - 1] as string)) return start;
+    // tiktoken's \s (pinned White_Space); a surrogate unit is never whitespace.
+    if (start > 0 && start >= from && ((unicodeTable()[text.charCodeAt(start - 1)] as number) & WHITE_SPACE_BIT) === 0) return start;
   }
   return -1;
 }
@@ -367,7 +475,7 @@ function piecesUpTo(text: string, from: number, p: number, regex: RegExp): strin
   return p === text.length ? pieces : undefined;
 }
 
-/** False for patterns whose matches depend on what is before them or on where the text ends. */
+/** False for patterns whose matches depend on what is before them or on where the text starts. */
 function isCuttable(pattern: string): boolean {
   let inClass = false;
   for (let i = 0; i < pattern.length; i++) {
@@ -381,7 +489,9 @@ function isCuttable(pattern: string): boolean {
     } else if (c === "[") {
       inClass = true;
       if (pattern[i + 1] === "^") i++;
-    } else if (c === "^" || c === "$" || pattern.startsWith("(?<=", i) || pattern.startsWith("(?<!", i)) {
+    } else if (c === "^" || pattern.startsWith("(?<=", i) || pattern.startsWith("(?<!", i)) {
+      // `$` (the text's end, e.g. tiktoken 0.14's `\s++$`) is fine: like a lookahead, its effect
+      // on the pieces before a cut is what isSafeCut verifies.
       return false;
     }
   }

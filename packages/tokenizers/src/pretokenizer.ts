@@ -1,22 +1,45 @@
 /**
- * Hand-written scanners equivalent to the pre-tokenizer regexes of GPT-2 (used by gpt2, r50k_base
- * and p50k_base, and by default by the BPE trainer) and of cl100k_base. V8 runs these `\p{L}` /
- * `\p{N}` regexes at a few MB/s and allocates a string per match; the scanners classify UTF-16
- * units from a table and return piece boundaries without allocating. Their equivalence with the
- * regexes (as matched by `String.prototype.matchAll` with flags `gu`) is tested on corpora and
- * random Unicode.
+ * Hand-written scanners equivalent to the pre-tokenizer patterns of GPT-2 (used by gpt2, r50k_base
+ * and p50k_base, and by default by the BPE trainer), cl100k_base and o200k_base, with tiktoken's
+ * semantics (Rust regex): code points are classified from the pinned Unicode table of `unicode.ts`
+ * (Unicode 16.0.0, as tiktoken 0.14), `\s` is White_Space (U+0085 yes, U+FEFF no) and the
+ * case-insensitive contractions of cl100k_base / o200k_base fold as Rust does (`'ſ` is `'s`).
+ * V8 runs `\p{L}` / `\p{N}` regexes at a few MB/s and allocates a string per match; the scanners
+ * classify UTF-16 units from a table and return piece boundaries without allocating. Their
+ * equivalence with the patterns compiled by `tiktoken-regex.ts` is tested on random Unicode, and
+ * their ids with OpenAI's tiktoken on a committed fuzz fixture.
  */
 import { hashRange } from "./piece-cache.js";
+import { CATEGORY_MASK, unicodeTable, WHITE_SPACE_BIT } from "./unicode.js";
 
-/** GPT-2's pre-tokenizer pattern, exactly as in tiktoken's `gpt2` / `r50k_base` / `p50k_base`. */
+/**
+ * GPT-2's pre-tokenizer pattern as js-tiktoken and tiktoken before 0.8 wrote it (gpt2, r50k_base,
+ * p50k_base; the BPE trainer's default). Same pieces as `R50K_PATTERN`.
+ */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-/** cl100k_base's pre-tokenizer pattern, exactly as in tiktoken. */
+/** The pre-tokenizer pattern of gpt2, r50k_base and p50k_base, exactly as in tiktoken 0.14 (possessive quantifiers). */
+export const R50K_PATTERN = "'(?:[sdmt]|ll|ve|re)| ?\\p{L}++| ?\\p{N}++| ?[^\\s\\p{L}\\p{N}]++|\\s++$|\\s+(?!\\S)|\\s";
+
+/** cl100k_base's pre-tokenizer pattern, exactly as in tiktoken 0.14. */
 export const CL100K_PATTERN =
+  "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}+| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s";
+
+/** o200k_base's pre-tokenizer pattern, exactly as in tiktoken 0.14. */
+export const O200K_PATTERN =
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|" +
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|" +
+  "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/**
+ * js-tiktoken's spelling of cl100k_base's pattern: its contractions list the ASCII cases
+ * (`'s|'S|...`), so unlike tiktoken's `(?i:..)` they do not match `'ſ` (U+017F).
+ */
+export const JS_TIKTOKEN_CL100K_PATTERN =
   "('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-/** o200k_base's pre-tokenizer pattern, exactly as in tiktoken. */
-export const O200K_PATTERN =
+/** js-tiktoken's spelling of o200k_base's pattern (ASCII-only contraction cases, as `JS_TIKTOKEN_CL100K_PATTERN`). */
+export const JS_TIKTOKEN_O200K_PATTERN =
   "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|" +
   "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|" +
   "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -27,39 +50,27 @@ const NUMBER = 2;
 const SPACE = 3;
 
 let bmpClasses: Uint8Array | undefined;
-const astralClasses = new Map<number, number>();
 
-function classify(char: string): number {
-  if (/\p{L}/u.test(char)) return LETTER;
-  if (/\p{N}/u.test(char)) return NUMBER;
-  if (/\s/u.test(char)) return SPACE;
-  return OTHER;
+/** Letter, number, space or other, from a table byte (letters first, as the patterns test them). */
+function classOf(byte: number): number {
+  const cat = byte & CATEGORY_MASK;
+  if (cat <= 4) return LETTER; // Lu Ll Lt Lm Lo
+  if (cat >= 8 && cat <= 10) return NUMBER; // Nd Nl No
+  return (byte & WHITE_SPACE_BIT) !== 0 ? SPACE : OTHER;
 }
 
-/** Class of every BPM unit, built once from the very regexes the pattern uses (exact by construction). */
+/** Class of every BMP unit, from the pinned table (surrogates stay OTHER: a lone one is U+FFFD for tiktoken). */
 function classTable(): Uint8Array {
   if (bmpClasses === undefined) {
+    const bytes = unicodeTable();
     bmpClasses = new Uint8Array(0x10000);
-    const letter = /\p{L}/u;
-    const number = /\p{N}/u;
-    const space = /\s/u;
-    for (let c = 0; c < 0x10000; c++) {
-      // Surrogates stay OTHER: a lone one is "other" for the regex; pairs are classified separately.
-      if (c >= 0xd800 && c <= 0xdfff) continue;
-      const char = String.fromCharCode(c);
-      bmpClasses[c] = letter.test(char) ? LETTER : number.test(char) ? NUMBER : space.test(char) ? SPACE : OTHER;
-    }
+    for (let c = 0; c < 0x10000; c++) if (c < 0xd800 || c > 0xdfff) bmpClasses[c] = classOf(bytes[c] as number);
   }
   return bmpClasses;
 }
 
 function astralClass(codePoint: number): number {
-  let cls = astralClasses.get(codePoint);
-  if (cls === undefined) {
-    cls = classify(String.fromCodePoint(codePoint));
-    astralClasses.set(codePoint, cls);
-  }
-  return cls;
+  return classOf(unicodeTable()[codePoint] as number);
 }
 
 /**
@@ -87,10 +98,29 @@ export function createGpt2Scanner(): PieceScanner {
  * cl100k_base's patterns have one).
  */
 export function scannerFor(pattern: string): PieceScanner | undefined {
-  if (pattern === GPT2_PATTERN) return createGpt2Scanner();
-  if (pattern === CL100K_PATTERN) return new Cl100kScanner(classTable());
-  if (pattern === O200K_PATTERN) return new O200kScanner();
+  if (pattern === GPT2_PATTERN || pattern === R50K_PATTERN) return createGpt2Scanner();
+  if (pattern === CL100K_PATTERN) return new Cl100kScanner(classTable(), true, true);
+  if (pattern === JS_TIKTOKEN_CL100K_PATTERN) return new Cl100kScanner(classTable(), false, false);
+  if (pattern === O200K_PATTERN) return new O200kScanner(true);
+  if (pattern === JS_TIKTOKEN_O200K_PATTERN) return new O200kScanner(false);
   return undefined;
+}
+
+/**
+ * Length of the case-insensitive contraction (`'s`, `'t`, `'m`, `'d`, `'re`, `'ve`, `'ll`) at `i`,
+ * or 0. `| 0x20` lower-cases ASCII letters (and maps nothing else onto them); with `longS`, `ſ`
+ * (U+017F) is an `s`, as in Rust's case folding (no other code point folds onto these letters).
+ */
+function contractionLength(text: string, i: number, end: number, longS: boolean): number {
+  if (i + 1 >= end || text.charCodeAt(i) !== 39) return 0;
+  const raw = text.charCodeAt(i + 1);
+  const d = raw | 0x20;
+  if (d === 115 || d === 116 || d === 109 || d === 100 || (longS && raw === 0x17f)) return 2;
+  if (i + 2 < end) {
+    const e = text.charCodeAt(i + 2) | 0x20;
+    if (((d === 114 || d === 118) && e === 101) || (d === 108 && e === 108)) return 3;
+  }
+  return 0;
 }
 
 /** Class of the code point at i, and its width in units, packed as cls | width << 2. */
@@ -201,7 +231,16 @@ class Gpt2Scanner implements PieceScanner {
  */
 class Cl100kScanner implements PieceScanner {
   hash = 0;
-  constructor(private readonly table: Uint8Array) {}
+  /**
+   * @param longS Whether `'ſ` is a contraction (tiktoken's `(?i:..)`; not js-tiktoken's ASCII list).
+   * @param wholeTrailingRun Whether whitespace that runs to the end is one piece (tiktoken 0.14's
+   *   `\s++$`, tried before `\s*[\r\n]`; the older spelling splits it after its last newline).
+   */
+  constructor(
+    private readonly table: Uint8Array,
+    private readonly longS: boolean,
+    private readonly wholeTrailingRun: boolean,
+  ) {}
 
   pieceEnd(text: string, start: number, end: number): number {
     const pieceEnd = this.scan(text, start, end);
@@ -229,14 +268,9 @@ class Cl100kScanner implements PieceScanner {
   private scan(text: string, start: number, end: number): number {
     const table = this.table;
     const c = text.charCodeAt(start);
-    if (c === 39 && start + 1 < end) {
-      // `| 0x20` lower-cases ASCII letters (and maps nothing else onto them).
-      const d = text.charCodeAt(start + 1) | 0x20;
-      if (d === 115 || d === 116 || d === 109 || d === 100) return start + 2;
-      if (start + 2 < end) {
-        const e = text.charCodeAt(start + 2) | 0x20;
-        if (((d === 114 || d === 118) && e === 101) || (d === 108 && e === 108)) return start + 3;
-      }
+    if (c === 39) {
+      const contraction = contractionLength(text, start, end, this.longS);
+      if (contraction !== 0) return start + contraction;
     }
     const first = classAt(table, text, start, end);
     const cls = first & 3;
@@ -276,6 +310,7 @@ class Cl100kScanner implements PieceScanner {
       if (code === 13 || code === 10) lastNewline = i;
       i++;
     }
+    if (i === end && this.wholeTrailingRun) return i;
     if (lastNewline >= 0) return lastNewline + 1;
     if (i === end || i - start === 1) return i;
     return i - 1;
@@ -292,26 +327,24 @@ const O_NUMBER = 5;
 const O_SPACE = 6;
 
 let o200kClasses: Uint8Array | undefined;
-const o200kAstral = new Map<number, number>();
 
-function o200kClassify(char: string): number {
-  if (/[\p{Lu}\p{Lt}]/u.test(char)) return O_UPPER;
-  if (/\p{Ll}/u.test(char)) return O_LOWER;
-  if (/[\p{Lm}\p{Lo}]/u.test(char)) return O_BOTH;
-  if (/\p{M}/u.test(char)) return O_MARK;
-  if (/\p{N}/u.test(char)) return O_NUMBER;
-  if (/\s/u.test(char)) return O_SPACE;
-  return O_OTHER;
+/** o200k class of a table byte. */
+function o200kClassOf(byte: number): number {
+  const cat = byte & CATEGORY_MASK;
+  if (cat === 0 || cat === 2) return O_UPPER; // Lu Lt
+  if (cat === 1) return O_LOWER; // Ll
+  if (cat === 3 || cat === 4) return O_BOTH; // Lm Lo
+  if (cat >= 5 && cat <= 7) return O_MARK; // Mn Mc Me
+  if (cat >= 8 && cat <= 10) return O_NUMBER;
+  return (byte & WHITE_SPACE_BIT) !== 0 ? O_SPACE : O_OTHER;
 }
 
-/** o200k class of every BMP unit (surrogates stay OTHER), built once from the pattern's own classes. */
+/** o200k class of every BMP unit (surrogates stay OTHER), from the pinned table. */
 function o200kTable(): Uint8Array {
   if (o200kClasses === undefined) {
+    const bytes = unicodeTable();
     o200kClasses = new Uint8Array(0x10000);
-    for (let c = 0; c < 0x10000; c++) {
-      if (c >= 0xd800 && c <= 0xdfff) continue;
-      o200kClasses[c] = o200kClassify(String.fromCharCode(c));
-    }
+    for (let c = 0; c < 0x10000; c++) if (c < 0xd800 || c > 0xdfff) o200kClasses[c] = o200kClassOf(bytes[c] as number);
   }
   return o200kClasses;
 }
@@ -330,6 +363,10 @@ const isLowerish = (cls: number): boolean => cls === O_LOWER || cls === O_BOTH |
 class O200kScanner implements PieceScanner {
   hash = 0;
   private readonly table = o200kTable();
+  private readonly astral = unicodeTable();
+
+  /** @param longS Whether `'ſ` is a contraction (tiktoken's `(?i:..)`; not js-tiktoken's ASCII list). */
+  constructor(private readonly longS: boolean) {}
 
   pieceEnd(text: string, start: number, end: number): number {
     const pieceEnd = this.scan(text, start, end);
@@ -344,13 +381,7 @@ class O200kScanner implements PieceScanner {
     if (c <= 0xdbff && i + 1 < end) {
       const d = text.charCodeAt(i + 1);
       if (d >= 0xdc00 && d <= 0xdfff) {
-        const codePoint = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        let cls = o200kAstral.get(codePoint);
-        if (cls === undefined) {
-          cls = o200kClassify(String.fromCodePoint(codePoint));
-          o200kAstral.set(codePoint, cls);
-        }
-        return cls | 16;
+        return o200kClassOf(this.astral[0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00)] as number) | 16;
       }
     }
     return O_OTHER | 8;
@@ -358,14 +389,7 @@ class O200kScanner implements PieceScanner {
 
   /** Past an optional contraction at i (`'s`, `'T`, `'rE`, ... in any case). */
   private contraction(text: string, i: number, end: number): number {
-    if (i + 1 >= end || text.charCodeAt(i) !== 39) return i;
-    const d = text.charCodeAt(i + 1) | 0x20;
-    if (d === 115 || d === 116 || d === 109 || d === 100) return i + 2;
-    if (i + 2 < end) {
-      const e = text.charCodeAt(i + 2) | 0x20;
-      if (((d === 114 || d === 118) && e === 101) || (d === 108 && e === 108)) return i + 3;
-    }
-    return i;
+    return i + contractionLength(text, i, end, this.longS);
   }
 
   /** End of `U*W+C?` from p, or -1. */

@@ -23,8 +23,9 @@ export interface SpecialTokenPolicy {
 
 /**
  * Resolves `allowedSpecial` / `disallowedSpecial` with tiktoken's rule: by default nothing is
- * allowed and everything not allowed is disallowed. Names that are not special tokens of this
- * tokenizer are an error (a typo would otherwise silently change what is encoded).
+ * allowed and everything not allowed is disallowed. As in tiktoken, names in `allowedSpecial`
+ * that are not special tokens of this tokenizer are ignored, and the strings listed in
+ * `disallowedSpecial` are searched for in the text whether or not they are special tokens.
  *
  * @param options The call options of `encode` (validated here).
  * @param specialTokens The tokenizer's special tokens.
@@ -37,28 +38,11 @@ export function resolveSpecialTokens(
 ): SpecialTokenPolicy {
   const parsed = parseOptions(encodeOptionsSchema, options ?? {}, `${tokenizerName}.encode`);
   const all = [...specialTokens.keys()];
-  const check = (list: readonly string[], option: string): void => {
-    for (const name of list) {
-      if (!specialTokens.has(name)) {
-        throw new TokenizerError(
-          `\`${option}\` contains ${JSON.stringify(name)}, which is not a special token of ${tokenizerName} ` +
-            `(known: ${all.length === 0 ? "none" : all.join(", ")})`,
-          option,
-        );
-      }
-    }
-  };
-  const allowedList = parsed.allowedSpecial === undefined ? [] : parsed.allowedSpecial === "all" ? all : parsed.allowedSpecial;
-  check(allowedList, "allowedSpecial");
+  const allowedList =
+    parsed.allowedSpecial === undefined ? [] : parsed.allowedSpecial === "all" ? all : parsed.allowedSpecial.filter((name) => specialTokens.has(name));
   const allowed = new Set(allowedList);
   const disallowedOption = parsed.disallowedSpecial ?? "all";
-  let disallowed: string[];
-  if (disallowedOption === "all") {
-    disallowed = all.filter((name) => !allowed.has(name));
-  } else {
-    check(disallowedOption, "disallowedSpecial");
-    disallowed = [...new Set(disallowedOption)];
-  }
+  const disallowed = disallowedOption === "all" ? all.filter((name) => !allowed.has(name)) : [...new Set(disallowedOption)].filter((name) => name !== "");
   return { allowed, disallowed };
 }
 

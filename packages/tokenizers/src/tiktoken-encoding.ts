@@ -6,11 +6,21 @@
 import { BpeCore } from "./bpe-core.js";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
 import { TokenizerError } from "./errors.js";
+import { CL100K_PATTERN, O200K_PATTERN, R50K_PATTERN } from "./pretokenizer.js";
 
 /** The tiktoken encodings this package ships (rank data from `js-tiktoken`). */
 export const TIKTOKEN_ENCODINGS = ["gpt2", "r50k_base", "p50k_base", "cl100k_base", "o200k_base"] as const;
 /** Name of a shipped tiktoken encoding. */
 export type TiktokenEncodingName = (typeof TIKTOKEN_ENCODINGS)[number];
+
+/** Each encoding's pre-tokenizer pattern, exactly as in OpenAI's tiktoken 0.14 (`tiktoken_ext/openai_public.py`). */
+export const TIKTOKEN_PATTERNS: Readonly<Record<TiktokenEncodingName, string>> = {
+  gpt2: R50K_PATTERN,
+  r50k_base: R50K_PATTERN,
+  p50k_base: R50K_PATTERN,
+  cl100k_base: CL100K_PATTERN,
+  o200k_base: O200K_PATTERN,
+};
 
 /** The shape of js-tiktoken's rank modules (`js-tiktoken/ranks/<name>`). */
 export interface TiktokenRankData {
@@ -27,7 +37,8 @@ export function isTiktokenEncoding(name: string): name is TiktokenEncodingName {
 
 /** A fresh tokenizer for encoding `name` from its rank data (not cached: see `getTiktoken`). */
 export function createTiktokenTokenizer(name: TiktokenEncodingName, data: TiktokenRankData): BpeTokenizer {
-  const core = new BpeCore({ ranks: parseTiktokenRanks(data.bpe_ranks), pattern: data.pat_str, specialTokens: data.special_tokens });
+  // tiktoken 0.14's own pattern, not js-tiktoken's `pat_str` (whose ASCII-only contraction list misses `'ſ`).
+  const core = new BpeCore({ ranks: parseTiktokenRanks(data.bpe_ranks), pattern: TIKTOKEN_PATTERNS[name], specialTokens: data.special_tokens });
   return new BpeTokenizer({ name, core, vocabSize: data.explicit_n_vocab ?? core.vocabSize });
 }
 

@@ -89,6 +89,11 @@ const specialTokensSchema = z.record(
   { error: "must map special tokens to non-negative integer ids" },
 );
 
+/** Special tokens as a plain record (JSON-serialisable), from a record or a `Map`. */
+function specialTokensRecord(tokens: Readonly<Record<string, number>> | ReadonlyMap<string, number>): Record<string, number> {
+  return tokens instanceof Map ? Object.fromEntries(tokens) : { ...(tokens as Readonly<Record<string, number>>) };
+}
+
 /** zod schema of the rank-file sidecar (`<rank file>.meta.json`). */
 export const rankFileMetaSchema = z.object({
   format: z.literal(RANK_FILE_META_FORMAT, { error: `must be ${JSON.stringify(RANK_FILE_META_FORMAT)}` }),
@@ -106,7 +111,7 @@ export function formatRankFileMeta(model: Pick<BpeModel, "pattern" | "specialTok
     format: RANK_FILE_META_FORMAT,
     version: RANK_FILE_META_VERSION,
     pattern: model.pattern,
-    specialTokens: { ...model.specialTokens },
+    specialTokens: specialTokensRecord(model.specialTokens),
   };
   return `${JSON.stringify(meta, null, 2)}\n`;
 }
@@ -202,7 +207,7 @@ export function toHuggingFaceJson(model: BpeModel): string {
             { ...byteLevel, use_regex: false },
           ],
         };
-  const addedTokens = Object.entries(model.specialTokens)
+  const addedTokens = Object.entries(specialTokensRecord(model.specialTokens))
     .sort((a, b) => a[1] - b[1])
     .map(([content, id]) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
   const json = {
@@ -390,8 +395,17 @@ export const bpeTokenizerOptionsSchema = z.union(
       ranks: z.union([z.string(), z.instanceof(Map)]),
       /** Pre-tokenizer regex source. Default `GPT2_PATTERN`. */
       pattern: z.string().default(GPT2_PATTERN),
-      /** Special token -> id. Default none. */
-      specialTokens: specialTokensSchema.default({}),
+      /** Special token -> id (a record or a `Map`). Default none. */
+      specialTokens: z
+        .union([specialTokensSchema, z.instanceof(Map).transform((map, ctx) => {
+          const record = specialTokensSchema.safeParse(Object.fromEntries(map));
+          if (!record.success) {
+            ctx.addIssue({ code: "custom", message: "must map special tokens to non-negative integer ids" });
+            return z.NEVER;
+          }
+          return record.data;
+        })])
+        .default({}),
     }),
     z.strictObject({
       /** A Hugging Face `tokenizer.json`: text or parsed object. */
@@ -476,7 +490,8 @@ export function createBpeTokenizer(model: BpeModel, options: CreateBpeTokenizerO
   });
   const spec = options.spec ?? {
     name: "bpe",
-    options: { ranks: formatRankFile(model.ranks), pattern: model.pattern, specialTokens: { ...model.specialTokens } },
+    // From the core's Map: a `Map` given as `specialTokens` must not be saved as `{}`.
+    options: { ranks: formatRankFile(model.ranks), pattern: model.pattern, specialTokens: Object.fromEntries(core.specialTokens) },
   };
   return new BpeTokenizer({ name: "bpe", core, spec });
 }

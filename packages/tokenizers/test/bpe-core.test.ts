@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import { BpeCore } from "../src/bpe-core.js";
 import { BpeTokenizer } from "../src/bpe-tokenizer.js";
 import { hashRange } from "../src/piece-cache.js";
-import { CL100K_PATTERN, createGpt2Scanner, GPT2_PATTERN, O200K_PATTERN, scannerFor } from "../src/pretokenizer.js";
+import {
+  CL100K_PATTERN,
+  createGpt2Scanner,
+  GPT2_PATTERN,
+  JS_TIKTOKEN_CL100K_PATTERN,
+  JS_TIKTOKEN_O200K_PATTERN,
+  O200K_PATTERN,
+  R50K_PATTERN,
+  scannerFor,
+} from "../src/pretokenizer.js";
+import { compileTiktokenRegex } from "../src/tiktoken-regex.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -83,13 +93,18 @@ describe("BpeCore", () => {
 describe.each([
   ["cl100k_base", CL100K_PATTERN],
   ["o200k_base", O200K_PATTERN],
+  ["js-tiktoken's cl100k_base", JS_TIKTOKEN_CL100K_PATTERN],
+  ["js-tiktoken's o200k_base", JS_TIKTOKEN_O200K_PATTERN],
+  ["r50k_base (tiktoken 0.14's possessive spelling)", R50K_PATTERN],
 ])("%s pre-tokenizer scanner", (_name, pattern) => {
-  it("splits exactly as the regex on random strings", () => {
-    const regex = new RegExp(pattern, "gu");
+  it("splits exactly as the pattern compiled with tiktoken's semantics, on random strings", () => {
+    const regex = compileTiktokenRegex(pattern);
     const scanner = scannerFor(pattern);
     if (scanner === undefined) throw new Error("no scanner");
     // Upper, title, modifier and other letters, marks and astral letters exercise o200k's case classes.
-    const alphabet = ["a", "Z", "é", "É", "ǅ", "ʰ", "ー", "7", "123", "٣", " ", "  ", "\n", "\r\n", "\r", "\t", "\u00a0", "\ufeff", "'", "'S", "'lL", "'Re", "'vE", "'x", "s", ".", "!", "/", "😀", "𐀀", "𝐀", "𝐚", "𝟘", "\ud800", "\udc00", "e\u0301", "\u0903", "你"];
+    const alphabet = ["a", "Z", "é", "É", "ǅ", "ʰ", "ー", "7", "123", "٣", " ", "  ", "\n", "\r\n", "\r", "\t", "\u00a0", "\ufeff", "'", "'S", "'lL", "'Re", "'vE", "'x", "s", ".", "!", "/", "😀", "𐀀", "𝐀", "𝐚", "𝟘", "\ud800", "\udc00", "e\u0301", "\u0903", "你",
+      // tiktoken's semantics: NEL is \s, BOM is not; 'ſ and 'K fold; Unicode 16 letters are letters, 17's are not.
+      "\x85", "\u2028", "'ſ", "ſ", "'\u212a", "\u1c89", "\u088f", "\u{16ea0}", "\u{10d4a}", "'s"];
     let seed = 4242;
     const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (let round = 0; round < 1000; round++) {
@@ -110,10 +125,10 @@ describe.each([
 });
 
 describe("GPT-2 pre-tokenizer scanner", () => {
-  it("splits exactly as the regex on random strings", () => {
-    const regex = new RegExp(GPT2_PATTERN, "gu");
+  it("splits exactly as the pattern compiled with tiktoken's semantics, on random strings", () => {
+    const regex = compileTiktokenRegex(GPT2_PATTERN);
     const scanner = createGpt2Scanner();
-    const alphabet = ["a", "Z", "é", "7", "٣", " ", "  ", "\n", "\r\n", "\t", "\u00a0", "\ufeff", "'", "'s", "'ll", "'re", ".", "!", "😀", "𐀀", "\ud800", "\udc00", "e\u0301", "你"];
+    const alphabet = ["a", "Z", "é", "7", "٣", " ", "  ", "\n", "\r\n", "\t", "\u00a0", "\ufeff", "'", "'s", "'ll", "'re", ".", "!", "😀", "𐀀", "\ud800", "\udc00", "e\u0301", "你", "\x85", "'ſ", "\u1c89", "\u088f", "\u{16ea0}"];
     let seed = 12345;
     const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (let round = 0; round < 500; round++) {

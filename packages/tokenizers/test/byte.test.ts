@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getTokenizer } from "../src/registry.js";
+import "../src/encodings/all.js"; // registers the five tiktoken encodings, as the main entry does
 
 describe("byte tokenizer", () => {
   const tokenizer = getTokenizer("byte");

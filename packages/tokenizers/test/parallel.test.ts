@@ -4,8 +4,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trainBpe } from "../src/bpe-trainer.js";
+import { unicodeTable, WHITE_SPACE_BIT } from "../src/unicode.js";
 import { createBpeTokenizer } from "../src/tokenizer-files.js";
-import { encodeFile, encodeParallel, findSafeCuts, getTokenizer, ParallelEncoder, readTextSync } from "../src/node.js";
+import { encodeBatch, encodeFile, encodeParallel, findSafeCuts, getTokenizer, ParallelEncoder, readTextSync } from "../src/node.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
@@ -18,6 +19,7 @@ function adversarialText(length: number, seed: number): string {
     "\n", "\n\n", "\n\n\n", "\r\n", " \n", "  \n", "\t\n", "\n ", "\n  x", ".\n", "!\n\n", "'s\n", "\n's", "'ll",
     "word", "Word", "ünï", "東京", "\u{1F600}", "\u{1F468}\u200D\u{1F469}", "\ud800", "\udc00x", "12345", "3.14",
     " ", "   ", "\t", "<|endoftext|>", "<|endoftext|>\n", "\n<|endoftext|>", "<|endo", "ftext|>", "--", "\u00a0", "\u2028",
+    "\x85", "\x85\n", "\ufeff\n", "\ufeff", "'ſ\n", "\u088f\n",
   ];
   let state = seed >>> 0;
   let out = "";
@@ -40,7 +42,7 @@ describe("encodeParallel / encodeFile", () => {
     const ids = await encodeFile(pg84, { encoding: "gpt2", workers: 2, chunkSize: 20_000 });
     const text = readTextSync(pg84);
     expect(findSafeCuts(text, gpt2Pattern(), ["<|endoftext|>"], 20_000).length).toBeGreaterThan(15);
-    expect(ids.length).toBe(106_390);
+    expect(ids.length).toBe(106_390); // the UTF-8 pg84.txt (README of ../shared/data)
     expect(Array.from(ids)).toEqual(getTokenizer("gpt2").encode(text));
   });
 
@@ -94,7 +96,8 @@ describe("findSafeCuts", () => {
     const cuts = findSafeCuts(text, gpt2Pattern(), ["<|endoftext|>"], 200);
     expect(cuts.length).toBeGreaterThan(20);
     for (const cut of cuts) {
-      expect(text[cut - 1]).not.toMatch(/\s/u);
+      // Not whitespace for tiktoken (Rust's \s: U+FEFF is not, U+0085 is).
+      expect((unicodeTable()[text.charCodeAt(cut - 1)] as number) & WHITE_SPACE_BIT).toBe(0);
       expect([...gpt2.encode(text.slice(0, cut), allowAll), ...gpt2.encode(text.slice(cut), allowAll)]).toEqual(gpt2.encode(text, allowAll));
     }
   });
@@ -127,3 +130,25 @@ describe("worker lifetime", () => {
 function gpt2Pattern(): string {
   return (getTokenizer("gpt2") as unknown as { core: { pattern: string } }).core.pattern;
 }
+
+describe("encodeBatch (tiktoken's encode_batch, on worker threads)", () => {
+  it("gives each text's single-threaded ids, in order, for many short and a few long texts", async () => {
+    const texts = Array.from({ length: 300 }, (_, i) => adversarialText(1 + (i % 37) * 7, i));
+    texts.push(adversarialText(50_000, 7), "", adversarialText(20_000, 8));
+    for (const encoding of ["gpt2", "o200k_base"]) {
+      const tok = getTokenizer(encoding);
+      const got = await encodeBatch(texts, { encoding, workers: 2, chunkSize: 4_000, disallowedSpecial: [] });
+      expect(got).toHaveLength(texts.length);
+      got.forEach((ids, i) => expect(Array.from(ids), `text ${i}`).toEqual(tok.encode(texts[i] as string, { disallowedSpecial: [] })));
+    }
+    const pool = new ParallelEncoder({ encoding: "cl100k_base", workers: 2 });
+    try {
+      const [a, b] = await pool.encodeBatch(["hello world", "hello <|endoftext|>"], allowAll);
+      expect([Array.from(a ?? []), Array.from(b ?? [])]).toEqual([[15339, 1917], [15339, 220, 100257]]);
+      await expect(pool.encodeBatch(["fine", "x <|endoftext|>"])).rejects.toThrow(/special token "<\|endoftext\|>"/);
+      await expect(pool.encodeBatch("text" as never)).rejects.toThrow(/`texts` must be an array of strings/);
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { TokenizerError } from "../src/errors.js";
 import { getTokenizer, listTokenizers, registerTokenizer } from "../src/registry.js";
 import type { Tokenizer } from "../src/tokenizer.js";
+import "../src/encodings/all.js"; // registers the five tiktoken encodings, as the main entry does
 
 describe("registry", () => {
   it("lists the built-in tokenizers", () => {

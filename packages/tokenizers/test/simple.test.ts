@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { getTokenizer } from "../src/registry.js";
 import { simpleSplit, SimpleTokenizerV2 } from "../src/simple.js";
 import { dataFile } from "./data.js";
+import "../src/encodings/all.js"; // registers the five tiktoken encodings, as the main entry does
 
 const verdict = readFileSync(dataFile("the-verdict.txt"), "utf8");
 

@@ -7,11 +7,13 @@ import { getTokenizer } from "../src/registry.js";
 import { BpeCore } from "../src/bpe-core.js";
 import { parseTiktokenRanks, TIKTOKEN_ENCODINGS } from "../src/tiktoken.js";
 import { dataFile } from "./data.js";
+import { CATEGORY_MASK, unicodeTable, WHITE_SPACE_BIT } from "../src/unicode.js";
+import "../src/encodings/all.js"; // registers the five tiktoken encodings, as the main entry does
 
 const verdict = readFileSync(dataFile("the-verdict.txt"), "utf8");
 const frankenstein = readTextSync(dataFile("pg84.txt"));
 const frankensteinRaw = readTextSync(dataFile("pg84.txt"), { newline: "keep" });
-const frankensteinCp1252 = readTextSync(dataFile("pg84-cp1252.txt"));
+const frankensteinCp1252 = readTextSync(dataFile("pg84-cp1252.txt"), { onInvalidUtf8: ({ replaced }) => expect(replaced).toBe(1207) });
 
 /** Seeded PRNG (mulberry32) so that failures reproduce. */
 function rng(seed: number): () => number {
@@ -49,6 +51,31 @@ function randomUnicode(random: () => number, length: number): string {
     const pick = pools[Math.floor(random() * pools.length)] as () => string;
     const runs = 1 + Math.floor(random() * 4);
     for (let i = 0; i < runs; i++) out += pick();
+  }
+  return out;
+}
+
+const PINNED = unicodeTable();
+const ENGINE_CLASSES = [/\p{Lu}/u, /\p{Ll}/u, /\p{Lt}/u, /\p{Lm}/u, /\p{Lo}/u, /\p{M}/u, /\p{N}/u];
+const PINNED_CLASSES = [[0], [1], [2], [3], [4], [5, 6, 7], [8, 9, 10]];
+
+/**
+ * `text` with the code points on which js-tiktoken (JavaScript regex semantics, the engine's ICU)
+ * is known to differ from OpenAI's tiktoken (Rust regex, Unicode 16) replaced by "?": U+0085 and
+ * U+FEFF (\s), `ſ` (case folding), letters and numbers of another Unicode version. Comparisons
+ * with js-tiktoken are kept where the two agree; the fixture of `tiktoken-parity.test.ts` covers the rest.
+ */
+function whereJsTiktokenAgrees(text: string): string {
+  let out = "";
+  for (const char of text) {
+    const cp = char.codePointAt(0) as number;
+    const byte = PINNED[cp] as number;
+    const differs =
+      cp === 0x17f ||
+      (cp < 0xd800 || cp > 0xdfff) &&
+        (/\s/u.test(char) !== ((byte & WHITE_SPACE_BIT) !== 0) ||
+          ENGINE_CLASSES.some((re, k) => re.test(char) !== (PINNED_CLASSES[k] as number[]).includes(byte & CATEGORY_MASK)));
+    out += differs ? "?" : char;
   }
   return out;
 }
@@ -112,7 +139,7 @@ describe("tiktoken encodings", () => {
     const ids = gpt2.encode(frankensteinCp1252);
     expect(ids.length).toBe(105_199);
     expect(ids.slice(0, 32)).toEqual(gpt2.encode(frankenstein).slice(0, 32)); // the header is ASCII: the same first batch
-    expect(gpt2.encode(readTextSync(dataFile("pg84-cp1252.txt"), { newline: "keep" })).length).toBe(113_064);
+    expect(gpt2.encode(readTextSync(dataFile("pg84-cp1252.txt"), { newline: "keep", onInvalidUtf8: () => {} })).length).toBe(113_064);
   });
 
   it("gives the same ids with a tiny piece cache (constant eviction and promotion) and as an Int32Array", () => {
@@ -153,10 +180,10 @@ describe("tiktoken encodings", () => {
         }
       });
 
-      it("gives js-tiktoken's ids on seeded random unicode", () => {
+      it("gives js-tiktoken's ids on seeded random unicode, where js-tiktoken agrees with OpenAI's tiktoken", () => {
         const random = rng(name.length * 7919);
         for (let round = 0; round < 60; round++) {
-          const text = randomUnicode(random, 20 + Math.floor(random() * 400));
+          const text = whereJsTiktokenAgrees(randomUnicode(random, 20 + Math.floor(random() * 400)));
           const ids = tokenizer.encode(text, { disallowedSpecial: [] });
           expect(ids, JSON.stringify(text)).toEqual(reference.encode(text, [], []));
           expect(tokenizer.decode(ids)).toBe(wellFormed(text));
@@ -191,8 +218,11 @@ describe("tiktoken encodings", () => {
         expect(tokenizer.encode(text, { disallowedSpecial: [] })).toEqual(reference.encode(text, [], []));
         expect(tokenizer.encode(text, { disallowedSpecial: [] })).not.toContain(id);
         expect(tokenizer.decode(tokenizer.encode(text, { allowedSpecial: "all" }))).toBe(text);
-        expect(() => tokenizer.encode("x", { allowedSpecial: ["<|nope|>"] })).toThrow(/`allowedSpecial` contains "<\|nope\|>", which is not a special token of/);
-        expect(() => tokenizer.encode("x", { disallowedSpecial: ["<|nope|>"] })).toThrow(/`disallowedSpecial` contains "<\|nope\|>"/);
+        // As tiktoken: unknown names in allowedSpecial are ignored; disallowedSpecial strings are searched for as given.
+        expect(tokenizer.encode("x<|nope|>", { allowedSpecial: ["<|nope|>"], disallowedSpecial: [] })).toEqual(tokenizer.encode("x<|nope|>", { disallowedSpecial: [] }));
+        expect(tokenizer.encode(text, { allowedSpecial: ["<|nope|>", special] })).toContain(id);
+        expect(tokenizer.encode("x", { disallowedSpecial: ["<|nope|>"] })).toEqual(tokenizer.encode("x"));
+        expect(() => tokenizer.encode("x <|nope|>", { disallowedSpecial: ["<|nope|>"] })).toThrow(/<\|nope\|>/);
         expect(() => tokenizer.encode("x", { allowedSpecial: "some" as never })).toThrow(/`allowedSpecial` must be "all" or an array/);
       });
 
