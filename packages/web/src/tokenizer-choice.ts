@@ -1,4 +1,9 @@
-import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
+// The core entry carries no rank tables: the page registers the three encodings it shows (r50k and
+// p50k stay out of its bundle).
+import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers/core";
+import "@tfgpt/tokenizers/encodings/cl100k_base";
+import "@tfgpt/tokenizers/encodings/gpt2";
+import "@tfgpt/tokenizers/encodings/o200k_base";
 
 /** The tokenizers the page compares, in display order. */
 export const TOKENIZER_NAMES = ["gpt2", "cl100k_base", "o200k_base", "simple", "byte"] as const;

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, GPTDataset } from "@tfgpt/datasets";
 import { countParams, createGPT, generate, GPT_PRESETS, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfig } from "@tfgpt/layers";
-import type { Tokenizer } from "@tfgpt/tokenizers";
+import type { Tokenizer } from "@tfgpt/tokenizers/core";
 import { tokenizerFor, type TokenizerName } from "./tokenizer-choice.js";
 
 /**
