@@ -5,6 +5,12 @@
  * the process: exit codes, the Ctrl-C signal, and turning any error into exactly one stderr line
  * `tfgpt <cmd>: <message>` (exit 1; 2 for usage errors), with the stack only when
  * `TFGPT_DEBUG=1`.
+ *
+ * Signals: a command that can stop cleanly (`train`: it saves a checkpoint; `prepare`) gets
+ * SIGINT, SIGTERM and SIGHUP as an abort of `io.signal` and then exits with 128 + the signal's
+ * number (130, 143, 129); a second signal exits at once. Other commands keep Node's default
+ * (the signal ends them). A failed write to stdout (a full disk, /dev/full) ends the command with
+ * one line and exit 1; a closed pipe (EPIPE: `| head`) ends it quietly.
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -27,6 +33,8 @@ interface CommandSpec {
   /** The command takes one or more positionals (mapped to config key `files`). */
   readonly variadic?: boolean;
   readonly options: Options;
+  /** SIGINT/SIGTERM/SIGHUP abort `io.signal` and the command stops cleanly (else: Node's default). */
+  readonly interruptible?: boolean;
   readonly schema: () => Promise<z.ZodType>;
   readonly run: () => Promise<(config: never, io: CommandIO) => Promise<unknown>>;
 }
@@ -145,6 +153,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       sample: bool,
       overwrite: bool,
     },
+    interruptible: true,
     schema: async () => (await import("./train-config.js")).TrainConfigSchema,
     run: async () => (await import("./train.js")).runTrain,
   },
@@ -198,6 +207,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       prefix: str,
       newline: str,
     },
+    interruptible: true,
     schema: async () => (await import("./prepare.js")).PrepareConfigSchema,
     run: async () => (await import("./prepare.js")).runPrepare,
   },
@@ -287,7 +297,8 @@ function isUsageError(err: unknown): boolean {
 
 /**
  * Runs the CLI on `argv` (without `node` and the script) and returns the exit code.
- * Ctrl-C during `train` aborts the signal in `io`; a second Ctrl-C exits at once.
+ * SIGINT/SIGTERM/SIGHUP during `train` abort the signal in `io` (exit 130/143/129 after it
+ * saved); a second signal exits at once.
  */
 export async function main(argv: string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv;
@@ -308,7 +319,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     }
     const config = (await spec.schema()).parse(raw);
     await (await spec.run())(config as never, io);
-    return io.signal?.aborted ? 130 : 0;
+    return signalExitCode(io.signal) ?? 0;
   } catch (err) {
     if (process.env.TFGPT_DEBUG === "1") io.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
     io.stderr.write(`tfgpt ${command}: ${describeError(err)}\n`);
@@ -316,20 +327,49 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
+/** The signals an interruptible command stops cleanly on, and their numbers (exit code 128 + n). */
+export const STOP_SIGNALS = { SIGINT: 2, SIGHUP: 1, SIGTERM: 15 } as const;
+
+/** The exit code of a command stopped by `signal` (its abort reason): 128 + the signal's number. */
+export function signalExitCode(signal: AbortSignal | undefined): number | undefined {
+  if (!signal?.aborted) return undefined;
+  const n = (STOP_SIGNALS as Record<string, number>)[String(signal.reason)];
+  return 128 + (n ?? STOP_SIGNALS.SIGINT);
+}
+
 /** Runs `tfgpt` on `process.argv` and exits with its code (the bin calls this). */
 export async function runCli(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const command = argv[0] ?? "";
   const controller = new AbortController();
-  process.on("SIGINT", () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  });
-  const code = await main(process.argv.slice(2), {
+  if (COMMANDS[command]?.interruptible) {
+    for (const [name, number] of Object.entries(STOP_SIGNALS)) {
+      process.on(name, () => {
+        if (controller.signal.aborted) process.exit(128 + number);
+        controller.abort(name);
+      });
+    }
+  }
+  let stdoutFailed = false;
+  const stdoutError = (err: NodeJS.ErrnoException | null | undefined): void => {
+    if (!err || stdoutFailed) return;
+    stdoutFailed = true;
+    // A reader that went away (`| head`) is not an error; anything else (ENOSPC, EIO) is.
+    if (err.code === "EPIPE") process.exit(signalExitCode(controller.signal) ?? 0);
+    process.stderr.write(`tfgpt ${command}: cannot write to stdout: ${err.code ?? err.message}${err.code === "ENOSPC" ? " (no space left on device)" : ""}\n`);
+    process.exit(1);
+  };
+  process.stdout.on("error", stdoutError);
+  const code = await main(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
     signal: controller.signal,
   });
   // Let stdout drain (piped output), then exit: tfjs may keep timers alive.
-  process.stdout.write("", () => process.exit(code));
+  process.stdout.write("", (err) => {
+    stdoutError(err);
+    process.exit(code);
+  });
 }
 
 // Run only as the program (also through npm's bin symlink), not when imported by tests.

@@ -6,7 +6,7 @@
  * loader position from a checkpoint, so the resumed run takes the same steps on the same
  * batches as an uninterrupted one.
  */
-import { mkdir, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, DataLoaderStateSchema, GPTDataset, type TokenSource } from "@tfgpt/datasets";
@@ -30,12 +30,14 @@ import {
   readCheckpointState,
   restoreOptimizer,
   saveCheckpoint,
+  writeFileAtomic,
   type CheckpointState,
 } from "./checkpoint.js";
 import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
 import { RunMetrics } from "./metrics.js";
+import { acquireRunLock, cleanRunLeftovers, clearRunDir, isEmptyRunDir, seedRunFrom } from "./run-dir.js";
 import { Progress } from "./progress.js";
 import {
   DEFAULT_STEPS,
@@ -270,10 +272,63 @@ export async function runTrain(
   const runDir = path.resolve(
     config.out ?? (resumeFrom ? path.dirname(resumeFrom.dir) : path.join("runs", `train-${timestamp()}`)),
   );
-  if (resumeFrom === undefined && !config.overwrite && (await exists(path.join(runDir, LATEST_FILE)))) {
-    throw new UsageError(`\`--out\` ${runDir} already holds a run: continue it with --resume, or pass --overwrite or another --out`);
-  }
+  const sourceRunDir = resumeFrom ? path.resolve(path.dirname(resumeFrom.dir)) : undefined;
+  const intoOtherRun = sourceRunDir !== undefined && runDir !== sourceRunDir;
+  const checkRunDir = async (): Promise<void> => {
+    if (resumeFrom === undefined && !config.overwrite && (await exists(path.join(runDir, LATEST_FILE)))) {
+      throw new UsageError(`\`--out\` ${runDir} already holds a run: continue it with --resume, or pass --overwrite or another --out`);
+    }
+    if (intoOtherRun && !(await isEmptyRunDir(runDir))) {
+      throw new UsageError(
+        `\`--out\` ${runDir} is not empty: \`--resume ${config.resume} --out DIR\` copies the checkpoint into a new or empty DIR and never writes into another run`,
+      );
+    }
+  };
+  await checkRunDir();
 
+  // The run directory: locked (one writer), created if missing, removed again if this run fails
+  // before it holds a checkpoint.
+  const createdRunDir = !(await exists(runDir));
+  const lock = await acquireRunLock(runDir);
+  try {
+    await checkRunDir(); // again, now that no other run can change it
+    const leftovers = await cleanRunLeftovers(runDir);
+    if (leftovers.length > 0) io.stderr.write(`removed ${leftovers.length} leftover temp file(s) of an interrupted save in ${runDir}\n`);
+    if (config.overwrite && !(await isEmptyRunDir(runDir))) {
+      await clearRunDir(runDir, LATEST_FILE);
+      io.stderr.write(`--overwrite: removed the previous run in ${runDir}\n`);
+    }
+    let metrics = new RunMetrics();
+    if (resumeFrom !== undefined) {
+      metrics = await RunMetrics.load(sourceRunDir as string, startStep);
+      if (intoOtherRun) {
+        await seedRunFrom(runDir, resumeFrom.dir, LATEST_FILE, writeFileAtomic);
+        await metrics.flush(runDir);
+      }
+    }
+    return await trainInRunDir(config, io, { resumeFrom, settings, data, startStep, runDir, metrics });
+  } catch (err) {
+    if (createdRunDir && !(await exists(path.join(runDir, LATEST_FILE)))) await rm(runDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Steps 2 and 3 of {@link runTrain}, in the run directory it has locked. */
+async function trainInRunDir(
+  config: TrainConfig,
+  io: CommandIO,
+  run: {
+    resumeFrom: { dir: string; state: CheckpointState } | undefined;
+    settings: RunSettings;
+    data: Prepared;
+    startStep: number;
+    runDir: string;
+    metrics: RunMetrics;
+  },
+): Promise<{ runDir: string; step: number; checkpoint: string; loss: number; valLoss: number | undefined }> {
+  const { resumeFrom, settings, data, startStep, runDir, metrics } = run;
   // 2. Backend, model, optimizer, loader position.
   const backendLine = await useBackend(config.backend);
   let model: tf.LayersModel;
@@ -309,10 +364,7 @@ export async function runTrain(
       `\n${resumeFrom ? `resuming ${resumeFrom.dir} at step ${startStep}` : "training"} to step ${settings.steps}; run directory ${runDir}\n`,
   );
 
-  // 3. The run directory: created now, removed again if this run fails before its first checkpoint.
-  const createdRunDir = !(await exists(runDir));
-  await mkdir(runDir, { recursive: true });
-  const metrics = resumeFrom ? await RunMetrics.load(runDir, startStep) : new RunMetrics();
+  // 3. Training, in the run directory (locked by runTrain).
   let lastCheckpoint: string | undefined;
   let step = startStep;
   let lastLoss = Number.NaN;
@@ -376,7 +428,8 @@ export async function runTrain(
     const dir = await checkpoint();
     const seconds = (performance.now() - started) / 1000;
     if (io.signal?.aborted) {
-      io.stderr.write(`interrupted at step ${step}; checkpoint ${dir} (continue with: tfgpt train --resume ${runDir})\n`);
+      const by = typeof io.signal.reason === "string" ? `${io.signal.reason}: ` : "";
+      io.stderr.write(`interrupted at step ${step}; checkpoint ${dir} (${by}continue with: tfgpt train --resume ${runDir})\n`);
     } else {
       io.stderr.write(
         `done: step ${step}, train loss ${lastLoss.toFixed(4)}` +
@@ -389,9 +442,6 @@ export async function runTrain(
       io.stdout.write(`${SAMPLE_PROMPT}${text}\n`);
     }
     return { runDir, step, checkpoint: dir, loss: lastLoss, valLoss: lastVal };
-  } catch (err) {
-    if (lastCheckpoint === undefined && createdRunDir) await rm(runDir, { recursive: true, force: true });
-    throw err;
   } finally {
     model.dispose();
     optimizer.dispose();
