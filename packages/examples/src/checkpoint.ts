@@ -28,6 +28,7 @@ import * as tf from "@tensorflow/tfjs";
 /** A named tensor, as `Optimizer.getWeights` returns them (tfjs does not re-export the type). */
 type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
 import { z } from "zod";
+import { writeFileAtomic } from "./atomic.js";
 import { CliError } from "./errors.js";
 
 /** File names inside a checkpoint directory. */
@@ -100,17 +101,7 @@ export async function writeDirAtomic(target: string, write: (dir: string) => Pro
   }
 }
 
-/** Replaces `file` atomically (temp file beside it, then rename over it). */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
+export { writeFileAtomic } from "./atomic.js";
 
 /** The private fields of tfjs's Adam that `getWeights` leaves out (see {@link saveOptimizer}). */
 interface AdamInternals {

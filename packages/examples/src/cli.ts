@@ -194,7 +194,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --workers N       encoding threads (default 1)
   --format F        llmc (default: 1024-byte header, uint16/uint32 tokens) or nanogpt (train.bin/val.bin)
   --prefix NAME     shard name prefix (default: the first input's name)
-  --newline MODE    lf (default) or keep`,
+  --newline MODE    lf (default) or keep
+  --resume          continue an interrupted prepare into --out (same inputs and flags)`,
     positional: "FILE|DIR",
     variadic: true,
     options: {
@@ -206,6 +207,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       format: str,
       prefix: str,
       newline: str,
+      resume: bool,
     },
     interruptible: true,
     schema: async () => (await import("./prepare.js")).PrepareConfigSchema,
@@ -323,7 +325,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   } catch (err) {
     if (process.env.TFGPT_DEBUG === "1") io.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
     io.stderr.write(`tfgpt ${command}: ${describeError(err)}\n`);
-    return isUsageError(err) ? 2 : 1;
+    return signalExitCode(io.signal) ?? (isUsageError(err) ? 2 : 1);
   }
 }
 
