@@ -16,6 +16,7 @@ import {
   createGPT,
   GPT_PRESETS,
   GPTModel,
+  parseGPTConfig,
   sparseCrossEntropyFromLogits,
   trainingStateBytes,
   WASM_TRAINING_STATE_LIMIT,
@@ -36,6 +37,7 @@ import {
 import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
+import { checkStepMemory } from "./memory-check.js";
 import { RunMetrics } from "./metrics.js";
 import { acquireRunLock, cleanRunLeftovers, clearRunDir, isEmptyRunDir, seedRunFrom } from "./run-dir.js";
 import { Progress } from "./progress.js";
@@ -52,6 +54,7 @@ import { withSeededRandom } from "./seeded.js";
 import { isShardInput, loadShardSplits } from "./shard-input.js";
 import { DEFAULT_TEXT_PATH, readTextFile } from "./text-file.js";
 import { loadTokenizerFile } from "./tokenizer-flag.js";
+import { StepWatchdog } from "./watchdog.js";
 
 export { TrainConfigSchema, type TrainConfig } from "./train-config.js";
 
@@ -352,6 +355,13 @@ async function trainInRunDir(
     const frozen = modelConfig;
     model = withSeededRandom(settings.seed, () => createGPT(frozen));
   }
+  // Activations too (attention is O(T^2) a head): refused with the numbers before the first step.
+  const shape = parseGPTConfig(modelConfig);
+  checkStepMemory(
+    { ...shape, params: model.countParams(), batchSize: settings.batchSize, context: settings.context },
+    tf.getBackend(),
+    `--preset ${settings.preset} --context ${settings.context} --batch-size ${settings.batchSize}`,
+  );
   const optimizer = tf.train.adam(settings.lr);
   model.compile({ optimizer, loss: sparseCrossEntropyFromLogits });
   if (resumeFrom !== undefined) await restoreOptimizer(resumeFrom.dir, optimizer);
@@ -400,6 +410,9 @@ async function trainInRunDir(
       if (lastVal !== undefined) progress.log(`step 0: val loss ${lastVal.toFixed(4)}`);
     }
     const remaining = total - startStep;
+    // A stuck step (tfjs-wasm out of heap spins) ends the process with an error, never hangs it.
+    const watchdog = new StepWatchdog({ hint: `the last checkpoint is kept (continue with: tfgpt train --resume ${runDir})` });
+    const hangAt = Number(process.env.TFGPT_TEST_HANG_AT_STEP ?? Number.NaN); // fault injection (tests only)
     // An endless stream cut at `remaining` batches; the generator is lazy (no read-ahead), so
     // the loader's state after each step is exactly the position of the next batch.
     await model.fitDataset(toTfDataset(data.loader, { epochs: Infinity }), {
@@ -409,6 +422,8 @@ async function trainInRunDir(
       callbacks: {
         onBatchEnd: async (_batch, logs) => {
           step++;
+          watchdog.beat(step);
+          if (step === hangAt) for (;;); // a step that never ends, as tfjs-wasm's when out of heap
           lastLoss = Number(logs?.loss);
           metrics.add({ step, loss: lastLoss, time: Number(((performance.now() - started) / 1000).toFixed(3)) });
           progress.step(step, lastLoss);
@@ -421,9 +436,10 @@ async function trainInRunDir(
             progress.log(`checkpoint ${await checkpoint()}`);
           }
           if (io.signal?.aborted) model.stopTraining = true;
+          watchdog.resume();
         },
       },
-    });
+    }).finally(() => watchdog.stop());
     progress.done();
     const dir = await checkpoint();
     const seconds = (performance.now() - started) / 1000;
