@@ -30,6 +30,7 @@ type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
 import { z } from "zod";
 import { writeFileAtomic } from "./atomic.js";
 import { CliError } from "./errors.js";
+import { checkTopologyAgainstState } from "./model-consistency.js";
 
 /** File names inside a checkpoint directory. */
 export const CHECKPOINT_FILES = {
@@ -317,6 +318,7 @@ export async function readCheckpointState(dir: string): Promise<{ dir: string; s
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const { dir: resolved, state } = await readCheckpointState(dir);
   const modelJson = await readJson(resolved, CHECKPOINT_FILES.model, ModelFileSchema);
+  checkTopologyAgainstState(resolved, modelJson.modelTopology, state.model);
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights) as unknown as tf.io.WeightsManifestEntry[];
   const data = await readBinary(resolved, CHECKPOINT_FILES.weights);
   checkWeightSize(resolved, CHECKPOINT_FILES.weights, data, specs);

@@ -244,7 +244,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: boo
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(spec, argv),
       options: { ...spec.options, help: { type: "boolean", short: "h" } },
       allowPositionals: spec.positional !== undefined,
       strict: true,
@@ -275,12 +275,41 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: boo
   return { help: parsed.values.help === true, raw };
 }
 
+/**
+ * `--steps -1` as `--steps=-1`: parseArgs takes a value starting with a dash for a flag and calls
+ * the line ambiguous; a number is meant as the value (and then validated with the flag's name).
+ */
+function joinNegativeValues(spec: CommandSpec, argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const option = arg.startsWith("--") ? spec.options[arg.slice(2)] : undefined;
+    if (option?.type === "string" && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** `maxLength` -> `--max-length` (config keys are the flags in camel case). */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 /** One line for any error: the zod issue, the error's first line, or an fs error's code and path. */
-function describeError(err: unknown): string {
+function describeError(err: unknown, given?: Record<string, unknown>): string {
   if (err instanceof z.ZodError) {
     const issue = err.issues[0];
     if (!issue) return "invalid arguments";
-    const where = issue.path.map(String).join(".");
+    const key = issue.path.map(String).join(".");
+    const where = issue.path.length === 1 && typeof issue.path[0] === "string" ? flagName(issue.path[0]) : key;
+    // A required flag left out reaches its schema as `undefined`.
+    const first = issue.path[0];
+    if (issue.path.length === 1 && typeof first === "string" && given !== undefined && given[first] === undefined) return `\`${where}\` is required`;
     return issue.message.startsWith("`") || where === "" ? issue.message : `\`${where}\`: ${issue.message}`;
   }
   if (err instanceof Error) {
@@ -313,8 +342,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.stderr.write(`tfgpt: unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(", ")})\n`);
     return 2;
   }
+  let given: Record<string, unknown> | undefined;
   try {
     const { help, raw } = parseCommandArgs(spec, rest);
+    given = raw;
     if (help) {
       io.stdout.write(`usage: ${spec.usage}\n`);
       return 0;
@@ -324,7 +355,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     return signalExitCode(io.signal) ?? 0;
   } catch (err) {
     if (process.env.TFGPT_DEBUG === "1") io.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-    io.stderr.write(`tfgpt ${command}: ${describeError(err)}\n`);
+    io.stderr.write(`tfgpt ${command}: ${describeError(err, given)}\n`);
     return signalExitCode(io.signal) ?? (isUsageError(err) ? 2 : 1);
   }
 }

@@ -38,6 +38,7 @@ import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
 import { checkStepMemory } from "./memory-check.js";
+import { LIMITS } from "./options.js";
 import { RunMetrics } from "./metrics.js";
 import { acquireRunLock, cleanRunLeftovers, clearRunDir, isEmptyRunDir, seedRunFrom } from "./run-dir.js";
 import { Progress } from "./progress.js";
@@ -261,6 +262,11 @@ export async function runTrain(
   if (resumeFrom === undefined && config.epochs !== undefined) settings = newRunSettings(config, data.loader.numBatches);
   if (resumeFrom !== undefined && (config.steps !== undefined || config.epochs !== undefined)) {
     settings = { ...settings, steps: config.steps ?? (config.epochs as number) * data.loader.numBatches };
+  }
+  if (settings.steps > LIMITS.steps) {
+    throw new UsageError(
+      `\`--epochs\` ${config.epochs} x ${data.loader.numBatches} batches is ${settings.steps.toLocaleString("en-US")} steps, more than ${LIMITS.steps.toLocaleString("en-US")}`,
+    );
   }
   const startStep = resumeFrom?.state.step ?? 0;
   if (settings.steps <= startStep) {
