@@ -8,7 +8,7 @@
  *
  * The limit adapts: the first step may take `firstSeconds` (it includes compiling kernels and the
  * first validation pass), later ones `max(minSeconds, factor x the slowest step so far)`.
- * `TFGPT_STEP_TIMEOUT` (seconds) overrides both `firstSeconds` and `minSeconds`.
+ * `TFGPT_STEP_TIMEOUT` (seconds) sets one fixed limit for every step instead.
  */
 import { Worker } from "node:worker_threads";
 
@@ -49,7 +49,7 @@ export class StepWatchdog {
     const override = Number(process.env.TFGPT_STEP_TIMEOUT);
     const fixed = Number.isFinite(override) && override > 0 ? override : undefined;
     this.minMs = 1000 * (fixed ?? options.minSeconds ?? 120);
-    this.factor = options.factor ?? 20;
+    this.factor = fixed !== undefined ? 0 : (options.factor ?? 20);
     this.view = new Float64Array(new SharedArrayBuffer(3 * 8));
     this.view[0] = Date.now();
     this.view[1] = 1000 * (fixed ?? options.firstSeconds ?? 300);
