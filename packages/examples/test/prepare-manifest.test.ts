@@ -44,7 +44,7 @@ describe("prepare manifest", () => {
     const changed = copy("changed");
     const shard = path.join(changed, readdirSync(changed).find((n) => n.includes("_train_")) as string);
     const bytes = readFileSync(shard);
-    bytes[bytes.length - 1] ^= 1;
+    bytes.writeUInt8((bytes.readUInt8(bytes.length - 1) ^ 1) & 0xff, bytes.length - 1);
     writeFileSync(shard, bytes);
     await expect(batch(changed)).rejects.toThrow(`${shard} does not match its manifest's SHA-256`);
 
