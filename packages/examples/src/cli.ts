@@ -12,7 +12,7 @@
  * (the signal ends them). A failed write to stdout (a full disk, /dev/full) ends the command with
  * one line and exit 1; a closed pipe (EPIPE: `| head`) ends it quietly.
  */
-import { realpathSync } from "node:fs";
+import { fstatSync, realpathSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
@@ -370,6 +370,30 @@ export function signalExitCode(signal: AbortSignal | undefined): number | undefi
   return 128 + (n ?? STOP_SIGNALS.SIGINT);
 }
 
+/** Whether fd 1 is a file or a device (`> out.json`, `> /dev/full`): Node writes those synchronously. */
+function stdoutIsFile(): boolean {
+  try {
+    const info = fstatSync(1);
+    return info.isFile() || (info.isCharacterDevice() && !process.stdout.isTTY);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes all of `chunk` to fd 1. Node's stream for a file stdout ignores a short write (a disk
+ * that fills up mid-write: the rest is silently lost); looping makes the next write fail loudly.
+ */
+function writeAllToStdout(chunk: string, onError: (err: NodeJS.ErrnoException) => void): boolean {
+  const bytes = Buffer.from(chunk);
+  try {
+    for (let done = 0; done < bytes.length; ) done += writeSync(1, bytes, done, bytes.length - done);
+  } catch (err) {
+    onError(err as NodeJS.ErrnoException);
+  }
+  return true;
+}
+
 /** Runs `tfgpt` on `process.argv` and exits with its code (the bin calls this). */
 export async function runCli(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -394,7 +418,7 @@ export async function runCli(): Promise<void> {
   };
   process.stdout.on("error", stdoutError);
   const code = await main(argv, {
-    stdout: process.stdout,
+    stdout: stdoutIsFile() ? { write: (chunk: string) => writeAllToStdout(chunk, stdoutError) } : process.stdout,
     stderr: process.stderr,
     signal: controller.signal,
   });

@@ -227,6 +227,15 @@ describe("fault injection", () => {
       expect(big.stderr.trim().split("\n").at(-1)).toBe(`tfgpt train-tokenizer: cannot write the tokenizer to ${tok}: ENOSPC`);
       expect(readFileSync(tok, "utf8")).toBe(before);
       expect(readdirSync(mnt).filter((n) => n.includes(".tmp-"))).toEqual([]);
+      // stdout redirected to a file on the full disk: Node's file stream drops a short write silently.
+      const fd = openSync(path.join(mnt, "ids.json"), "w");
+      try {
+        const r = spawnSync(process.execPath, [CLI, "tokenize", path.join(DATA_DIR, "pg84.txt"), "--json"], { stdio: ["ignore", fd, "pipe"], encoding: "utf8" });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toBe("tfgpt tokenize: cannot write to stdout: ENOSPC (no space left on device)\n");
+      } finally {
+        closeSync(fd);
+      }
     } finally {
       spawnSync("umount", [mnt]);
     }
