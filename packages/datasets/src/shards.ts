@@ -215,14 +215,15 @@ export function encodeShard(ids: ArrayLike<number>, version?: ShardVersion): Uin
 }
 
 /**
- * Checks that every id is below `vocabSize`.
+ * Checks that every id, taken as an unsigned 32-bit value, is below `vocabSize`.
  *
  * @param ids Ids of one shard, or a chunk of them starting at token `offset` of the shard.
  * @throws DatasetError naming the file, the token's position and its value.
  */
 export function checkShardIds(ids: ArrayLike<number>, vocabSize: number, name: string, offset = 0): void {
   for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as number;
+    // Unsigned: a uint32 id >= 2^31 read through an Int32Array is negative and must not pass.
+    const id = (ids[i] as number) >>> 0;
     if (id >= vocabSize) {
       throw new DatasetError(`${name}: token ${offset + i} is ${id}, not below the vocabulary size ${vocabSize}`, "shard");
     }

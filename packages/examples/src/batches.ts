@@ -11,7 +11,7 @@
 import { DataLoader, GPTDataset, type TokenSource } from "@tfgpt/datasets";
 import { z } from "zod";
 import type { CommandIO } from "./io.js";
-import { integerFlag, newlineFlag, stringFlag } from "./options.js";
+import { integerFlag, LIMITS, newlineFlag, stringFlag } from "./options.js";
 import { isShardInput, openShardInput } from "./shard-input.js";
 import { readTextFile } from "./text-file.js";
 import { tokenizerFromFlags } from "./tokenizer-flag.js";
@@ -21,11 +21,11 @@ export const BatchesConfigSchema = z.object({
   /** The text file to cut into windows, or a `.bin` shard / directory of shards (`tfgpt prepare`). */
   file: stringFlag("file"),
   /** Tokens per window. */
-  maxLength: integerFlag("max-length"),
+  maxLength: integerFlag("max-length", 1, LIMITS.context),
   /** Tokens between window starts. */
-  stride: integerFlag("stride"),
+  stride: integerFlag("stride", 1, LIMITS.stride),
   /** Windows per batch. */
-  batchSize: integerFlag("batch-size"),
+  batchSize: integerFlag("batch-size", 1, LIMITS.batchSize),
   /** Seeded permutation instead of in-order windows. Default false. */
   shuffle: z.boolean().default(false),
   /** Shuffle seed. Default 0. */

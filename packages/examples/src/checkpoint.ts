@@ -28,7 +28,9 @@ import * as tf from "@tensorflow/tfjs";
 /** A named tensor, as `Optimizer.getWeights` returns them (tfjs does not re-export the type). */
 type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
 import { z } from "zod";
+import { writeFileAtomic } from "./atomic.js";
 import { CliError } from "./errors.js";
+import { checkTopologyAgainstState } from "./model-consistency.js";
 
 /** File names inside a checkpoint directory. */
 export const CHECKPOINT_FILES = {
@@ -100,17 +102,7 @@ export async function writeDirAtomic(target: string, write: (dir: string) => Pro
   }
 }
 
-/** Replaces `file` atomically (temp file beside it, then rename over it). */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
+export { writeFileAtomic } from "./atomic.js";
 
 /** The private fields of tfjs's Adam that `getWeights` leaves out (see {@link saveOptimizer}). */
 interface AdamInternals {
@@ -326,6 +318,7 @@ export async function readCheckpointState(dir: string): Promise<{ dir: string; s
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const { dir: resolved, state } = await readCheckpointState(dir);
   const modelJson = await readJson(resolved, CHECKPOINT_FILES.model, ModelFileSchema);
+  checkTopologyAgainstState(resolved, modelJson.modelTopology, state.model);
   const specs = modelJson.weightsManifest.flatMap((g) => g.weights) as unknown as tf.io.WeightsManifestEntry[];
   const data = await readBinary(resolved, CHECKPOINT_FILES.weights);
   checkWeightSize(resolved, CHECKPOINT_FILES.weights, data, specs);

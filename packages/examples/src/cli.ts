@@ -5,8 +5,14 @@
  * the process: exit codes, the Ctrl-C signal, and turning any error into exactly one stderr line
  * `tfgpt <cmd>: <message>` (exit 1; 2 for usage errors), with the stack only when
  * `TFGPT_DEBUG=1`.
+ *
+ * Signals: a command that can stop cleanly (`train`: it saves a checkpoint; `prepare`) gets
+ * SIGINT, SIGTERM and SIGHUP as an abort of `io.signal` and then exits with 128 + the signal's
+ * number (130, 143, 129); a second signal exits at once. Other commands keep Node's default
+ * (the signal ends them). A failed write to stdout (a full disk, /dev/full) ends the command with
+ * one line and exit 1; a closed pipe (EPIPE: `| head`) ends it quietly.
  */
-import { realpathSync } from "node:fs";
+import { fstatSync, realpathSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
@@ -27,6 +33,8 @@ interface CommandSpec {
   /** The command takes one or more positionals (mapped to config key `files`). */
   readonly variadic?: boolean;
   readonly options: Options;
+  /** SIGINT/SIGTERM/SIGHUP abort `io.signal` and the command stops cleanly (else: Node's default). */
+  readonly interruptible?: boolean;
   readonly schema: () => Promise<z.ZodType>;
   readonly run: () => Promise<(config: never, io: CommandIO) => Promise<unknown>>;
 }
@@ -145,6 +153,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       sample: bool,
       overwrite: bool,
     },
+    interruptible: true,
     schema: async () => (await import("./train-config.js")).TrainConfigSchema,
     run: async () => (await import("./train.js")).runTrain,
   },
@@ -185,7 +194,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --workers N       encoding threads (default 1)
   --format F        llmc (default: 1024-byte header, uint16/uint32 tokens) or nanogpt (train.bin/val.bin)
   --prefix NAME     shard name prefix (default: the first input's name)
-  --newline MODE    lf (default) or keep`,
+  --newline MODE    lf (default) or keep
+  --resume          continue an interrupted prepare into --out (same inputs and flags)`,
     positional: "FILE|DIR",
     variadic: true,
     options: {
@@ -197,7 +207,9 @@ const COMMANDS: Record<string, CommandSpec> = {
       format: str,
       prefix: str,
       newline: str,
+      resume: bool,
     },
+    interruptible: true,
     schema: async () => (await import("./prepare.js")).PrepareConfigSchema,
     run: async () => (await import("./prepare.js")).runPrepare,
   },
@@ -232,7 +244,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: boo
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(spec, argv),
       options: { ...spec.options, help: { type: "boolean", short: "h" } },
       allowPositionals: spec.positional !== undefined,
       strict: true,
@@ -263,12 +275,41 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): { help: boo
   return { help: parsed.values.help === true, raw };
 }
 
+/**
+ * `--steps -1` as `--steps=-1`: parseArgs takes a value starting with a dash for a flag and calls
+ * the line ambiguous; a number is meant as the value (and then validated with the flag's name).
+ */
+function joinNegativeValues(spec: CommandSpec, argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const option = arg.startsWith("--") ? spec.options[arg.slice(2)] : undefined;
+    if (option?.type === "string" && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** `maxLength` -> `--max-length` (config keys are the flags in camel case). */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 /** One line for any error: the zod issue, the error's first line, or an fs error's code and path. */
-function describeError(err: unknown): string {
+function describeError(err: unknown, given?: Record<string, unknown>): string {
   if (err instanceof z.ZodError) {
     const issue = err.issues[0];
     if (!issue) return "invalid arguments";
-    const where = issue.path.map(String).join(".");
+    const key = issue.path.map(String).join(".");
+    const where = issue.path.length === 1 && typeof issue.path[0] === "string" ? flagName(issue.path[0]) : key;
+    // A required flag left out reaches its schema as `undefined`.
+    const first = issue.path[0];
+    if (issue.path.length === 1 && typeof first === "string" && given !== undefined && given[first] === undefined) return `\`${where}\` is required`;
     return issue.message.startsWith("`") || where === "" ? issue.message : `\`${where}\`: ${issue.message}`;
   }
   if (err instanceof Error) {
@@ -287,7 +328,8 @@ function isUsageError(err: unknown): boolean {
 
 /**
  * Runs the CLI on `argv` (without `node` and the script) and returns the exit code.
- * Ctrl-C during `train` aborts the signal in `io`; a second Ctrl-C exits at once.
+ * SIGINT/SIGTERM/SIGHUP during `train` abort the signal in `io` (exit 130/143/129 after it
+ * saved); a second signal exits at once.
  */
 export async function main(argv: string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv;
@@ -300,36 +342,91 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.stderr.write(`tfgpt: unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(", ")})\n`);
     return 2;
   }
+  let given: Record<string, unknown> | undefined;
   try {
     const { help, raw } = parseCommandArgs(spec, rest);
+    given = raw;
     if (help) {
       io.stdout.write(`usage: ${spec.usage}\n`);
       return 0;
     }
     const config = (await spec.schema()).parse(raw);
     await (await spec.run())(config as never, io);
-    return io.signal?.aborted ? 130 : 0;
+    return signalExitCode(io.signal) ?? 0;
   } catch (err) {
     if (process.env.TFGPT_DEBUG === "1") io.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-    io.stderr.write(`tfgpt ${command}: ${describeError(err)}\n`);
-    return isUsageError(err) ? 2 : 1;
+    io.stderr.write(`tfgpt ${command}: ${describeError(err, given)}\n`);
+    return signalExitCode(io.signal) ?? (isUsageError(err) ? 2 : 1);
   }
+}
+
+/** The signals an interruptible command stops cleanly on, and their numbers (exit code 128 + n). */
+export const STOP_SIGNALS = { SIGINT: 2, SIGHUP: 1, SIGTERM: 15 } as const;
+
+/** The exit code of a command stopped by `signal` (its abort reason): 128 + the signal's number. */
+export function signalExitCode(signal: AbortSignal | undefined): number | undefined {
+  if (!signal?.aborted) return undefined;
+  const n = (STOP_SIGNALS as Record<string, number>)[String(signal.reason)];
+  return 128 + (n ?? STOP_SIGNALS.SIGINT);
+}
+
+/** Whether fd 1 is a file or a device (`> out.json`, `> /dev/full`): Node writes those synchronously. */
+function stdoutIsFile(): boolean {
+  try {
+    const info = fstatSync(1);
+    return info.isFile() || (info.isCharacterDevice() && !process.stdout.isTTY);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes all of `chunk` to fd 1. Node's stream for a file stdout ignores a short write (a disk
+ * that fills up mid-write: the rest is silently lost); looping makes the next write fail loudly.
+ */
+function writeAllToStdout(chunk: string, onError: (err: NodeJS.ErrnoException) => void): boolean {
+  const bytes = Buffer.from(chunk);
+  try {
+    for (let done = 0; done < bytes.length; ) done += writeSync(1, bytes, done, bytes.length - done);
+  } catch (err) {
+    onError(err as NodeJS.ErrnoException);
+  }
+  return true;
 }
 
 /** Runs `tfgpt` on `process.argv` and exits with its code (the bin calls this). */
 export async function runCli(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const command = argv[0] ?? "";
   const controller = new AbortController();
-  process.on("SIGINT", () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  });
-  const code = await main(process.argv.slice(2), {
-    stdout: process.stdout,
+  if (COMMANDS[command]?.interruptible) {
+    for (const [name, number] of Object.entries(STOP_SIGNALS)) {
+      process.on(name, () => {
+        if (controller.signal.aborted) process.exit(128 + number);
+        controller.abort(name);
+      });
+    }
+  }
+  let stdoutFailed = false;
+  const stdoutError = (err: NodeJS.ErrnoException | null | undefined): void => {
+    if (!err || stdoutFailed) return;
+    stdoutFailed = true;
+    // A reader that went away (`| head`) is not an error; anything else (ENOSPC, EIO) is.
+    if (err.code === "EPIPE") process.exit(signalExitCode(controller.signal) ?? 0);
+    process.stderr.write(`tfgpt ${command}: cannot write to stdout: ${err.code ?? err.message}${err.code === "ENOSPC" ? " (no space left on device)" : ""}\n`);
+    process.exit(1);
+  };
+  process.stdout.on("error", stdoutError);
+  const code = await main(argv, {
+    stdout: stdoutIsFile() ? { write: (chunk: string) => writeAllToStdout(chunk, stdoutError) } : process.stdout,
     stderr: process.stderr,
     signal: controller.signal,
   });
   // Let stdout drain (piped output), then exit: tfjs may keep timers alive.
-  process.stdout.write("", () => process.exit(code));
+  process.stdout.write("", (err) => {
+    stdoutError(err);
+    process.exit(code);
+  });
 }
 
 // Run only as the program (also through npm's bin symlink), not when imported by tests.

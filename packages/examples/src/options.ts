@@ -10,11 +10,30 @@ function describe(raw: unknown): string {
   return JSON.stringify(raw) ?? String(raw);
 }
 
-function toNumber(raw: string | number): number {
+/** A decimal integer, optionally signed: no hex (`0x10`), exponent (`1e1`), fraction or spaces. */
+const INTEGER = /^[+-]?\d+$/;
+/** A decimal number: `3`, `-0.5`, `.5`, `3e-4`; no hex, `Infinity` or spaces. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function toNumber(raw: string | number, pattern = DECIMAL): number {
   if (typeof raw === "number") return raw;
-  // Number("") is 0 and Number(" 1") is 1: reject both, a flag value must be a plain number.
-  return raw.trim() === "" || raw.trim() !== raw ? Number.NaN : Number(raw);
+  // Number("") is 0, Number(" 1") 1, Number("0x10") 16: a flag value must be a plain decimal.
+  return pattern.test(raw) ? Number(raw) : Number.NaN;
 }
+
+/** Upper bounds of count flags: beyond them a value is a typo, not a plan (and may overflow). */
+export const LIMITS = {
+  /** Optimizer steps (`--steps`, `--checkpoint-every`, `--eval-every`). */
+  steps: 1_000_000_000,
+  /** Passes over the data. */
+  epochs: 1_000_000,
+  /** Tokens per window (`--context`, `--max-length`). */
+  context: 1 << 20,
+  /** Windows per batch. */
+  batchSize: 1 << 16,
+  /** Tokens between window starts. */
+  stride: 2 ** 31 - 1,
+} as const;
 
 /**
  * An integer flag in `[min, max]`.
@@ -27,8 +46,8 @@ function toNumber(raw: string | number): number {
 export function integerFlag(flag: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   const allowed = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
   return z.union([z.string(), z.number()]).transform((raw, ctx) => {
-    const value = toNumber(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
+    const value = toNumber(raw, INTEGER);
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
       ctx.addIssue({ code: "custom", message: `\`--${flag}\` must be ${allowed}, received ${describe(raw)}` });
       return z.NEVER;
     }

@@ -13,7 +13,7 @@
  * fraction of the tokens. A document with no line break is held whole until its end (there is no
  * safe place to cut it before).
  */
-import { mkdir, open, readdir, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { ShardWriter, type WrittenShard } from "@tfgpt/datasets/node";
 import { BpeTokenizer, getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
@@ -22,6 +22,7 @@ import { z } from "zod";
 import { CliError, UsageError } from "./errors.js";
 import type { CommandIO } from "./io.js";
 import { choiceFlag, integerFlag, newlineFlag, numberFlag, stringFlag } from "./options.js";
+import { jobDifference, manifestPath, readJournal, writeJournal, writeManifest, type PrepareJob } from "./prepare-manifest.js";
 import { renderBar } from "./progress.js";
 
 /** Bytes read from a file at a time. */
@@ -51,6 +52,8 @@ export const PrepareConfigSchema = z.object({
   prefix: stringFlag("prefix").optional(),
   /** Newline handling when reading. Default `"lf"` (as Python reads text). */
   newline: newlineFlag.default("lf"),
+  /** Continue the unfinished job in `out` (same inputs and settings). Default false. */
+  resume: z.boolean().default(false),
   /** Characters encoded per call and worker (not a CLI flag: tests use small pieces). Default 1 MiB. */
   pieceChars: z.number().int().min(1024).default(PIECE_CHARS),
 });
@@ -173,13 +176,39 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
   const docs = await listDocuments(config.files);
   const first = config.files[0] as string;
   const prefix = config.prefix ?? path.basename(first).replace(/\.[^.]*$/, "").replace(/[^\w.-]/g, "_");
+  const totalInputBytes = docs.reduce((sum, d) => sum + d.size, 0);
+  if (totalInputBytes === 0) throw new CliError(`no text to prepare: ${config.files.join(", ")} ${docs.length === 1 ? "is" : "are"} empty`);
+  const job: PrepareJob = {
+    encoding: config.encoding,
+    format: config.format,
+    prefix,
+    shardTokens: config.shardTokens,
+    valFraction: config.valFraction,
+    newline: config.newline,
+    inputs: await Promise.all(docs.map(async (d) => ({ file: path.resolve(d.file), size: d.size, mtimeMs: (await stat(d.file)).mtimeMs }))),
+  };
   await mkdir(config.out, { recursive: true });
-  const clash = (await readdir(config.out)).find((n) =>
-    config.format === "nanogpt" ? n === "train.bin" || n === "val.bin" : n.startsWith(`${prefix}_`) && n.endsWith(".bin"),
-  );
+  const ours = (n: string) =>
+    config.format === "nanogpt" ? /^(train|val)\.bin(\.tmp-\w+)?$/.test(n) : n.startsWith(`${prefix}_`) && /\.bin(\.tmp-\w+)?$/.test(n);
+  const journal = await readJournal(config.out, prefix);
+  if (config.resume) {
+    if (journal === undefined) {
+      const done = await stat(manifestPath(config.out, prefix)).then(() => true, () => false);
+      throw new CliError(`\`--resume\`: ${config.out} has no unfinished prepare of ${prefix}${done ? " (it is complete)" : ""}`);
+    }
+    const difference = jobDifference(journal, job);
+    if (difference !== undefined) throw new UsageError(`\`--resume\`: the unfinished job in ${config.out} differs (${difference})`);
+    // Encoding is deterministic: the job is redone with the same settings over its partial shards.
+    for (const n of await readdir(config.out)) if (ours(n)) await rm(path.join(config.out, n), { force: true });
+    io.stderr.write(`prepare: continuing the unfinished job in ${config.out}\n`);
+  } else if (journal !== undefined) {
+    throw new CliError(`\`--out\` ${config.out} holds an unfinished prepare of ${prefix}: continue it with --resume (same inputs and flags)`);
+  }
+  const clash = (await readdir(config.out)).find((n) => ours(n) && n.endsWith(".bin"));
   if (clash !== undefined) {
     throw new CliError(`\`--out\` ${config.out} already holds ${clash}: remove the old shards or choose another --out or --prefix`);
   }
+  await writeJournal(config.out, job);
   const writer = new ShardWriter({
     outDir: config.out,
     prefix,
@@ -215,6 +244,7 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
   const pieceChars = config.pieceChars * config.workers;
   try {
     for (const doc of docs) {
+      if (doc.size === 0) continue; // an empty file is no document (not a lone <|endoftext|>)
       emit([eot], 0);
       let pending = "";
       const flush = async (all: boolean) => {
@@ -231,17 +261,18 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
         pending += text;
         bytesRead += bytes;
         if (pending.length >= pieceChars) await flush(false);
-        if (io.signal?.aborted) throw new CliError("interrupted; no shard of this run is incomplete, but the output is partial");
+        if (io.signal?.aborted) throw new CliError(`interrupted; the shards so far are kept but unfinished: continue with the same command and --resume`);
         shards = writer.writtenCount;
         progress.update(bytesRead, tokens, shards);
       });
       await flush(true);
     }
     const files = writer.finish();
+    const manifest = await writeManifest(config.out, job, { name: tokenizer.name, vocabSize: tokenizer.vocabSize }, files, docs.filter((d) => d.size > 0).length);
     progress.update(bytesRead, tokens, files.length, true);
     for (const f of files) io.stdout.write(`${f.path}\t${f.split}\t${f.tokens} tokens\n`);
     io.stderr.write(
-      `prepared ${tokens.toLocaleString("en-US")} tokens (${tokenizer.name}) from ${docs.length} document${docs.length === 1 ? "" : "s"} into ${files.length} file${files.length === 1 ? "" : "s"} in ${config.out}\n`,
+      `prepared ${tokens.toLocaleString("en-US")} tokens (${tokenizer.name}) from ${docs.length} document${docs.length === 1 ? "" : "s"} into ${files.length} file${files.length === 1 ? "" : "s"} in ${config.out}; manifest ${manifest}\n`,
     );
     return { files, tokens, documents: docs.length, bytes: bytesRead };
   } catch (err) {

@@ -5,9 +5,11 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { listShards, openShards, type ShardedTokenStore } from "@tfgpt/datasets/node";
+import { verifyShardDir } from "./prepare-manifest.js";
 
 /**
- * Whether `file` names token shards: a `.bin` file, or a directory with `.bin` files in it.
+ * Whether `file` names token shards: a `.bin` file, or a directory with `.bin` files, a prepare
+ * manifest or an unfinished prepare's journal in it.
  *
  * @example await isShardInput("data/pg84") // true after `tfgpt prepare ... --out data/pg84`
  */
@@ -15,7 +17,7 @@ export async function isShardInput(file: string): Promise<boolean> {
   if (file.endsWith(".bin")) return true;
   try {
     if (!(await stat(file)).isDirectory()) return false;
-    return (await readdir(file)).some((n) => n.endsWith(".bin"));
+    return (await readdir(file)).some((n) => n.endsWith(".bin") || n.endsWith(".manifest.json") || n.endsWith(".prepare-partial.json"));
   } catch {
     return false;
   }
@@ -27,7 +29,8 @@ export async function isShardInput(file: string): Promise<boolean> {
  * Returns `undefined` for `"val"` when a directory has no val shards (or a file is given).
  *
  * @param vocabSize The tokenizer's vocabulary: every id is checked against it.
- * @throws DatasetError naming the file for a bad shard (magic, version, size, truncation, id).
+ * @throws DatasetError naming the file for a bad shard (magic, version, size, truncation, id);
+ *   CliError for a directory that an unfinished or other job left (see `verifyShardDir`).
  */
 export async function openShardInput(file: string, vocabSize: number, split: "train" | "val"): Promise<ShardedTokenStore | undefined> {
   const isDir = await stat(file).then(
@@ -35,6 +38,8 @@ export async function openShardInput(file: string, vocabSize: number, split: "tr
     () => false,
   );
   if (!isDir) return split === "train" ? openShards(file, { vocabSize }) : undefined;
+  // A directory is a shard set only when tfgpt prepare finished it (its manifest matches).
+  await verifyShardDir(file);
   const names = await readdir(file);
   const has = (s: string) => names.some((n) => n.endsWith(".bin") && (n.includes(`_${s}_`) || n === `${s}.bin`));
   if (has(split)) return openShards(listShards(file, split), { vocabSize });

@@ -4,7 +4,7 @@
  * is fully determined by, saved in its checkpoints.
  */
 import { z } from "zod";
-import { backendFlag, integerFlag, numberFlag, stringFlag } from "./options.js";
+import { backendFlag, integerFlag, LIMITS, numberFlag, stringFlag } from "./options.js";
 
 /** Steps when neither `--steps` nor `--epochs` is given. */
 export const DEFAULT_STEPS = 300;
@@ -37,15 +37,15 @@ export const TrainConfigSchema = z
     /** Model preset of `@tfgpt/layers`. Default `"tiny"`. */
     preset: stringFlag("preset").optional(),
     /** Tokens per window. Default: the preset's context length, at most 64. */
-    context: integerFlag("context").optional(),
+    context: integerFlag("context", 1, LIMITS.context).optional(),
     /** Windows per step. Default 8. */
-    batchSize: integerFlag("batch-size").optional(),
+    batchSize: integerFlag("batch-size", 1, LIMITS.batchSize).optional(),
     /** Tokens between window starts. Default: `context` (no overlap). */
-    stride: integerFlag("stride").optional(),
+    stride: integerFlag("stride", 1, LIMITS.stride).optional(),
     /** Optimizer steps in total (a resumed run counts from its checkpoint). Default 300. */
-    steps: integerFlag("steps").optional(),
+    steps: integerFlag("steps", 1, LIMITS.steps).optional(),
     /** Epochs instead of steps: `epochs x` batches per epoch. */
-    epochs: integerFlag("epochs").optional(),
+    epochs: integerFlag("epochs", 1, LIMITS.epochs).optional(),
     /** Adam learning rate. Default 0.003. */
     lr: numberFlag("lr", { min: 0, exclusiveMin: true, max: 1 }).optional(),
     /** Fraction of the tokens (the tail) held out for validation. Default 0.1. */
@@ -59,9 +59,9 @@ export const TrainConfigSchema = z
     /** Run or checkpoint directory to continue from. */
     resume: stringFlag("resume").optional(),
     /** Checkpoint every this many steps (and always at the end). */
-    checkpointEvery: integerFlag("checkpoint-every").optional(),
+    checkpointEvery: integerFlag("checkpoint-every", 1, LIMITS.steps).optional(),
     /** Validation loss every this many steps. Default: about 10 times a run. */
-    evalEvery: integerFlag("eval-every").optional(),
+    evalEvery: integerFlag("eval-every", 1, LIMITS.steps).optional(),
     /** Print a greedy sample at the end. Default false. */
     sample: z.boolean().default(false),
     /** Replace a previous run in `out` instead of refusing. Default false. */

@@ -5,11 +5,13 @@
  * plus its `<out>.meta.json` sidecar, or a Hugging Face `tokenizer.json` when `--out` ends in
  * `.json`. `tfgpt train|tokenize|batches --tokenizer FILE` then use it.
  */
-import { mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createBpeTokenizer, trainBpe, type BpeTrainProgress } from "@tfgpt/tokenizers";
 import { saveTokenizer } from "@tfgpt/tokenizers/node";
 import { z } from "zod";
+import { CliError, UsageError } from "./errors.js";
 import type { CommandIO } from "./io.js";
 import { integerFlag, newlineFlag, stringFlag } from "./options.js";
 import { formatDuration, renderBar, type ProgressStream } from "./progress.js";
@@ -90,6 +92,48 @@ function mergeProgress(stream: ProgressStream): { update(progress: BpeTrainProgr
 }
 
 /**
+ * Checks, before training, that `out` can be written: not a directory, its directory created
+ * and writable (a probe file is created and removed there).
+ */
+async function checkOut(out: string): Promise<void> {
+  const resolved = path.resolve(out);
+  const info = await stat(resolved).catch(() => undefined);
+  if (info?.isDirectory()) {
+    throw new UsageError(`\`--out\` ${out} is a directory; give a file name in it, e.g. ${path.join(out, "tokenizer.tiktoken")}`);
+  }
+  const probe = path.join(path.dirname(resolved), `.${path.basename(resolved)}.probe-${randomBytes(4).toString("hex")}`);
+  try {
+    await mkdir(path.dirname(resolved), { recursive: true });
+    await writeFile(probe, "");
+  } catch (err) {
+    throw new CliError(`\`--out\` ${out} cannot be written: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
+
+/**
+ * `saveTokenizer` into temp names beside `out`, then renamed over the final names (the sidecar
+ * first, the rank file last), so a failed write (ENOSPC) leaves any previous tokenizer intact.
+ */
+async function saveAtomically(out: string, model: Parameters<typeof saveTokenizer>[1]): Promise<string[]> {
+  const resolved = path.resolve(out);
+  const json = out.endsWith(".json");
+  const tmp = path.join(path.dirname(resolved), `.${path.basename(resolved)}.tmp-${randomBytes(4).toString("hex")}${json ? ".json" : ""}`);
+  const finals = json ? [out] : [out, `${out}.meta.json`];
+  const temps = json ? [tmp] : [tmp, `${tmp}.meta.json`];
+  try {
+    saveTokenizer(tmp, model);
+    for (let i = temps.length - 1; i >= 0; i--) await rename(temps[i] as string, finals[i] as string);
+  } catch (err) {
+    for (const t of temps) await rm(t, { force: true });
+    const cause = /: (E[A-Z]+)/.exec((err as Error).message)?.[1] ?? (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new CliError(`cannot write the tokenizer to ${out}: ${cause}`);
+  }
+  return finals;
+}
+
+/**
  * Trains the tokenizer, saves it and prints what was written and how well it compresses the text.
  *
  * @returns the paths written and the training statistics.
@@ -97,6 +141,7 @@ function mergeProgress(stream: ProgressStream): { update(progress: BpeTrainProgr
  * @example await runTrainTokenizer(TrainTokenizerConfigSchema.parse({ file: "pg84.txt", vocabSize: 4096, out: "tok/pg84.tiktoken" }), io);
  */
 export async function runTrainTokenizer(config: TrainTokenizerConfig, io: CommandIO): Promise<{ files: string[]; vocabSize: number }> {
+  await checkOut(config.out);
   const text = await readTextFile(config.file, config.newline);
   const progress = mergeProgress(io.stderr);
   const started = performance.now();
@@ -108,8 +153,7 @@ export async function runTrainTokenizer(config: TrainTokenizerConfig, io: Comman
   });
   progress.done();
   const seconds = (performance.now() - started) / 1000;
-  await mkdir(path.dirname(path.resolve(config.out)), { recursive: true });
-  const files = saveTokenizer(config.out, model);
+  const files = await saveAtomically(config.out, model);
   const vocabSize = createBpeTokenizer(model).vocabSize;
   const { stats } = model;
   if (stats.merges < config.vocabSize - 256 - config.special.length) {

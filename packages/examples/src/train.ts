@@ -6,7 +6,7 @@
  * loader position from a checkpoint, so the resumed run takes the same steps on the same
  * batches as an uninterrupted one.
  */
-import { mkdir, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, DataLoaderStateSchema, GPTDataset, type TokenSource } from "@tfgpt/datasets";
@@ -16,6 +16,7 @@ import {
   createGPT,
   GPT_PRESETS,
   GPTModel,
+  parseGPTConfig,
   sparseCrossEntropyFromLogits,
   trainingStateBytes,
   WASM_TRAINING_STATE_LIMIT,
@@ -30,12 +31,16 @@ import {
   readCheckpointState,
   restoreOptimizer,
   saveCheckpoint,
+  writeFileAtomic,
   type CheckpointState,
 } from "./checkpoint.js";
 import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
+import { checkStepMemory } from "./memory-check.js";
+import { LIMITS } from "./options.js";
 import { RunMetrics } from "./metrics.js";
+import { acquireRunLock, cleanRunLeftovers, clearRunDir, isEmptyRunDir, seedRunFrom } from "./run-dir.js";
 import { Progress } from "./progress.js";
 import {
   DEFAULT_STEPS,
@@ -50,6 +55,7 @@ import { withSeededRandom } from "./seeded.js";
 import { isShardInput, loadShardSplits } from "./shard-input.js";
 import { DEFAULT_TEXT_PATH, readTextFile } from "./text-file.js";
 import { loadTokenizerFile } from "./tokenizer-flag.js";
+import { StepWatchdog } from "./watchdog.js";
 
 export { TrainConfigSchema, type TrainConfig } from "./train-config.js";
 
@@ -257,6 +263,11 @@ export async function runTrain(
   if (resumeFrom !== undefined && (config.steps !== undefined || config.epochs !== undefined)) {
     settings = { ...settings, steps: config.steps ?? (config.epochs as number) * data.loader.numBatches };
   }
+  if (settings.steps > LIMITS.steps) {
+    throw new UsageError(
+      `\`--epochs\` ${config.epochs} x ${data.loader.numBatches} batches is ${settings.steps.toLocaleString("en-US")} steps, more than ${LIMITS.steps.toLocaleString("en-US")}`,
+    );
+  }
   const startStep = resumeFrom?.state.step ?? 0;
   if (settings.steps <= startStep) {
     throw new UsageError(`the checkpoint is at step ${startStep}; \`--steps\` must be greater to train further, received ${settings.steps}`);
@@ -270,10 +281,63 @@ export async function runTrain(
   const runDir = path.resolve(
     config.out ?? (resumeFrom ? path.dirname(resumeFrom.dir) : path.join("runs", `train-${timestamp()}`)),
   );
-  if (resumeFrom === undefined && !config.overwrite && (await exists(path.join(runDir, LATEST_FILE)))) {
-    throw new UsageError(`\`--out\` ${runDir} already holds a run: continue it with --resume, or pass --overwrite or another --out`);
-  }
+  const sourceRunDir = resumeFrom ? path.resolve(path.dirname(resumeFrom.dir)) : undefined;
+  const intoOtherRun = sourceRunDir !== undefined && runDir !== sourceRunDir;
+  const checkRunDir = async (): Promise<void> => {
+    if (resumeFrom === undefined && !config.overwrite && (await exists(path.join(runDir, LATEST_FILE)))) {
+      throw new UsageError(`\`--out\` ${runDir} already holds a run: continue it with --resume, or pass --overwrite or another --out`);
+    }
+    if (intoOtherRun && !(await isEmptyRunDir(runDir))) {
+      throw new UsageError(
+        `\`--out\` ${runDir} is not empty: \`--resume ${config.resume} --out DIR\` copies the checkpoint into a new or empty DIR and never writes into another run`,
+      );
+    }
+  };
+  await checkRunDir();
 
+  // The run directory: locked (one writer), created if missing, removed again if this run fails
+  // before it holds a checkpoint.
+  const createdRunDir = !(await exists(runDir));
+  const lock = await acquireRunLock(runDir);
+  try {
+    await checkRunDir(); // again, now that no other run can change it
+    const leftovers = await cleanRunLeftovers(runDir);
+    if (leftovers.length > 0) io.stderr.write(`removed ${leftovers.length} leftover temp file(s) of an interrupted save in ${runDir}\n`);
+    if (config.overwrite && !(await isEmptyRunDir(runDir))) {
+      await clearRunDir(runDir, LATEST_FILE);
+      io.stderr.write(`--overwrite: removed the previous run in ${runDir}\n`);
+    }
+    let metrics = new RunMetrics();
+    if (resumeFrom !== undefined) {
+      metrics = await RunMetrics.load(sourceRunDir as string, startStep);
+      if (intoOtherRun) {
+        await seedRunFrom(runDir, resumeFrom.dir, LATEST_FILE, writeFileAtomic);
+        await metrics.flush(runDir);
+      }
+    }
+    return await trainInRunDir(config, io, { resumeFrom, settings, data, startStep, runDir, metrics });
+  } catch (err) {
+    if (createdRunDir && !(await exists(path.join(runDir, LATEST_FILE)))) await rm(runDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Steps 2 and 3 of {@link runTrain}, in the run directory it has locked. */
+async function trainInRunDir(
+  config: TrainConfig,
+  io: CommandIO,
+  run: {
+    resumeFrom: { dir: string; state: CheckpointState } | undefined;
+    settings: RunSettings;
+    data: Prepared;
+    startStep: number;
+    runDir: string;
+    metrics: RunMetrics;
+  },
+): Promise<{ runDir: string; step: number; checkpoint: string; loss: number; valLoss: number | undefined }> {
+  const { resumeFrom, settings, data, startStep, runDir, metrics } = run;
   // 2. Backend, model, optimizer, loader position.
   const backendLine = await useBackend(config.backend);
   let model: tf.LayersModel;
@@ -297,6 +361,13 @@ export async function runTrain(
     const frozen = modelConfig;
     model = withSeededRandom(settings.seed, () => createGPT(frozen));
   }
+  // Activations too (attention is O(T^2) a head): refused with the numbers before the first step.
+  const shape = parseGPTConfig(modelConfig);
+  checkStepMemory(
+    { ...shape, params: model.countParams(), batchSize: settings.batchSize, context: settings.context },
+    tf.getBackend(),
+    `--preset ${settings.preset} --context ${settings.context} --batch-size ${settings.batchSize}`,
+  );
   const optimizer = tf.train.adam(settings.lr);
   model.compile({ optimizer, loss: sparseCrossEntropyFromLogits });
   if (resumeFrom !== undefined) await restoreOptimizer(resumeFrom.dir, optimizer);
@@ -309,10 +380,7 @@ export async function runTrain(
       `\n${resumeFrom ? `resuming ${resumeFrom.dir} at step ${startStep}` : "training"} to step ${settings.steps}; run directory ${runDir}\n`,
   );
 
-  // 3. The run directory: created now, removed again if this run fails before its first checkpoint.
-  const createdRunDir = !(await exists(runDir));
-  await mkdir(runDir, { recursive: true });
-  const metrics = resumeFrom ? await RunMetrics.load(runDir, startStep) : new RunMetrics();
+  // 3. Training, in the run directory (locked by runTrain).
   let lastCheckpoint: string | undefined;
   let step = startStep;
   let lastLoss = Number.NaN;
@@ -348,6 +416,9 @@ export async function runTrain(
       if (lastVal !== undefined) progress.log(`step 0: val loss ${lastVal.toFixed(4)}`);
     }
     const remaining = total - startStep;
+    // A stuck step (tfjs-wasm out of heap spins) ends the process with an error, never hangs it.
+    const watchdog = new StepWatchdog({ hint: `the last checkpoint is kept (continue with: tfgpt train --resume ${runDir})` });
+    const hangAt = Number(process.env.TFGPT_TEST_HANG_AT_STEP ?? Number.NaN); // fault injection (tests only)
     // An endless stream cut at `remaining` batches; the generator is lazy (no read-ahead), so
     // the loader's state after each step is exactly the position of the next batch.
     await model.fitDataset(toTfDataset(data.loader, { epochs: Infinity }), {
@@ -357,6 +428,8 @@ export async function runTrain(
       callbacks: {
         onBatchEnd: async (_batch, logs) => {
           step++;
+          watchdog.beat(step);
+          if (step === hangAt) for (;;); // a step that never ends, as tfjs-wasm's when out of heap
           lastLoss = Number(logs?.loss);
           metrics.add({ step, loss: lastLoss, time: Number(((performance.now() - started) / 1000).toFixed(3)) });
           progress.step(step, lastLoss);
@@ -369,14 +442,16 @@ export async function runTrain(
             progress.log(`checkpoint ${await checkpoint()}`);
           }
           if (io.signal?.aborted) model.stopTraining = true;
+          watchdog.resume();
         },
       },
-    });
+    }).finally(() => watchdog.stop());
     progress.done();
     const dir = await checkpoint();
     const seconds = (performance.now() - started) / 1000;
     if (io.signal?.aborted) {
-      io.stderr.write(`interrupted at step ${step}; checkpoint ${dir} (continue with: tfgpt train --resume ${runDir})\n`);
+      const by = typeof io.signal.reason === "string" ? `${io.signal.reason}: ` : "";
+      io.stderr.write(`interrupted at step ${step}; checkpoint ${dir} (${by}continue with: tfgpt train --resume ${runDir})\n`);
     } else {
       io.stderr.write(
         `done: step ${step}, train loss ${lastLoss.toFixed(4)}` +
@@ -389,9 +464,6 @@ export async function runTrain(
       io.stdout.write(`${SAMPLE_PROMPT}${text}\n`);
     }
     return { runDir, step, checkpoint: dir, loss: lastLoss, valLoss: lastVal };
-  } catch (err) {
-    if (lastCheckpoint === undefined && createdRunDir) await rm(runDir, { recursive: true, force: true });
-    throw err;
   } finally {
     model.dispose();
     optimizer.dispose();

@@ -44,7 +44,7 @@ describe("tfgpt train: bad input", () => {
     trainFails(["--preset", "gpt2-small", "--backend", "wasm"], 2, /model gpt2-small has 123,674,880 parameters: training it needs 1\.8 GiB .* use --backend tensorflow/));
   it("unknown backend", () => trainFails(["--backend", "gpu"], 2, /`--backend` must be one of auto, tensorflow, wasm, cpu, received "gpu"/));
   it("unknown encoding", () => trainFails(["--encoding", "nope"], 1, /unknown tokenizer "nope"/));
-  it("non-numeric option", () => trainFails(["--batch-size", "eight"], 2, /`--batch-size` must be an integer >= 1, received "eight"/));
+  it("non-numeric option", () => trainFails(["--batch-size", "eight"], 2, /`--batch-size` must be an integer in \[1, 65536\], received "eight"/));
   it("out-of-range options", () => {
     trainFails(["--lr", "0"], 2, /`--lr` must be a number > 0 and <= 1, received "0"/);
     trainFails(["--val-fraction", "0.9"], 2, /`--val-fraction` must be a number >= 0 and <= 0.5, received "0.9"/);

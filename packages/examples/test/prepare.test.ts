@@ -37,9 +37,9 @@ describe("tfgpt prepare", () => {
     const r = runCli(["prepare", pg84, "--out", out, "--encoding", "gpt2"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/448,967\/448,967 bytes \(100%\), 106,391 tokens, 2 shards written/);
-    expect(readdirSync(out).sort()).toEqual(["pg84_train_000001.bin", "pg84_val_000000.bin"]);
+    expect(readdirSync(out).sort()).toEqual(["pg84.manifest.json", "pg84_train_000001.bin", "pg84_val_000000.bin"]);
     let total = 0;
-    for (const name of readdirSync(out)) {
+    for (const name of readdirSync(out).filter((n) => n.endsWith(".bin"))) {
       const shard = readShard(path.join(out, name));
       expect([shard.magic, shard.version]).toEqual([20240520, 1]);
       expect(shard.size).toBe(1024 + 2 * shard.count);
@@ -122,11 +122,11 @@ describe("tfgpt prepare", () => {
     const expected = [EOT, ...tok.encode("First <|endoftext|> document.", ordinary), EOT, ...tok.encode("Second document.\n", ordinary)];
     const llmc = path.join(tmp, "docs-llmc");
     await runPrepare(PrepareConfigSchema.parse({ files: [docs], out: llmc, valFraction: "0" }), memoryIO());
-    expect(readdirSync(llmc)).toEqual(["docs_train_000000.bin"]);
+    expect(readdirSync(llmc).sort()).toEqual(["docs.manifest.json", "docs_train_000000.bin"]);
     expect(readShard(path.join(llmc, "docs_train_000000.bin")).tokens).toEqual(expected);
     const nano = path.join(tmp, "docs-nano");
     await runPrepare(PrepareConfigSchema.parse({ files: [docs, verdict], out: nano, format: "nanogpt", valFraction: "0" }), memoryIO());
-    expect(readdirSync(nano)).toEqual(["train.bin"]);
+    expect(readdirSync(nano).sort()).toEqual(["docs.manifest.json", "train.bin"]);
     const bytes = readFileSync(path.join(nano, "train.bin"));
     const tokens = Array.from({ length: bytes.byteLength / 2 }, (_, i) => bytes.readUInt16LE(2 * i));
     expect(tokens.slice(0, expected.length)).toEqual(expected);

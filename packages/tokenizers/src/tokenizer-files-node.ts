@@ -10,6 +10,7 @@ import {
   fromHuggingFaceJson,
   parseRankFile,
   parseRankFileMeta,
+  type RankFileMeta,
   setTokenizerFileReader,
   toHuggingFaceJson,
 } from "./tokenizer-files.js";
@@ -62,7 +63,38 @@ export function readBpeModel(path: string): BpeModel {
   const meta = parseRankFileMeta(
     readFile(metaPath, `the sidecar ${JSON.stringify(metaPath)} (pattern and special tokens) of the rank file \`path\` ${JSON.stringify(path)}`),
   );
-  return { ranks: parseRankFile(text), pattern: meta.pattern, specialTokens: meta.specialTokens };
+  const ranks = parseRankFile(text);
+  checkRankFileModel(path, ranks, meta);
+  return { ranks, pattern: meta.pattern, specialTokens: meta.specialTokens };
+}
+
+/**
+ * A rank file and its sidecar must agree: ranks dense (`0..n-1`; unique is checked by the
+ * parser), as many as the sidecar says when it says (a file cut at a line boundary parses but
+ * has fewer), and special-token ids distinct and outside the ranks.
+ *
+ * @throws TokenizerError naming the file and the first disagreement.
+ */
+function checkRankFileModel(path: string, ranks: ReadonlyMap<string, number>, meta: RankFileMeta): void {
+  const n = ranks.size;
+  const where = `the rank file \`path\` ${JSON.stringify(path)}`;
+  if (meta.numRanks !== undefined && meta.numRanks !== n) {
+    throw new TokenizerError(`${where} has ${n} ranks, its sidecar says ${meta.numRanks}: the file is cut or belongs to another tokenizer`, "ranks");
+  }
+  let max = -1;
+  for (const rank of ranks.values()) if (rank > max) max = rank;
+  if (max !== n - 1) {
+    throw new TokenizerError(`${where} has ${n} ranks but its largest is ${max}: ranks must be 0..${n - 1} with none missing`, "ranks");
+  }
+  const seen = new Map<number, string>();
+  for (const [token, id] of Object.entries(meta.specialTokens)) {
+    if (id < n) {
+      throw new TokenizerError(`${where}: special token ${JSON.stringify(token)} has id ${id}, which is a rank (0..${n - 1}): the file or its sidecar is wrong`, "specialTokens");
+    }
+    const other = seen.get(id);
+    if (other !== undefined) throw new TokenizerError(`${where}: special tokens ${JSON.stringify(other)} and ${JSON.stringify(token)} share id ${id}`, "specialTokens");
+    seen.set(id, token);
+  }
 }
 
 /**

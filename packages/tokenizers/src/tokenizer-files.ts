@@ -100,18 +100,21 @@ export const rankFileMetaSchema = z.object({
   version: z.literal(RANK_FILE_META_VERSION, { error: `must be ${RANK_FILE_META_VERSION}` }),
   pattern: z.string({ error: "must be a regular-expression source string" }),
   specialTokens: specialTokensSchema,
+  /** How many ranks the rank file has (written since; checked when present): a cut file is refused. */
+  numRanks: z.number({ error: "must be the rank file's number of ranks" }).int().nonnegative().optional(),
 });
 
 /** The sidecar of a rank file: what the tiktoken format does not store. */
 export type RankFileMeta = z.output<typeof rankFileMetaSchema>;
 
 /** The sidecar JSON of `model` (pattern and special tokens). */
-export function formatRankFileMeta(model: Pick<BpeModel, "pattern" | "specialTokens">): string {
+export function formatRankFileMeta(model: Pick<BpeModel, "pattern" | "specialTokens"> & { readonly ranks?: ReadonlyMap<string, number> }): string {
   const meta: RankFileMeta = {
     format: RANK_FILE_META_FORMAT,
     version: RANK_FILE_META_VERSION,
     pattern: model.pattern,
     specialTokens: specialTokensRecord(model.specialTokens),
+    ...(model.ranks ? { numRanks: model.ranks.size } : {}),
   };
   return `${JSON.stringify(meta, null, 2)}\n`;
 }
