@@ -11,10 +11,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("shard ids are checked as unsigned values", () => {
   const big = 2 ** 31 + 5;
-  const bytes = encodeShard([1, 2, big, 3], 2);
+  // tfgpt's old uint32 layout (20240520, version 2), still read: the header of a version-7 shard rewritten.
+  const bytes = encodeShard([1, 2, big, 3], 7);
+  new DataView(bytes.buffer, bytes.byteOffset).setInt32(0, 20240520, true);
+  new DataView(bytes.buffer, bytes.byteOffset).setInt32(4, 2, true);
 
   it("decodeShard refuses an id >= 2^31 with its unsigned value", () => {
     expect(() => decodeShard(bytes, "s.bin", { vocabSize: 100 })).toThrow("s.bin: token 2 is 2147483653, not below the vocabulary size 100");
+    expect(() => decodeShard(encodeShard([1, 2, big, 3], 7), "s7.bin", { vocabSize: 100 })).toThrow("s7.bin: token 2 is 2147483653");
   });
 
   it("openShards (read through an Int32Array) refuses it too", () => {
