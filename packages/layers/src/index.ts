@@ -43,7 +43,8 @@ export { checkWasmTrainingMemory, GPTModel, trainingStateBytes, WASM_TRAINING_ST
 export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
 export { HeadKernel, headKernel, HeadKernelOptions, headKernelSupported, type HeadForward } from "./head-kernel.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
-export { generate, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
+export { generate, generateAsync, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
+export { KVCacheDecoder, supportsKVCache } from "./kv-cache.js";
 export {
   blobSource,
   bufferSource,
