@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { LayerConfigError } from "./errors.js";
-import { gelu, layerNorm } from "./functional.js";
+import { gelu } from "./functional.js";
 import type { GPTConfig } from "./gpt.js";
 import { gptConfigOfModel, weightsByPath } from "./pretrained.js";
 
@@ -37,9 +37,8 @@ export function supportsKVCache(model: tf.LayersModel): boolean {
 
 /**
  * A decoding session over one `createGPT` model: `step(ids)` runs `ids` at the next positions,
- * appends their keys and values to the cache (`[heads, headDim, length]` keys, already
- * transposed for the score matmul, and `[heads, length, headDim]` values per layer; they stay on
- * the backend) and returns the logits of the last of them. Call `dispose()` when done.
+ * appends their keys and values to the cache (`[heads, length, headDim]` each, per layer; they
+ * stay on the backend) and returns the logits of the last of them. Call `dispose()` when done.
  *
  * @example
  * const decoder = new KVCacheDecoder(model);
@@ -53,6 +52,8 @@ export class KVCacheDecoder {
   private keys: (tf.Tensor3D | null)[];
   private values: (tf.Tensor3D | null)[];
   private cached = 0;
+  /** The head's table transposed to `[C, V]` (made on the first step, kept for the session). */
+  private headT: tf.Tensor2D | null = null;
 
   constructor(model: tf.LayersModel) {
     this.config = gptConfigOfModel(model);
@@ -74,8 +75,11 @@ export class KVCacheDecoder {
     this.cached = 0;
   }
 
+  /** Frees the cache and the transposed head table. */
   dispose(): void {
     this.reset();
+    this.headT?.dispose();
+    this.headT = null;
   }
 
   /**
@@ -113,30 +117,34 @@ export class KVCacheDecoder {
       const mask = n === 1 ? null : causalMaskAt(start, n); // [n, total]
       for (let i = 0; i < c.numLayers; i++) {
         const w = blockWeights(read, i, c.qkvBias);
-        const a = layerNorm(x, w.ln1Gamma, w.ln1Beta, 1e-5);
+        const a = rowNorm(x, w.ln1Gamma, w.ln1Beta);
         const qkv = dense(a, w.qkvKernel, w.qkvBias); // [n, 3C]
         const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-        // [n, C] -> [H, n, hd] (n = 1: a reshape); keys as [H, hd, n] for a plain score matmul.
+        // [n, C] -> [H, n, hd] (n = 1: a reshape).
         const heads = (t: tf.Tensor2D) => (n === 1 ? tf.reshape(t, [H, 1, hd]) : tf.transpose(tf.reshape(t, [n, H, hd]), [1, 0, 2])) as tf.Tensor3D;
-        const keyT = (n === 1 ? tf.reshape(k, [H, hd, 1]) : tf.transpose(tf.reshape(k, [n, H, hd]), [1, 2, 0])) as tf.Tensor3D;
         const prevK = this.keys[i] ?? null;
         const prevV = this.values[i] ?? null;
-        const allKeys = prevK === null ? keyT : (tf.concat([prevK, keyT], 2) as tf.Tensor3D); // [H, hd, total]
+        // Appended along axis 1 (a middle-axis concat of the last axis costs ~40x more on wasm).
+        const allKeys = prevK === null ? heads(k) : (tf.concat([prevK, heads(k)], 1) as tf.Tensor3D); // [H, total, hd]
         const allValues = prevV === null ? heads(v) : (tf.concat([prevV, heads(v)], 1) as tf.Tensor3D); // [H, total, hd]
         newKeys.push(tf.keep(allKeys));
         newValues.push(tf.keep(allValues));
-        let scores = tf.matMul(tf.mul(heads(q), 1 / Math.sqrt(hd)) as tf.Tensor3D, allKeys); // [H, n, total]
+        let scores = tf.matMul(tf.mul(heads(q), 1 / Math.sqrt(hd)) as tf.Tensor3D, allKeys, false, true); // [H, n, total]
         if (mask !== null) scores = tf.add(scores, mask);
         const y = tf.matMul(tf.softmax(scores) as tf.Tensor3D, allValues); // [H, n, hd]
         const merged = (n === 1 ? tf.reshape(y, [1, C]) : tf.reshape(tf.transpose(y, [1, 0, 2]), [n, C])) as tf.Tensor2D;
         x = tf.add(x, dense(merged, w.attnProjKernel, w.attnProjBias));
-        const m = layerNorm(x, w.ln2Gamma, w.ln2Beta, 1e-5);
+        const m = rowNorm(x, w.ln2Gamma, w.ln2Beta);
         x = tf.add(x, dense(gelu(dense(m, w.fcKernel, w.fcBias)) as tf.Tensor2D, w.mlpProjKernel, w.mlpProjBias));
       }
       const last = n === 1 ? x : (tf.slice(x, [n - 1, 0], [1, C]) as tf.Tensor2D);
-      const h = layerNorm(last, read<tf.Tensor1D>("ln_f/gamma"), read<tf.Tensor1D>("ln_f/beta"), 1e-5);
-      const table = c.tieWeights ? wte : read<tf.Tensor2D>("lm_head/embeddings");
-      return tf.reshape(tf.matMul(h, table, false, true), [c.vocabSize]) as tf.Tensor1D; // [V]
+      const h = rowNorm(last, read<tf.Tensor1D>("ln_f/gamma"), read<tf.Tensor1D>("ln_f/beta"));
+      if (this.headT === null) {
+        // A plain [1, C] @ [C, V] matmul runs ~3x faster on wasm than one with transposeB.
+        const table = c.tieWeights ? wte : read<tf.Tensor2D>("lm_head/embeddings");
+        this.headT = tf.keep(tf.transpose(table));
+      }
+      return tf.reshape(tf.matMul(h, this.headT), [c.vocabSize]) as tf.Tensor1D; // [V]
     });
     this.reset();
     this.keys = newKeys;
@@ -144,6 +152,15 @@ export class KVCacheDecoder {
     this.cached = start + n;
     return logits;
   }
+}
+
+/**
+ * LayerNorm (epsilon 1e-5) of a few rows `[n, C]`, as plain ops: `layerNorm` of functional.ts is
+ * built for many rows (its transposes cost more than the math for one row).
+ */
+function rowNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), gamma), beta) as tf.Tensor2D;
 }
 
 function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
