@@ -62,6 +62,8 @@ for _ in range(a.nocache_reps):
     nocache.append(a.new / s)
 
 def measurement(samples, unit):
+    if not samples:
+        return {"error": "not run (--nocache-reps 0)"}
     s = sorted(samples)
     n = len(s)
     median = s[(n - 1) // 2] if n % 2 == 1 else (s[n // 2 - 1] + s[n // 2]) / 2

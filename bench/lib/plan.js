@@ -75,8 +75,11 @@ export function plan(q, { python = "/usr/bin/python3" } = {}) {
   const gen = { prompt: 32, newTokens: q ? 32 : 128 };
   const genDir = "bench/out/gpt2-random";
   const threads = "2";
-  const genEnv = { OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads };
-  jobs.push(job("gen-transformers", "generation", null, ["bench/generation_hf.py", "--threads", threads, "--prompt", String(gen.prompt), "--new", String(gen.newTokens), "--reps", q ? "1" : "3", "--save", genDir], q ? 180 : 400, { command: process.env.TFGPT_BENCH_PYTHON ?? python, env: genEnv }));
+  // torch at 1 and 2 threads: on a busy 2-core machine its 2-thread runs can be ~8x slower than 1 thread (OpenMP spin-waits).
+  for (const t of ["1", threads]) {
+    const args = ["bench/generation_hf.py", "--threads", t, "--prompt", String(gen.prompt), "--new", String(gen.newTokens), "--reps", q ? "1" : "2"];
+    jobs.push(job(`gen-transformers-${t}`, "generation", null, t === "1" ? [...args, "--save", genDir] : args, q ? 180 : 400, { command: process.env.TFGPT_BENCH_PYTHON ?? python, env: { OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t } }));
+  }
   jobs.push(job("gen-ours-wasm", "generation", "generation.js", { backend: "wasm", dir: genDir, ...gen, reps: q ? 1 : 3, uncachedReps: 1 }, q ? 240 : 500));
   return jobs;
 }

@@ -202,25 +202,29 @@ function torchSection({ res }, best, oursWasm) {
 
 function generationSection({ res, m }) {
   const ours = res("gen-ours-wasm");
-  const hf = res("gen-transformers");
+  const hf = res("gen-transformers-1");
   const n = ours?.result?.newTokens ?? "?";
   const out = [
     `## 6. Generation: the \`gpt2\` (124M) shape, random weights, prompt 32 tokens, ${n} new tokens, greedy, batch 1`,
     "",
-    "Tokens/s, higher is better. transformers' `generate` on torch (CPU) saves the random model with `save_pretrained`; ours loads that `model.safetensors` with `fromPretrained` and generates from the same weights. Same thread count (2).",
+    "Tokens/s, higher is better. transformers' `generate` on torch (CPU) saves the random model with `save_pretrained`; ours loads that `model.safetensors` with `fromPretrained` and generates from the same weights. Ours runs wasm with 2 threads; transformers runs with 1 and with 2 threads.",
     "",
   ];
-  const hfCached = val(m("gen-transformers", "cachedTokensPerSec"));
-  const hfUncached = val(m("gen-transformers", "uncachedTokensPerSec"));
   const oursCached = val(m("gen-ours-wasm", "cachedTokensPerSec"));
   const oursUncached = val(m("gen-ours-wasm", "uncachedTokensPerSec"));
+  const hfRow = (t) => {
+    const c = val(m(`gen-transformers-${t}`, "cachedTokensPerSec"));
+    const u = val(m(`gen-transformers-${t}`, "uncachedTokensPerSec"));
+    return [`transformers${versions}, ${t} thread${t === 1 ? "" : "s"}`, med(m(`gen-transformers-${t}`, "cachedTokensPerSec")), med(m(`gen-transformers-${t}`, "uncachedTokensPerSec")), ratio(c, u), ratio(oursCached, c)];
+  };
   const versions = hf?.result?.versions ? ` (torch ${hf.result.versions.torch}, transformers ${hf.result.versions.transformers})` : "";
   out.push(
     table(
-      ["implementation", "with KV cache", "without (window re-run)", "cache / no cache", "ours / transformers (cached)"],
+      ["implementation", "with KV cache", "without (window re-run)", "cache / no cache", "ours (cached) / this (cached)"],
       [
-        [`transformers${versions}, 2 threads`, med(m("gen-transformers", "cachedTokensPerSec")), med(m("gen-transformers", "uncachedTokensPerSec")), ratio(hfCached, hfUncached), "–"],
-        [`ours, ${backendLabel(ours?.result?.backend)}`, med(m("gen-ours-wasm", "cachedTokensPerSec")), med(m("gen-ours-wasm", "uncachedTokensPerSec")), ratio(oursCached, oursUncached), ratio(oursCached, hfCached)],
+        hfRow(1),
+        hfRow(2),
+        [`ours, ${backendLabel(ours?.result?.backend)}`, med(m("gen-ours-wasm", "cachedTokensPerSec")), med(m("gen-ours-wasm", "uncachedTokensPerSec")), ratio(oursCached, oursUncached), "–"],
       ],
     ),
     "",
@@ -266,8 +270,8 @@ function targetsSection({ res, m }, best) {
   check("training: tiny on wasm ≥ 0.8× PyTorch + OpenBLAS, best thread count (issue 9; goal 1.0×)", tw && best ? tw / best.median >= 0.8 : undefined, ratio(tw, best?.median));
   const gOurs = val(m("gen-ours-wasm", "cachedTokensPerSec"));
   const gOursNo = val(m("gen-ours-wasm", "uncachedTokensPerSec"));
-  const gHf = val(m("gen-transformers", "cachedTokensPerSec"));
-  check("generation: gpt2 greedy on wasm ≥ 1.0× transformers' generate, same threads (issue 13)", gOurs && gHf ? gOurs / gHf >= 1 : undefined, ratio(gOurs, gHf));
+  const gHf = Math.max(...[1, 2].map((t) => val(m(`gen-transformers-${t}`, "cachedTokensPerSec")) ?? 0)) || undefined;
+  check("generation: gpt2 greedy on wasm ≥ 1.0× transformers' generate, its best thread count (issue 13)", gOurs && gHf ? gOurs / gHf >= 1 : undefined, ratio(gOurs, gHf));
   check("generation: the KV cache ≥ 5× re-running the window at 128 new tokens (issue 13)", gOurs && gOursNo ? gOurs / gOursNo >= 5 : undefined, ratio(gOurs, gOursNo));
   return ["## Targets from the issues, checked in this run", "", table(["target", "status", "this run"], rows), ""].join("\n");
 }
