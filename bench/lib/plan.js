@@ -68,5 +68,18 @@ export function plan(q, { python = "/usr/bin/python3" } = {}) {
     const env = { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined };
     jobs.push(job(`torch-${threads}`, "torch", null, ["bench/torch_tiny.py", "--threads", String(threads), "--steps", q ? "5" : "30", "--warmup", q ? "2" : "5"], q ? 90 : 180, { command: python, env }));
   }
+
+  // 6. Generation with the gpt2 (124M) shape: transformers first (it writes the random weights
+  // both generate from), then ours on wasm loading that safetensors file. Python: the venv in
+  // $TFGPT_BENCH_PYTHON (torch 2.13 + transformers), else `python`.
+  const gen = { prompt: 32, newTokens: q ? 32 : 128 };
+  const genDir = "bench/out/gpt2-random";
+  const threads = "2";
+  // torch at 1 and 2 threads: on a busy 2-core machine its 2-thread runs can be ~8x slower than 1 thread (OpenMP spin-waits).
+  for (const t of ["1", threads]) {
+    const args = ["bench/generation_hf.py", "--threads", t, "--prompt", String(gen.prompt), "--new", String(gen.newTokens), "--reps", q ? "1" : "2"];
+    jobs.push(job(`gen-transformers-${t}`, "generation", null, t === "1" ? [...args, "--save", genDir] : args, q ? 180 : 400, { command: process.env.TFGPT_BENCH_PYTHON ?? python, env: { OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t } }));
+  }
+  jobs.push(job("gen-ours-wasm", "generation", "generation.js", { backend: "wasm", dir: genDir, ...gen, reps: q ? 1 : 3, uncachedReps: 1 }, q ? 240 : 500));
   return jobs;
 }

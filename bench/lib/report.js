@@ -200,6 +200,51 @@ function torchSection({ res }, best, oursWasm) {
   return out.join("\n");
 }
 
+function generationSection({ res, m }) {
+  const ours = res("gen-ours-wasm");
+  const hf = res("gen-transformers-1");
+  const n = ours?.result?.newTokens ?? "?";
+  const out = [
+    `## 6. Generation: the \`gpt2\` (124M) shape, random weights, prompt 32 tokens, ${n} new tokens, greedy, batch 1`,
+    "",
+    "Tokens/s, higher is better. transformers' `generate` on torch (CPU) saves the random model with `save_pretrained`; ours loads that `model.safetensors` with `fromPretrained` and generates from the same weights. Ours runs wasm with 2 threads; transformers runs with 1 and with 2 threads.",
+    "",
+  ];
+  const oursCached = val(m("gen-ours-wasm", "cachedTokensPerSec"));
+  const oursUncached = val(m("gen-ours-wasm", "uncachedTokensPerSec"));
+  const hfRow = (t) => {
+    const c = val(m(`gen-transformers-${t}`, "cachedTokensPerSec"));
+    const u = val(m(`gen-transformers-${t}`, "uncachedTokensPerSec"));
+    return [`transformers${versions}, ${t} thread${t === 1 ? "" : "s"}`, med(m(`gen-transformers-${t}`, "cachedTokensPerSec")), med(m(`gen-transformers-${t}`, "uncachedTokensPerSec")), ratio(c, u), ratio(oursCached, c)];
+  };
+  const versions = hf?.result?.versions ? ` (torch ${hf.result.versions.torch}, transformers ${hf.result.versions.transformers})` : "";
+  out.push(
+    table(
+      ["implementation", "with KV cache", "without (window re-run)", "cache / no cache", "ours (cached) / this (cached)"],
+      [
+        hfRow(1),
+        hfRow(2),
+        [`ours, ${backendLabel(ours?.result?.backend)}`, med(m("gen-ours-wasm", "cachedTokensPerSec")), med(m("gen-ours-wasm", "uncachedTokensPerSec")), ratio(oursCached, oursUncached), "–"],
+      ],
+    ),
+    "",
+  );
+  const a = ours?.result?.ids;
+  const b = hf?.result?.ids;
+  let same = "not compared";
+  if (Array.isArray(a) && Array.isArray(b)) {
+    let k = 0;
+    while (k < a.length && a[k] === b[k]) k++;
+    same = k === a.length && a.length === b.length ? `equal (${a.length} ids)` : `equal for the first ${k - 32} new ids of ${a.length - 32}`;
+  }
+  out.push(
+    `Loading the 124M \`model.safetensors\` (${"498 MB"}) with \`fromPretrained\` on wasm: ${med(m("gen-ours-wasm", "loadMs"))} ms. ` +
+      `Greedy ids, ours vs transformers: ${same}. Peak RSS: ours ${ours?.result?.rssMB ? num(ours.result.rssMB) : "–"} MB, transformers ${hf?.result?.maxRssMB ? num(hf.result.maxRssMB) : "–"} MB.`,
+    "",
+  );
+  return out.join("\n");
+}
+
 /** Issue targets, each checked against this run's figures. */
 function targetsSection({ res, m }, best) {
   const rows = [];
@@ -223,6 +268,11 @@ function targetsSection({ res, m }, best) {
   check("training: tiny on wasm ≥ 40% of the wasm matmul rate (issue 3)", share !== undefined ? share >= 0.4 : undefined, pct(share));
   const tw = val(m("train-ours-wasm", "tokensPerSec"));
   check("training: tiny on wasm ≥ 0.8× PyTorch + OpenBLAS, best thread count (issue 9; goal 1.0×)", tw && best ? tw / best.median >= 0.8 : undefined, ratio(tw, best?.median));
+  const gOurs = val(m("gen-ours-wasm", "cachedTokensPerSec"));
+  const gOursNo = val(m("gen-ours-wasm", "uncachedTokensPerSec"));
+  const gHf = Math.max(...[1, 2].map((t) => val(m(`gen-transformers-${t}`, "cachedTokensPerSec")) ?? 0)) || undefined;
+  check("generation: gpt2 greedy on wasm ≥ 1.0× transformers' generate, its best thread count (issue 13)", gOurs && gHf ? gOurs / gHf >= 1 : undefined, ratio(gOurs, gHf));
+  check("generation: the KV cache ≥ 5× re-running the window at 128 new tokens (issue 13)", gOurs && gOursNo ? gOurs / gOursNo >= 5 : undefined, ratio(gOurs, gOursNo));
   return ["## Targets from the issues, checked in this run", "", table(["target", "status", "this run"], rows), ""].join("\n");
 }
 
@@ -245,5 +295,5 @@ export function renderReport({ results, machine, mode, startedAt, wallS, backend
     "![throughput chart](bench-throughput.svg)",
     "",
   ].join("\n");
-  return [head, targetsSection(acc, best), tokenizerSection(acc), datasetSection(acc), embeddingSection(acc), trainingSection(acc, best), torchSection(acc, best, oursWasm)].join("\n");
+  return [head, targetsSection(acc, best), tokenizerSection(acc), datasetSection(acc), embeddingSection(acc), trainingSection(acc, best), torchSection(acc, best, oursWasm), generationSection(acc)].join("\n");
 }

@@ -108,7 +108,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     summary: "train a GPT on a text, with progress, validation, plots and checkpoints",
     usage: `tfgpt train [--text FILE] [--encoding gpt2 | --tokenizer FILE] [--preset tiny] [--context N] [--batch-size N]
             [--stride N] [--steps N | --epochs N] [--lr X] [--val-fraction 0.1] [--seed S]
-            [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--resume DIR]
+            [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--resume DIR] [--init-from DIR]
             [--checkpoint-every N] [--eval-every N] [--sample] [--overwrite]
 
   --text FILE           training text (default: "The Verdict", shipped with this package)
@@ -128,6 +128,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --backend B           auto (default), tensorflow, wasm or cpu
   --out DIR             run directory: checkpoints, metrics.jsonl, loss.svg (default runs/<time>)
   --resume DIR          continue the run in DIR (or a checkpoint directory) up to --steps
+  --init-from DIR       fine-tune: start from the weights (and tokenizer) of a Hugging Face GPT-2
+                        directory or a tfgpt checkpoint, instead of a fresh --preset
   --checkpoint-every N  also checkpoint every N steps (default: only at the end)
   --eval-every N        validation loss every N steps (default: about 10 times a run)
   --sample              print a short greedy sample at the end
@@ -148,6 +150,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       backend: str,
       out: str,
       resume: str,
+      "init-from": str,
       "checkpoint-every": str,
       "eval-every": str,
       sample: bool,
@@ -160,13 +163,16 @@ const COMMANDS: Record<string, CommandSpec> = {
   sample: {
     summary: "generate text from a checkpoint",
     usage: `tfgpt sample --checkpoint DIR --prompt TEXT [--max-new-tokens N] [--temperature T]
-             [--top-k K] [--seed S] [--backend B]
+             [--top-k K] [--top-p P] [--seed S] [--backend B]
 
-  --checkpoint DIR      a run directory (its latest checkpoint) or a checkpoint directory
+  --checkpoint DIR      a run directory (its latest checkpoint), a checkpoint directory, or a
+                        Hugging Face GPT-2 directory (config.json + model.safetensors; tokenizer:
+                        its tokenizer.json or vocab.json + merges.txt, else gpt2 for 50,257 ids)
   --prompt TEXT         the text to continue
-  --max-new-tokens N    tokens to generate (default 50)
+  --max-new-tokens N    tokens to generate at most (default 50; stops at <|endoftext|>)
   --temperature T       0 (default) is greedy; higher is more random
   --top-k K             sample among the K most likely tokens only
+  --top-p P             sample among the fewest most likely tokens whose probabilities reach P
   --seed S              sampling seed: the same seed gives the same text (default 0)
   --backend B           auto (default), tensorflow, wasm or cpu`,
     options: {
@@ -175,11 +181,25 @@ const COMMANDS: Record<string, CommandSpec> = {
       "max-new-tokens": str,
       temperature: str,
       "top-k": str,
+      "top-p": str,
       seed: str,
       backend: str,
     },
     schema: async () => (await import("./sample-config.js")).SampleConfigSchema,
     run: async () => (await import("./sample.js")).runSample,
+  },
+  convert: {
+    summary: "convert a Hugging Face GPT-2 directory to a tfgpt run directory, or back",
+    usage: `tfgpt convert --from DIR --to DIR [--format hf|tfjs]
+
+  --from DIR        a Hugging Face GPT-2 directory (config.json + model.safetensors or its
+                    sharded index) or a tfgpt run / checkpoint directory
+  --to DIR          the directory to write (must not exist)
+  --format F        hf (config.json + model.safetensors + tokenizer files: loads in transformers)
+                    or tfjs (a tfgpt run directory); default: the other format than --from's`,
+    options: { from: str, to: str, format: str },
+    schema: async () => (await import("./convert-config.js")).ConvertConfigSchema,
+    run: async () => (await import("./convert.js")).runConvert,
   },
   prepare: {
     summary: "tokenize text files into llm.c token shards (*_train_NNNNNN.bin / *_val_NNNNNN.bin)",

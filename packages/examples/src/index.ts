@@ -26,7 +26,8 @@ export {
   type CheckpointState,
   type LoadedCheckpoint,
 } from "./checkpoint.js";
-export { generateText } from "./generate.js";
+export { generateText, streamText } from "./generate.js";
+export { GPT2_VOCAB_SIZE, isPretrainedDir, pretrainedConfig, pretrainedTokenizer, type DirTokenizer } from "./pretrained-dir.js";
 export { Progress, formatDuration, renderBar, type ProgressArgs, type ProgressStream } from "./progress.js";
 export { renderLossSvg, niceTicks, type LossSeries, type LossPlotOptions } from "./plot.js";
 export { RunMetrics, METRICS_FILE, PLOT_FILE, type MetricRecord } from "./metrics.js";

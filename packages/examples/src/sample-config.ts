@@ -7,7 +7,7 @@ import { backendFlag, integerFlag, numberFlag } from "./options.js";
 
 /** The validated config of `tfgpt sample`. */
 export const SampleConfigSchema = z.object({
-  /** A run directory (its latest checkpoint) or a checkpoint directory. Required. */
+  /** A run directory (its latest checkpoint), a checkpoint directory, or a Hugging Face GPT-2 directory. Required. */
   checkpoint: z.string({ error: "`--checkpoint` is required" }).min(1, { error: "`--checkpoint` must not be empty" }),
   /** The text to continue. Required. */
   prompt: z.string({ error: "`--prompt` is required" }).min(1, { error: "`--prompt` must not be empty" }),
@@ -17,6 +17,8 @@ export const SampleConfigSchema = z.object({
   temperature: numberFlag("temperature", { min: 0, max: 100 }).default(0),
   /** Sample among the K most likely tokens. Default: all. */
   topK: integerFlag("top-k").optional(),
+  /** Nucleus sampling: among the fewest most likely tokens whose probabilities reach P. Default: off. */
+  topP: numberFlag("top-p", { min: 0, max: 1, exclusiveMin: true }).optional(),
   /** Sampling seed. Default 0. */
   seed: integerFlag("seed", 0, 2 ** 32 - 1).default(0),
   /** Backend. Default `"auto"`. */

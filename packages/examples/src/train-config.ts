@@ -58,6 +58,8 @@ export const TrainConfigSchema = z
     out: stringFlag("out").optional(),
     /** Run or checkpoint directory to continue from. */
     resume: stringFlag("resume").optional(),
+    /** Start from these weights (a Hugging Face GPT-2 directory or a tfgpt checkpoint): fine-tuning. */
+    initFrom: stringFlag("init-from").optional(),
     /** Checkpoint every this many steps (and always at the end). */
     checkpointEvery: integerFlag("checkpoint-every", 1, LIMITS.steps).optional(),
     /** Validation loss every this many steps. Default: about 10 times a run. */
@@ -75,6 +77,13 @@ export const TrainConfigSchema = z
     }
     if (c.encoding !== undefined && c.tokenizer !== undefined) {
       ctx.addIssue({ code: "custom", message: "`--encoding` and `--tokenizer` cannot be used together" });
+    }
+    if (c.initFrom !== undefined) {
+      const clash = (["resume", "preset", "encoding", "tokenizer", "model"] as const).find((k) => c[k] !== undefined);
+      if (clash !== undefined) {
+        const flag = clash === "model" ? "model overrides" : `--${clash}`;
+        ctx.addIssue({ code: "custom", message: `\`--init-from\` cannot be used with \`${flag}\` (the directory fixes the model and its tokenizer)` });
+      }
     }
     if (c.resume !== undefined && c.overwrite) {
       ctx.addIssue({ code: "custom", message: "`--overwrite` cannot be used with `--resume`" });
@@ -97,6 +106,8 @@ export const RunSettingsSchema = z.object({
   valFraction: z.number().min(0).max(0.5),
   seed: z.number().int().nonnegative(),
   model: ModelOverridesSchema.optional(),
+  /** Absolute path of the `--init-from` directory (then `preset` is `"init-from"`); its tokenizer is reloaded on `--resume`. */
+  initFrom: z.string().optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 

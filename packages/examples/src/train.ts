@@ -56,6 +56,7 @@ import { isShardInput, loadShardSplits } from "./shard-input.js";
 import { DEFAULT_TEXT_PATH, readTextFile } from "./text-file.js";
 import { loadTokenizerFile } from "./tokenizer-flag.js";
 import { StepWatchdog } from "./watchdog.js";
+import { initModel, initTokenizer, resolveInitFrom, type InitFrom } from "./init-from.js";
 
 export { TrainConfigSchema, type TrainConfig } from "./train-config.js";
 
@@ -103,7 +104,12 @@ interface Prepared {
 /** Reads and splits the text, builds the datasets and the loader; fails with the flags' names. */
 async function prepareData(settings: RunSettings): Promise<Prepared> {
   // A --tokenizer file is reloaded here (also on --resume); checkpoints store its model inline.
-  const tokenizer = settings.tokenizer !== undefined ? loadTokenizerFile(settings.tokenizer) : getTokenizer(settings.encoding);
+  const tokenizer =
+    settings.initFrom !== undefined
+      ? await initTokenizer(await resolveInitFrom(settings.initFrom))
+      : settings.tokenizer !== undefined
+        ? loadTokenizerFile(settings.tokenizer)
+        : getTokenizer(settings.encoding);
   if (await isShardInput(settings.text)) {
     // Token shards (tfgpt prepare): train shards, validated by the directory's val shards if any.
     const shards = await loadShardSplits(settings.text, tokenizer.vocabSize);
@@ -199,9 +205,9 @@ function checkWasmMemory(preset: string, params: number): void {
 }
 
 /** Resolves the settings of a new run from the flags and the defaults. */
-function newRunSettings(config: TrainConfig, stepsPerEpoch?: number): RunSettings {
-  const preset = config.preset ?? "tiny";
-  const presetContext = presetOf(preset).contextLength;
+function newRunSettings(config: TrainConfig, stepsPerEpoch?: number, init?: InitFrom): RunSettings {
+  const preset = init !== undefined ? "init-from" : (config.preset ?? "tiny");
+  const presetContext = init !== undefined ? init.config.contextLength : presetOf(preset).contextLength;
   const context = config.context ?? Math.min(presetContext, 64);
   return {
     text: path.resolve(config.text ?? DEFAULT_TEXT_PATH),
@@ -216,6 +222,7 @@ function newRunSettings(config: TrainConfig, stepsPerEpoch?: number): RunSetting
     valFraction: config.valFraction ?? 0.1,
     seed: config.seed ?? 0,
     ...(config.model ? { model: config.model } : {}),
+    ...(init !== undefined ? { initFrom: init.dir, encoding: init.kind === "huggingface" ? "init-from" : "checkpoint" } : {}),
   };
 }
 
@@ -247,6 +254,7 @@ export async function runTrain(
 ): Promise<{ runDir: string; step: number; checkpoint: string; loss: number; valLoss: number | undefined }> {
   // 1. Settings and data (everything that can fail on bad input happens before any write).
   let resumeFrom: { dir: string; state: CheckpointState } | undefined;
+  let init: InitFrom | undefined;
   let settings: RunSettings;
   if (config.resume !== undefined) {
     resumeFrom = await readCheckpointState(config.resume);
@@ -255,11 +263,15 @@ export async function runTrain(
     checkResumeFlags(config, parsed.data);
     settings = parsed.data;
   } else {
-    settings = newRunSettings(config);
-    presetOf(settings.preset);
+    init = config.initFrom !== undefined ? await resolveInitFrom(config.initFrom) : undefined;
+    settings = newRunSettings(config, undefined, init);
+    if (init === undefined) presetOf(settings.preset);
+    else if (settings.context > init.config.contextLength) {
+      throw new UsageError(`\`--context\` must be at most the model's context length ${init.config.contextLength}, received ${settings.context}`);
+    }
   }
   const data = await prepareData(settings);
-  if (resumeFrom === undefined && config.epochs !== undefined) settings = newRunSettings(config, data.loader.numBatches);
+  if (resumeFrom === undefined && config.epochs !== undefined) settings = newRunSettings(config, data.loader.numBatches, init);
   if (resumeFrom !== undefined && (config.steps !== undefined || config.epochs !== undefined)) {
     settings = { ...settings, steps: config.steps ?? (config.epochs as number) * data.loader.numBatches };
   }
@@ -350,6 +362,15 @@ async function trainInRunDir(
     const position = DataLoaderStateSchema.safeParse(loaded.state.loader);
     if (!position.success) throw new CliError(`checkpoint ${resumeFrom.dir} is corrupt: state.json has no valid loader position`);
     data.loader.restore(position.data);
+  } else if (init !== undefined) {
+    checkWasmMemory(settings.preset, countParams(init.config));
+    const loaded = await initModel(init);
+    model = loaded.model;
+    modelConfig = loaded.config;
+    if (data.tokenizer.vocabSize > loaded.config.vocabSize) {
+      model.dispose();
+      throw new CliError(`\`--init-from\` ${init.dir}: the tokenizer has ${data.tokenizer.vocabSize} ids, more than the model's ${loaded.config.vocabSize}`);
+    }
   } else {
     modelConfig = {
       ...presetOf(settings.preset),

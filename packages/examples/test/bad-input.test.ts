@@ -39,7 +39,7 @@ describe("tfgpt train: bad input", () => {
   it("an empty text", () => trainFails(["--text", path.join(tmp, "empty.txt")], 1, /empty\.txt is empty$/));
   it("a text shorter than one window", () =>
     trainFails(["--text", path.join(tmp, "short.txt"), "--context", "64"], 1, /has \d+ tokens.*, shorter than one window: --context 64 needs at least 65/));
-  it("unknown preset", () => trainFails(["--preset", "huge"], 2, /`--preset` must be one of tiny, gpt2-small, received "huge"/));
+  it("unknown preset", () => trainFails(["--preset", "huge"], 2, /`--preset` must be one of tiny, gpt2-small, gpt2, gpt2-medium, gpt2-large, gpt2-xl, received "huge"/));
   it("a model too large for the wasm backend (gpt2-small) is refused before it hangs tfjs", () =>
     trainFails(["--preset", "gpt2-small", "--backend", "wasm"], 2, /model gpt2-small has 123,674,880 parameters: training it needs 1\.8 GiB .* use --backend tensorflow/));
   it("unknown backend", () => trainFails(["--backend", "gpu"], 2, /`--backend` must be one of auto, tensorflow, wasm, cpu, received "gpu"/));

@@ -35,12 +35,26 @@ export type GPTConfig = z.output<typeof GPTConfigSchema>;
 /** What `createGPT` accepts: a `GPTConfig` whose defaulted fields may be left out. */
 export type GPTConfigInput = z.input<typeof GPTConfigSchema>;
 
-/** Named model shapes. `tiny` is the benchmark shape; `gpt2-small` is the book's `GPT_CONFIG_124M`. */
+/**
+ * Named model shapes. `tiny` is the benchmark shape; `gpt2-small` is the book's from-scratch
+ * `GPT_CONFIG_124M` (no qkv bias); `gpt2`, `gpt2-medium`, `gpt2-large` and `gpt2-xl` are OpenAI's
+ * released GPT-2 models (qkv bias, as `fromPretrained` loads them; LayerNorm epsilon 1e-5, tanh
+ * GELU and the tied head are common to all presets). `gpt2` and `gpt2-small` differ only in the
+ * qkv bias (2,304 parameters; 124,439,808 vs 124,412,160): pretrained GPT-2 weights need `gpt2`.
+ */
 export const GPT_PRESETS = {
   /** vocab 50,257, context 64, width 64, 2 layers, 2 heads: ~3.3M parameters, 3.2M of them the tied table. */
   tiny: { vocabSize: 50257, contextLength: 64, embeddingDim: 64, numHeads: 2, numLayers: 2, dropout: 0, qkvBias: false, tieWeights: true },
   /** GPT-2 124M: vocab 50,257, context 1,024, width 768, 12 heads, 12 layers, dropout 0.1, no qkv bias. */
   "gpt2-small": { vocabSize: 50257, contextLength: 1024, embeddingDim: 768, numHeads: 12, numLayers: 12, dropout: 0.1, qkvBias: false, tieWeights: true },
+  /** OpenAI's GPT-2 (124M): as `gpt2-small` with the qkv bias. 124,439,808 parameters. */
+  gpt2: { vocabSize: 50257, contextLength: 1024, embeddingDim: 768, numHeads: 12, numLayers: 12, dropout: 0.1, qkvBias: true, tieWeights: true },
+  /** OpenAI's GPT-2 medium (355M): width 1,024, 16 heads, 24 layers. */
+  "gpt2-medium": { vocabSize: 50257, contextLength: 1024, embeddingDim: 1024, numHeads: 16, numLayers: 24, dropout: 0.1, qkvBias: true, tieWeights: true },
+  /** OpenAI's GPT-2 large (774M): width 1,280, 20 heads, 36 layers. */
+  "gpt2-large": { vocabSize: 50257, contextLength: 1024, embeddingDim: 1280, numHeads: 20, numLayers: 36, dropout: 0.1, qkvBias: true, tieWeights: true },
+  /** OpenAI's GPT-2 XL (1558M): width 1,600, 25 heads, 48 layers. */
+  "gpt2-xl": { vocabSize: 50257, contextLength: 1024, embeddingDim: 1600, numHeads: 25, numLayers: 48, dropout: 0.1, qkvBias: true, tieWeights: true },
 } as const satisfies Record<string, GPTConfig>;
 
 /** Name of a preset in `GPT_PRESETS`. */
@@ -67,6 +81,15 @@ export function countParams(config: GPTConfigInput): number {
 }
 
 /**
+ * Options of `createGPT` that are not part of the model's shape:
+ * - `initialize`: `"gpt2"` (GPT-2's random initialisation, below) or `"zeros"` (every weight 0,
+ *   cheap: for weights that are about to be overwritten, as `fromPretrained` does). Default `"gpt2"`.
+ */
+export interface CreateGPTOptions {
+  initialize?: "gpt2" | "zeros";
+}
+
+/**
  * Builds a GPT-2-style language model as a `GPTModel` (a `tf.LayersModel`): int32 ids `[batch, T]`
  * (any `T <= contextLength`) in, logits `[batch, T, vocabSize]` out. Works with `model.compile`
  * (use `sparseCrossEntropyFromLogits`), `fit`, `fitDataset`, `predict`, `save`/`loadLayersModel`.
@@ -87,9 +110,10 @@ export function countParams(config: GPTConfigInput): number {
  * const model = createGPT({ ...GPT_PRESETS.tiny, vocabSize: 97 });
  * model.compile({ optimizer: tf.train.adam(1e-3), loss: sparseCrossEntropyFromLogits });
  */
-export function createGPT(config: GPTConfigInput): GPTModel {
+export function createGPT(config: GPTConfigInput, options: CreateGPTOptions = {}): GPTModel {
   const c = parseGPTConfig(config);
-  const normal = (stddev: number) => tf.initializers.randomNormal({ mean: 0, stddev });
+  const zeros = options.initialize === "zeros";
+  const normal = (stddev: number) => (zeros ? tf.initializers.zeros() : tf.initializers.randomNormal({ mean: 0, stddev }));
   const ids = tf.input({ shape: [null], dtype: "int32", name: "ids" });
 
   const wte = new TokenEmbedding({ vocabSize: c.vocabSize, embeddingDim: c.embeddingDim, embeddingsInitializer: normal(0.02), name: "wte" });

@@ -29,6 +29,7 @@ export { AttentionOptions, CausalSelfAttention, causalSelfAttention, type Attent
 export { TransformerBlock, TransformerBlockOptions, type TransformerBlockArgs } from "./transformer-block.js";
 export {
   contextLengthOf,
+  type CreateGPTOptions,
   countParams,
   createGPT,
   GPT_PRESETS,
@@ -42,4 +43,41 @@ export { checkWasmTrainingMemory, GPTModel, trainingStateBytes, WASM_TRAINING_ST
 export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
 export { HeadKernel, headKernel, HeadKernelOptions, headKernelSupported, type HeadForward } from "./head-kernel.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
-export { generate, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
+export { generate, generateAsync, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
+export { KVCacheDecoder, supportsKVCache } from "./kv-cache.js";
+export {
+  blobSource,
+  bufferSource,
+  decodeTensor,
+  DECODABLE_DTYPES,
+  encodeSafetensors,
+  readSafetensorsHeader,
+  readTensor,
+  SAFETENSORS_DTYPE_BYTES,
+  type ByteSource,
+  type NamedTensorData,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+} from "./safetensors.js";
+export {
+  checkBackendCapacity,
+  fromPretrained,
+  gpt2WeightTable,
+  gptConfigFromHF,
+  gptConfigOfModel,
+  hfConfigFromGPT,
+  HF_CONFIG_FILE,
+  HF_INDEX_FILE,
+  HF_WEIGHTS_FILE,
+  loadPretrained,
+  locateWeights,
+  toPretrainedFiles,
+  WASM_WEIGHTS_LIMIT,
+  weightsByPath,
+  type CheckpointShard,
+  type FromPretrainedOptions,
+  type HFConfigOptions,
+  type PretrainedConfig,
+  type PretrainedSource,
+  type WeightMapping,
+} from "./pretrained.js";

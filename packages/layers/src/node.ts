@@ -19,3 +19,4 @@ export {
 } from "./wasm-threads.js";
 export { directoryHandler, loadModelFromDir, saveModelToDir } from "./model-files.js";
 export { enableHeadKernelThreads, HeadKernelThreadsOptions } from "./head-kernel-node.js";
+export { fileSource, fromPretrained, isPretrainedDir, readPretrainedConfig, savePretrained, type SavePretrainedOptions } from "./pretrained-node.js";

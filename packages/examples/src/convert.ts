@@ -1,0 +1,100 @@
+/**
+ * `tfgpt convert --from DIR --to DIR [--format hf|tfjs]`: a Hugging Face GPT-2 directory to a
+ * tfgpt run directory (`sample`, `train --init-from` read both), or a tfgpt checkpoint to a
+ * Hugging Face directory that `GPT2LMHeadModel.from_pretrained` loads. Tokenizer files come along:
+ * copied from a Hugging Face directory; a tfgpt BPE tokenizer is written as `tokenizer.json`.
+ */
+import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { gptConfigOfModel } from "@tfgpt/layers";
+import { fromPretrained, savePretrained } from "@tfgpt/layers/node";
+import { BpeTokenizer, bpeModelOf, getTokenizer, toHuggingFaceJson, type Tokenizer } from "@tfgpt/tokenizers";
+import { useBackend } from "./backend.js";
+import { CheckpointStateSchema, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./checkpoint.js";
+import { UsageError } from "./errors.js";
+import type { CommandIO } from "./io.js";
+import { isPretrainedDir, pretrainedTokenizer, TOKENIZER_FILES } from "./pretrained-dir.js";
+import type { ConvertConfig } from "./convert-config.js";
+
+export { ConvertConfigSchema, type ConvertConfig } from "./convert-config.js";
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Converts `config.from` into `config.to` (see the module comment).
+ *
+ * @returns the directory written and its format.
+ * @throws UsageError when `--to` exists; the loaders' errors for a bad `--from`.
+ */
+export async function runConvert(config: ConvertConfig, io: CommandIO): Promise<{ dir: string; format: "hf" | "tfjs" }> {
+  const to = path.resolve(config.to);
+  if (await exists(to)) throw new UsageError(`\`--to\` ${config.to} already exists; pick a new directory`);
+  const backendLine = await useBackend("auto");
+  const fromHF = await isPretrainedDir(config.from);
+  const format = config.format ?? (fromHF ? "tfjs" : "hf");
+  let model: tf.LayersModel;
+  let tokenizer: Tokenizer | undefined;
+  if (fromHF) {
+    model = await fromPretrained(config.from);
+    const vocab = gptConfigOfModel(model).vocabSize;
+    tokenizer = await pretrainedTokenizer(config.from, vocab).then(
+      (t) => t.tokenizer,
+      () => undefined,
+    );
+  } else {
+    const loaded = await loadCheckpoint(config.from);
+    model = loaded.model;
+    tokenizer = getTokenizer(loaded.state.tokenizer.name, loaded.state.tokenizer.options);
+  }
+  try {
+    io.stderr.write(`${backendLine}\n`);
+    const modelConfig = gptConfigOfModel(model);
+    if (format === "hf") {
+      const eot = tokenizer?.specialTokens.get("<|endoftext|>");
+      const temp = `${to}.tmp-${process.pid}-${Date.now()}`;
+      try {
+        await savePretrained(model, temp, eot !== undefined ? { eosTokenId: eot } : {});
+        if (fromHF) {
+          for (const file of TOKENIZER_FILES) {
+            if (await exists(path.join(config.from, file))) await copyFile(path.join(config.from, file), path.join(temp, file));
+          }
+        } else if (tokenizer instanceof BpeTokenizer) {
+          await writeFileAtomic(path.join(temp, "tokenizer.json"), toHuggingFaceJson(bpeModelOf(tokenizer)));
+        }
+        await mkdir(path.dirname(to), { recursive: true });
+        await rename(temp, to);
+      } catch (err) {
+        await rm(temp, { recursive: true, force: true });
+        throw err;
+      }
+    } else {
+      if (tokenizer === undefined) await pretrainedTokenizer(config.from, modelConfig.vocabSize); // throws the clear error
+      const t = tokenizer as Tokenizer;
+      const optimizer = tf.train.adam();
+      try {
+        const state = CheckpointStateSchema.parse({
+          version: 1,
+          step: 0,
+          train: { convertedFrom: path.resolve(config.from) },
+          model: modelConfig,
+          tokenizer: { name: t.spec.name, ...(t.spec.options ? { options: t.spec.options } : {}) },
+          loader: null,
+          data: { tokens: 0, hash: "" },
+        });
+        await saveCheckpoint(to, { model, optimizer, state });
+      } finally {
+        optimizer.dispose();
+      }
+    }
+    io.stdout.write(`${to} (${format === "hf" ? "Hugging Face: config.json + model.safetensors" : "tfgpt run directory"})\n`);
+    return { dir: to, format };
+  } finally {
+    model.dispose();
+  }
+}
