@@ -327,7 +327,7 @@ export async function runTrain(
         await metrics.flush(runDir);
       }
     }
-    return await trainInRunDir(config, io, { resumeFrom, settings, data, startStep, runDir, metrics });
+    return await trainInRunDir(config, io, { resumeFrom, init, settings, data, startStep, runDir, metrics });
   } catch (err) {
     if (createdRunDir && !(await exists(path.join(runDir, LATEST_FILE)))) await rm(runDir, { recursive: true, force: true });
     throw err;
@@ -342,6 +342,7 @@ async function trainInRunDir(
   io: CommandIO,
   run: {
     resumeFrom: { dir: string; state: CheckpointState } | undefined;
+    init: InitFrom | undefined;
     settings: RunSettings;
     data: Prepared;
     startStep: number;
@@ -349,7 +350,7 @@ async function trainInRunDir(
     metrics: RunMetrics;
   },
 ): Promise<{ runDir: string; step: number; checkpoint: string; loss: number; valLoss: number | undefined }> {
-  const { resumeFrom, settings, data, startStep, runDir, metrics } = run;
+  const { resumeFrom, init, settings, data, startStep, runDir, metrics } = run;
   // 2. Backend, model, optimizer, loader position.
   const backendLine = await useBackend(config.backend);
   let model: tf.LayersModel;
