@@ -43,3 +43,22 @@ export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel, type HeadImplem
 export { HeadKernel, headKernel, HeadKernelOptions, headKernelSupported, type HeadForward } from "./head-kernel.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
 export { generate, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
+export {
+  bundleShardName,
+  parseBundleIndex,
+  TensorBundle,
+  tensorBundleFromBuffers,
+  type BundleDataSource,
+  type BundleDType,
+  type BundleEntry,
+  type BundleIndex,
+} from "./tensor-bundle.js";
+export {
+  configFromOpenAIHParams,
+  OpenAIHParamsSchema,
+  openAIGPT2Variables,
+  parseOpenAIHParams,
+  readOpenAIGPT2,
+  type NamedTensor,
+  type OpenAIHParams,
+} from "./openai-gpt2.js";
