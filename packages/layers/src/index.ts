@@ -81,3 +81,22 @@ export {
   type PretrainedSource,
   type WeightMapping,
 } from "./pretrained.js";
+export {
+  bundleShardName,
+  parseBundleIndex,
+  TensorBundle,
+  tensorBundleFromBuffers,
+  type BundleDataSource,
+  type BundleDType,
+  type BundleEntry,
+  type BundleIndex,
+} from "./tensor-bundle.js";
+export {
+  configFromOpenAIHParams,
+  OpenAIHParamsSchema,
+  openAIGPT2Variables,
+  parseOpenAIHParams,
+  readOpenAIGPT2,
+  type NamedTensor,
+  type OpenAIHParams,
+} from "./openai-gpt2.js";

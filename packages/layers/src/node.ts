@@ -18,5 +18,6 @@ export {
   type WasmBackendResult,
 } from "./wasm-threads.js";
 export { directoryHandler, loadModelFromDir, saveModelToDir } from "./model-files.js";
+export { checkpointPrefix, openTensorBundle } from "./tensor-bundle-node.js";
 export { enableHeadKernelThreads, HeadKernelThreadsOptions } from "./head-kernel-node.js";
 export { fileSource, fromPretrained, isPretrainedDir, readPretrainedConfig, savePretrained, type SavePretrainedOptions } from "./pretrained-node.js";
