@@ -166,8 +166,10 @@ const COMMANDS: Record<string, CommandSpec> = {
              [--top-k K] [--top-p P] [--seed S] [--backend B]
 
   --checkpoint DIR      a run directory (its latest checkpoint), a checkpoint directory, or a
-                        Hugging Face GPT-2 directory (config.json + model.safetensors; tokenizer:
-                        its tokenizer.json or vocab.json + merges.txt, else gpt2 for 50,257 ids)
+                        pretrained GPT-2 directory: Hugging Face's (config.json + model.safetensors)
+                        or OpenAI's release (hparams.json + model.ckpt.*); tokenizer: its
+                        tokenizer.json, vocab.json + merges.txt or encoder.json + vocab.bpe, else
+                        gpt2 for 50,257 ids
   --prompt TEXT         the text to continue
   --max-new-tokens N    tokens to generate at most (default 50; stops at <|endoftext|>)
   --temperature T       0 (default) is greedy; higher is more random
@@ -189,11 +191,12 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: async () => (await import("./sample.js")).runSample,
   },
   convert: {
-    summary: "convert a Hugging Face GPT-2 directory to a tfgpt run directory, or back",
+    summary: "convert a Hugging Face GPT-2 directory (or OpenAI's release) to a tfgpt run directory, or back",
     usage: `tfgpt convert --from DIR --to DIR [--format hf|tfjs]
 
   --from DIR        a Hugging Face GPT-2 directory (config.json + model.safetensors or its
-                    sharded index) or a tfgpt run / checkpoint directory
+                    sharded index), OpenAI's GPT-2 release (hparams.json + model.ckpt.*) or a
+                    tfgpt run / checkpoint directory
   --to DIR          the directory to write (must not exist)
   --format F        hf (config.json + model.safetensors + tokenizer files: loads in transformers)
                     or tfjs (a tfgpt run directory); default: the other format than --from's`,

@@ -1,5 +1,6 @@
 /**
- * `tfgpt convert --from DIR --to DIR [--format hf|tfjs]`: a Hugging Face GPT-2 directory to a
+ * `tfgpt convert --from DIR --to DIR [--format hf|tfjs]`: a Hugging Face GPT-2 directory (or OpenAI's
+ * release: hparams.json + TensorFlow checkpoint) to a
  * tfgpt run directory (`sample`, `train --init-from` read both), or a tfgpt checkpoint to a
  * Hugging Face directory that `GPT2LMHeadModel.from_pretrained` loads. Tokenizer files come along:
  * copied from a Hugging Face directory; a tfgpt BPE tokenizer is written as `tokenizer.json`.
@@ -14,7 +15,7 @@ import { useBackend } from "./backend.js";
 import { CheckpointStateSchema, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./checkpoint.js";
 import { UsageError } from "./errors.js";
 import type { CommandIO } from "./io.js";
-import { isPretrainedDir, pretrainedTokenizer, TOKENIZER_FILES } from "./pretrained-dir.js";
+import { isPretrainedDir, OPENAI_TOKENIZER_FILES, pretrainedTokenizer, TOKENIZER_FILES } from "./pretrained-dir.js";
 import type { ConvertConfig } from "./convert-config.js";
 
 export { ConvertConfigSchema, type ConvertConfig } from "./convert-config.js";
@@ -63,6 +64,9 @@ export async function runConvert(config: ConvertConfig, io: CommandIO): Promise<
         if (fromHF) {
           for (const file of TOKENIZER_FILES) {
             if (await exists(path.join(config.from, file))) await copyFile(path.join(config.from, file), path.join(temp, file));
+          }
+          for (const [openai, hf] of Object.entries(OPENAI_TOKENIZER_FILES)) {
+            if (!(await exists(path.join(temp, hf))) && (await exists(path.join(config.from, openai)))) await copyFile(path.join(config.from, openai), path.join(temp, hf));
           }
         } else if (tokenizer instanceof BpeTokenizer) {
           await writeFileAtomic(path.join(temp, "tokenizer.json"), toHuggingFaceJson(bpeModelOf(tokenizer)));

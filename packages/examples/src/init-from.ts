@@ -16,7 +16,7 @@ import { isPretrainedDir, pretrainedConfig, pretrainedTokenizer } from "./pretra
 export interface InitFrom {
   /** Absolute path. */
   readonly dir: string;
-  readonly kind: "huggingface" | "checkpoint";
+  readonly kind: "pretrained" | "checkpoint";
   readonly config: GPTConfig;
 }
 
@@ -27,12 +27,12 @@ export interface InitFrom {
  */
 export async function resolveInitFrom(dir: string): Promise<InitFrom> {
   const abs = path.resolve(dir);
-  if (await isPretrainedDir(abs)) return { dir: abs, kind: "huggingface", config: await pretrainedConfig(abs) };
+  if (await isPretrainedDir(abs)) return { dir: abs, kind: "pretrained", config: await pretrainedConfig(abs) };
   let state;
   try {
     state = await readCheckpointState(abs);
   } catch (err) {
-    throw new CliError(`\`--init-from\` ${dir} is neither a Hugging Face GPT-2 directory (config.json + model.safetensors) nor a tfgpt checkpoint: ${(err as Error).message}`);
+    throw new CliError(`\`--init-from\` ${dir} is neither a pretrained GPT-2 directory (Hugging Face's config.json + model.safetensors, or OpenAI's hparams.json + model.ckpt.*) nor a tfgpt checkpoint: ${(err as Error).message}`);
   }
   try {
     return { dir: state.dir, kind: "checkpoint", config: parseGPTConfig(state.state.model as GPTConfig) };
@@ -43,13 +43,13 @@ export async function resolveInitFrom(dir: string): Promise<InitFrom> {
 
 /** The tokenizer that goes with `init`'s weights. */
 export async function initTokenizer(init: InitFrom): Promise<Tokenizer> {
-  if (init.kind === "huggingface") return (await pretrainedTokenizer(init.dir, init.config.vocabSize)).tokenizer;
+  if (init.kind === "pretrained") return (await pretrainedTokenizer(init.dir, init.config.vocabSize)).tokenizer;
   const { state } = await readCheckpointState(init.dir);
   return getTokenizer(state.tokenizer.name, state.tokenizer.options);
 }
 
 /** The model of `init`, weights loaded, and its config. */
 export async function initModel(init: InitFrom): Promise<{ model: tf.LayersModel; config: GPTConfig }> {
-  const model = init.kind === "huggingface" ? await fromPretrained(init.dir) : (await loadCheckpoint(init.dir)).model;
+  const model = init.kind === "pretrained" ? await fromPretrained(init.dir) : (await loadCheckpoint(init.dir)).model;
   return { model, config: gptConfigOfModel(model) };
 }

@@ -1,12 +1,14 @@
 /**
- * Hugging Face GPT-2 directories in the CLI: the model (`fromPretrained` of `@tfgpt/layers/node`)
- * and its tokenizer: the directory's own `tokenizer.json`, else its `vocab.json` + `merges.txt`,
- * else the `gpt2` encoding when the vocabulary is GPT-2's 50,257, else a clear error.
+ * Pretrained GPT-2 directories in the CLI (a Hugging Face directory or OpenAI's release): the
+ * model (`fromPretrained` of `@tfgpt/layers/node`) and its tokenizer: the directory's own
+ * `tokenizer.json`, else its `vocab.json` + `merges.txt` (OpenAI's release: `encoder.json` +
+ * `vocab.bpe`, the same two files under their original names), else the `gpt2` encoding when the
+ * vocabulary is GPT-2's 50,257, else a clear error.
  */
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { gptConfigFromHF, type GPTConfig } from "@tfgpt/layers";
-import { isPretrainedDir, readPretrainedConfig } from "@tfgpt/layers/node";
+import type { GPTConfig } from "@tfgpt/layers";
+import { isPretrainedDir, pretrainedGPTConfig } from "@tfgpt/layers/node";
 import { createBpeTokenizer, fromHuggingFaceJson, getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { CliError } from "./errors.js";
 
@@ -22,9 +24,9 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** The `GPTConfig` of a Hugging Face directory's `config.json` (checked: GPT-2, expressible). */
+/** The `GPTConfig` of a pretrained directory's `config.json` or `hparams.json` (checked: GPT-2, expressible). */
 export async function pretrainedConfig(dir: string): Promise<GPTConfig> {
-  return gptConfigFromHF(await readPretrainedConfig(dir), path.join(dir, "config.json")).config;
+  return pretrainedGPTConfig(dir);
 }
 
 /** A tokenizer and where it came from (for the command's stderr line). */
@@ -43,8 +45,10 @@ export interface DirTokenizer {
  */
 export async function pretrainedTokenizer(dir: string, vocabSize: number): Promise<DirTokenizer> {
   const json = path.join(dir, "tokenizer.json");
-  const vocab = path.join(dir, "vocab.json");
-  const merges = path.join(dir, "merges.txt");
+  // Hugging Face's names first, then the same files as OpenAI's release names them.
+  const [vocab, merges, pairName] = (await exists(path.join(dir, "vocab.json")))
+    ? [path.join(dir, "vocab.json"), path.join(dir, "merges.txt"), "vocab.json + merges.txt"]
+    : [path.join(dir, "encoder.json"), path.join(dir, "vocab.bpe"), "encoder.json + vocab.bpe"];
   let result: DirTokenizer;
   try {
     if (await exists(json)) {
@@ -58,12 +62,12 @@ export async function pretrainedTokenizer(dir: string, vocabSize: number): Promi
         pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, use_regex: true },
         model: { type: "BPE", vocab: table, merges: mergeLines },
       });
-      result = { tokenizer: createBpeTokenizer(model), source: "vocab.json + merges.txt" };
+      result = { tokenizer: createBpeTokenizer(model), source: pairName };
     } else if (vocabSize === GPT2_VOCAB_SIZE) {
       result = { tokenizer: getTokenizer("gpt2"), source: "gpt2 (the directory has no tokenizer files; vocabulary 50,257)" };
     } else {
       throw new CliError(
-        `${dir} has no tokenizer.json or vocab.json + merges.txt, and its vocabulary (${vocabSize.toLocaleString("en-US")}) is not GPT-2's 50,257: ` +
+        `${dir} has no tokenizer.json, vocab.json + merges.txt or encoder.json + vocab.bpe, and its vocabulary (${vocabSize.toLocaleString("en-US")}) is not GPT-2's 50,257: ` +
           `put the model's tokenizer files beside config.json`,
       );
     }
@@ -79,3 +83,6 @@ export async function pretrainedTokenizer(dir: string, vocabSize: number): Promi
 
 /** The files of a Hugging Face directory that describe its tokenizer (copied along by `convert`). */
 export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "generation_config.json"] as const;
+
+/** OpenAI's release names of Hugging Face's `vocab.json` / `merges.txt` (the same contents). */
+export const OPENAI_TOKENIZER_FILES = { "encoder.json": "vocab.json", "vocab.bpe": "merges.txt" } as const;

@@ -1,7 +1,7 @@
 /**
  * `tfgpt sample --checkpoint DIR --prompt TEXT [--max-new-tokens N] [--temperature T]
  * [--top-k K] [--top-p P] [--seed S]`: continues a prompt with a trained model (our run or
- * checkpoint directories) or a Hugging Face GPT-2 directory (`config.json` +
+ * checkpoint directories), OpenAI's GPT-2 release (`hparams.json` + `model.ckpt.*`) or a Hugging Face GPT-2 directory (`config.json` +
  * `model.safetensors`), decoded with the model's own tokenizer, printing tokens as they come.
  * Greedy at temperature 0; the same seed gives the same text; stops at `<|endoftext|>`.
  */
@@ -32,7 +32,7 @@ async function loadForSampling(dir: string): Promise<Loaded> {
     const config = await pretrainedConfig(dir);
     const { tokenizer, source } = await pretrainedTokenizer(dir, config.vocabSize);
     const model = await fromPretrained(dir);
-    return { model, tokenizer, contextLength: config.contextLength, note: `Hugging Face GPT-2 directory ${dir}; tokenizer: ${source}` };
+    return { model, tokenizer, contextLength: config.contextLength, note: `pretrained GPT-2 directory ${dir}; tokenizer: ${source}` };
   }
   const { dir: resolved, model, state } = await loadCheckpoint(dir);
   try {

@@ -222,7 +222,7 @@ function newRunSettings(config: TrainConfig, stepsPerEpoch?: number, init?: Init
     valFraction: config.valFraction ?? 0.1,
     seed: config.seed ?? 0,
     ...(config.model ? { model: config.model } : {}),
-    ...(init !== undefined ? { initFrom: init.dir, encoding: init.kind === "huggingface" ? "init-from" : "checkpoint" } : {}),
+    ...(init !== undefined ? { initFrom: init.dir, encoding: init.kind === "pretrained" ? "init-from" : "checkpoint" } : {}),
   };
 }
 

@@ -36,7 +36,7 @@ describe("tfgpt sample --checkpoint <Hugging Face directory>", () => {
     const result = runCli(sampleArgs(FIXTURE));
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`${expected.prompt}${expected.greedy_text}\n`);
-    expect(result.stderr).toMatch(/Hugging Face GPT-2 directory .*; tokenizer: tokenizer\.json/);
+    expect(result.stderr).toMatch(/pretrained GPT-2 directory .*; tokenizer: tokenizer\.json/);
   });
 
   it("reads vocab.json + merges.txt when there is no tokenizer.json; refuses a non-GPT-2 vocabulary without tokenizer files", async () => {

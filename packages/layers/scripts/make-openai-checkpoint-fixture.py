@@ -1,8 +1,11 @@
-"""Writes a small GPT-2-shaped checkpoint in the layout of OpenAI's GPT-2 release, with TensorFlow
-itself (tf.compat.v1.train.Saver, tensor bundle V2), plus reference logits computed with a plain
-NumPy GPT-2 forward pass, for packages/layers/test/tensor-bundle.test.ts.
+"""Writes the weights and tokenizer of test/fixtures/hf-gpt2-tiny (a random GPT-2 made by
+transformers, see make-gpt2-fixtures.py) again in the layout of OpenAI's GPT-2 release:
+hparams.json, a TensorFlow checkpoint written by TensorFlow itself (tf.compat.v1.train.Saver,
+tensor bundle V2, `[1, in, out]` kernels), encoder.json + vocab.bpe; plus reference logits from a
+plain NumPy GPT-2 forward pass (an oracle independent of both transformers and tfgpt), for
+packages/layers/test/tensor-bundle.test.ts and openai-gpt2.test.ts.
 
-    python3 -m venv /tmp/venv && /tmp/venv/bin/pip install --index-url <mirror> tensorflow-cpu==2.21.0 numpy
+    python3 -m venv /tmp/venv && /tmp/venv/bin/pip install --index-url <mirror> tensorflow-cpu==2.21.0 numpy safetensors
     /tmp/venv/bin/python packages/layers/scripts/make-openai-checkpoint-fixture.py
 
 The output (test/fixtures/openai-gpt2-tiny/) is committed; tests need no Python. Versions are
@@ -10,6 +13,7 @@ recorded in its reference.json.
 """
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -19,30 +23,29 @@ import tensorflow as tf  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "test", "fixtures", "openai-gpt2-tiny")
-HPARAMS = {"n_vocab": 97, "n_ctx": 24, "n_embd": 16, "n_head": 2, "n_layer": 2}
+SOURCE = os.path.join(HERE, "..", "test", "fixtures", "hf-gpt2-tiny")
+HPARAMS = {}
 
 
-def make_weights(rng):
-    v, t, c, n = HPARAMS["n_vocab"], HPARAMS["n_ctx"], HPARAMS["n_embd"], HPARAMS["n_layer"]
-    r = lambda *shape: (rng.standard_normal(shape) * 0.2).astype(np.float32)  # noqa: E731
-    w = {"model/wte": r(v, c), "model/wpe": r(t, c)}
-    for i in range(n):
-        p = f"model/h{i}/"
-        w[p + "ln_1/g"] = (1 + r(c)).astype(np.float32)
-        w[p + "ln_1/b"] = r(c)
-        w[p + "attn/c_attn/w"] = r(1, c, 3 * c)
-        w[p + "attn/c_attn/b"] = r(3 * c)
-        w[p + "attn/c_proj/w"] = r(1, c, c)
-        w[p + "attn/c_proj/b"] = r(c)
-        w[p + "ln_2/g"] = (1 + r(c)).astype(np.float32)
-        w[p + "ln_2/b"] = r(c)
-        w[p + "mlp/c_fc/w"] = r(1, c, 4 * c)
-        w[p + "mlp/c_fc/b"] = r(4 * c)
-        w[p + "mlp/c_proj/w"] = r(1, 4 * c, c)
-        w[p + "mlp/c_proj/b"] = r(c)
-    w["model/ln_f/g"] = (1 + r(c)).astype(np.float32)
-    w["model/ln_f/b"] = r(c)
-    return w
+def read_hf_weights():
+    """The HF fixture's tensors under OpenAI's names (Conv1D weights get their leading 1 back)."""
+    from safetensors.numpy import load_file
+
+    with open(os.path.join(SOURCE, "config.json")) as f:
+        cfg = json.load(f)
+    HPARAMS.update(n_vocab=cfg["vocab_size"], n_ctx=cfg["n_positions"], n_embd=cfg["n_embd"], n_head=cfg["n_head"], n_layer=cfg["n_layer"])
+    hf = {k.removeprefix("transformer."): v for k, v in load_file(os.path.join(SOURCE, "model.safetensors")).items()}
+    w = {"model/wte": hf["wte.weight"], "model/wpe": hf["wpe.weight"]}
+    for i in range(HPARAMS["n_layer"]):
+        for ours, theirs in [("ln_1/g", "ln_1.weight"), ("ln_1/b", "ln_1.bias"), ("ln_2/g", "ln_2.weight"), ("ln_2/b", "ln_2.bias")]:
+            w[f"model/h{i}/{ours}"] = hf[f"h.{i}.{theirs}"]
+        for m in ["attn/c_attn", "attn/c_proj", "mlp/c_fc", "mlp/c_proj"]:
+            hf_name = f"h.{i}.{m.replace('/', '.')}"
+            w[f"model/h{i}/{m}/w"] = hf[hf_name + ".weight"][None]
+            w[f"model/h{i}/{m}/b"] = hf[hf_name + ".bias"]
+    w["model/ln_f/g"] = hf["ln_f.weight"]
+    w["model/ln_f/b"] = hf["ln_f.bias"]
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in w.items()}
 
 
 def layer_norm(x, g, b, eps=1e-5):
@@ -83,9 +86,10 @@ def forward(w, ids):
 
 
 def main():
-    rng = np.random.default_rng(84)
-    weights = make_weights(rng)
-    os.makedirs(OUT, exist_ok=True)
+    weights = read_hf_weights()
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
     tf.compat.v1.disable_eager_execution()
     graph = tf.Graph()
     with graph.as_default():
@@ -99,15 +103,25 @@ def main():
         f.write('model_checkpoint_path: "model.ckpt"\nall_model_checkpoint_paths: "model.ckpt"\n')
     with open(os.path.join(OUT, "hparams.json"), "w") as f:
         json.dump(HPARAMS, f, indent=2)
-    ids = [int(i) for i in rng.integers(0, HPARAMS["n_vocab"], size=10)]
+    # GPT-2's original tokenizer files are the HF vocab.json / merges.txt under other names.
+    shutil.copyfile(os.path.join(SOURCE, "vocab.json"), os.path.join(OUT, "encoder.json"))
+    shutil.copyfile(os.path.join(SOURCE, "merges.txt"), os.path.join(OUT, "vocab.bpe"))
+    with open(os.path.join(SOURCE, "expected.json")) as f:
+        expected = json.load(f)
+    ids = expected["prompt_ids"]
     greedy = list(ids)
     for _ in range(8):
         greedy.append(int(forward(weights, greedy)[-1].argmax()))
+    # The NumPy oracle agrees with transformers' generate on the HF fixture.
+    assert greedy == expected["greedy_ids"][: len(greedy)], (greedy, expected["greedy_ids"])
     reference = {
         "generator": "scripts/make-openai-checkpoint-fixture.py",
+        "source": "test/fixtures/hf-gpt2-tiny (made by transformers)",
         "versions": {"tensorflow": tf.__version__, "numpy": np.__version__, "python": sys.version.split()[0]},
         "ids": ids,
-        "logits": forward(weights, ids).astype(np.float32).tolist(),
+        # Rows 0, 1 and the last position (the full [T, V] is in hf-gpt2-tiny/expected.safetensors).
+        "logitRows": [0, 1, len(ids) - 1],
+        "logits": forward(weights, ids)[[0, 1, len(ids) - 1]].astype(np.float32).tolist(),
         "greedy": greedy[len(ids):],
         "first": {name: weights[name].reshape(-1)[:4].tolist() for name in ["model/wte", "model/h1/mlp/c_proj/w", "model/ln_f/b"]},
     }

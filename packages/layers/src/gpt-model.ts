@@ -111,6 +111,22 @@ export class GPTModel extends tf.LayersModel {
     });
   }
 
+  /**
+   * Disposes the model's weights. tfjs counts one reference per call of a layer, and
+   * `LayersModel.dispose` releases one per layer: a layer called twice in this graph (the tied
+   * head: `wte` is both the input table and the output layer) kept its table alive. Each extra
+   * call is released here too.
+   */
+  override dispose(): ReturnType<tf.LayersModel["dispose"]> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) {
+      for (const layer of this.layers) {
+        for (let extra = layer.inboundNodes.length - 1; extra > 0; extra--) result.numDisposedVariables += layer.dispose().numDisposedVariables;
+      }
+    }
+    return result;
+  }
+
   /** The graph from the ids to the head's input, sharing every layer (and weight) with this model. */
   private trunkModel(head: { hidden: tf.SymbolicTensor }): tf.LayersModel {
     this.trunk ??= tf.model({ inputs: this.inputs, outputs: head.hidden, name: `${this.name}_trunk` });

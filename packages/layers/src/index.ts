@@ -94,9 +94,9 @@ export {
 export {
   configFromOpenAIHParams,
   OpenAIHParamsSchema,
+  checkOpenAIGPT2Variables,
+  loadOpenAIGPT2,
   openAIGPT2Variables,
   parseOpenAIHParams,
-  readOpenAIGPT2,
-  type NamedTensor,
   type OpenAIHParams,
 } from "./openai-gpt2.js";

@@ -20,4 +20,14 @@ export {
 export { directoryHandler, loadModelFromDir, saveModelToDir } from "./model-files.js";
 export { checkpointPrefix, openTensorBundle } from "./tensor-bundle-node.js";
 export { enableHeadKernelThreads, HeadKernelThreadsOptions } from "./head-kernel-node.js";
-export { fileSource, fromPretrained, isPretrainedDir, readPretrainedConfig, savePretrained, type SavePretrainedOptions } from "./pretrained-node.js";
+export {
+  fileSource,
+  fromPretrained,
+  isOpenAIGPT2Dir,
+  isPretrainedDir,
+  OPENAI_HPARAMS_FILE,
+  pretrainedGPTConfig,
+  readPretrainedConfig,
+  savePretrained,
+  type SavePretrainedOptions,
+} from "./pretrained-node.js";

@@ -1,11 +1,15 @@
 /**
  * OpenAI's GPT-2 release (`hparams.json` + a TensorFlow checkpoint, the files "LLMs from scratch"
  * downloads in chapter 5) mapped onto Hugging Face's GPT-2 names, so that one name table
- * (HF -> ours) loads both. The release's `[1, in, out]` Conv1D kernels lose their leading 1.
+ * (`gpt2WeightTable`: HF -> ours) loads both. The release's `[1, in, out]` Conv1D kernels are
+ * stored with a leading 1; their values are laid out as our `[in, out]` kernels.
  */
+import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
-import type { GPTConfigInput } from "./gpt.js";
+import { createGPT, parseGPTConfig, type GPTConfigInput } from "./gpt.js";
+import type { GPTModel } from "./gpt-model.js";
+import { checkBackendCapacity, gpt2WeightTable, weightsByPath, type FromPretrainedOptions } from "./pretrained.js";
 import type { TensorBundle } from "./tensor-bundle.js";
 
 const positiveInt = z.number().int().positive().describe("a positive integer");
@@ -34,12 +38,6 @@ export function parseOpenAIHParams(value: unknown, what = "hparams.json"): OpenA
 /** The `createGPT` config of a release: GPT-2's architecture (qkv bias, tied head, no dropout). */
 export function configFromOpenAIHParams(h: OpenAIHParams): GPTConfigInput {
   return { vocabSize: h.n_vocab, contextLength: h.n_ctx, embeddingDim: h.n_embd, numHeads: h.n_head, numLayers: h.n_layer, dropout: 0, qkvBias: true, tieWeights: true };
-}
-
-/** One tensor by its Hugging Face name. */
-export interface NamedTensor {
-  shape: number[];
-  values: Float32Array;
 }
 
 /**
@@ -75,25 +73,55 @@ export function openAIGPT2Variables(h: OpenAIHParams): Array<[string, string, nu
 }
 
 /**
- * Reads every GPT-2 variable of an opened release checkpoint and returns them under Hugging
- * Face's names, `[1, in, out]` kernels squeezed to `[in, out]`. Every variable's presence and
- * shape is checked before any tensor data is read, so a bad checkpoint loads nothing.
+ * Checks that an opened release checkpoint has every GPT-2 variable of `hparams` with the shape
+ * `hparams` implies, without reading any tensor data.
  *
  * @throws LayerConfigError naming the missing variable, or the variable with both shapes.
  */
-export async function readOpenAIGPT2(bundle: TensorBundle, hparams: OpenAIHParams): Promise<Map<string, NamedTensor>> {
-  const variables = openAIGPT2Variables(hparams);
-  for (const [name, , expected] of variables) {
+export function checkOpenAIGPT2Variables(bundle: TensorBundle, hparams: OpenAIHParams): void {
+  for (const [name, , expected] of openAIGPT2Variables(hparams)) {
     const entry = bundle.index.entries.get(name);
     if (entry === undefined) throw new LayerConfigError(`${bundle.what}: no variable ${JSON.stringify(name)} (an OpenAI GPT-2 checkpoint with n_layer ${hparams.n_layer} has it)`, name);
     if (entry.shape.join(",") !== expected.join(",")) {
       throw new LayerConfigError(`${bundle.what}: variable ${JSON.stringify(name)} has shape [${entry.shape.join(", ")}], hparams.json implies [${expected.join(", ")}]`, name);
     }
   }
-  const out = new Map<string, NamedTensor>();
-  for (const [name, hf] of variables) {
-    const { shape, values } = await bundle.readFloat32(name);
-    out.set(hf, { shape: shape.length === 3 && shape[0] === 1 ? shape.slice(1) : shape, values });
+}
+
+/**
+ * Builds the GPT-2 of `hparams` and fills it from an opened release checkpoint, one tensor at a
+ * time, through the same name table as Hugging Face files (`gpt2WeightTable`). Every variable's
+ * presence and shape, and the model's size against the backend, are checked before anything is
+ * allocated; the model is disposed if a read fails (a CRC mismatch, a truncated data file), so
+ * nothing half-loaded is returned.
+ *
+ * @example
+ * ```ts
+ * // Browser: the files of OpenAI's release fetched as ArrayBuffers.
+ * const bundle = tensorBundleFromBuffers(indexBuffer, [dataBuffer]);
+ * const model = await loadOpenAIGPT2(bundle, parseOpenAIHParams(hparamsJson));
+ * ```
+ */
+export async function loadOpenAIGPT2(bundle: TensorBundle, hparams: OpenAIHParams, options: FromPretrainedOptions = {}): Promise<GPTModel> {
+  const config = parseGPTConfig(configFromOpenAIHParams(hparams));
+  checkOpenAIGPT2Variables(bundle, hparams);
+  checkBackendCapacity(config, options.maxWeightBytes);
+  const openaiName = new Map(openAIGPT2Variables(hparams).map(([openai, hf]) => [hf, openai]));
+  const model = createGPT(config, { initialize: "zeros" });
+  try {
+    const weights = weightsByPath(model);
+    for (const row of gpt2WeightTable(config)) {
+      const variable = weights.get(row.path);
+      const name = openaiName.get(row.hf);
+      if (variable === undefined || name === undefined) throw new Error(`unreachable: no weight or variable for ${row.hf}`);
+      const { values } = await bundle.readFloat32(name);
+      tf.tidy(() => {
+        variable.write(tf.tensor(values, [...row.shape], "float32"));
+      });
+    }
+  } catch (error) {
+    model.dispose();
+    throw error;
   }
-  return out;
+  return model;
 }

@@ -8,6 +8,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { LayerConfigError } from "./errors.js";
 import type { GPTModel } from "./gpt-model.js";
 import {
+  gptConfigFromHF,
   HF_CONFIG_FILE,
   HF_INDEX_FILE,
   HF_WEIGHTS_FILE,
@@ -22,6 +23,9 @@ import {
   type HFConfigOptions,
 } from "./pretrained.js";
 import { encodeSafetensors, readSafetensorsHeader, type ByteSource } from "./safetensors.js";
+import { configFromOpenAIHParams, loadOpenAIGPT2, parseOpenAIHParams, type OpenAIHParams } from "./openai-gpt2.js";
+import { parseGPTConfig, type GPTConfig } from "./gpt.js";
+import { checkpointPrefix, openTensorBundle } from "./tensor-bundle-node.js";
 
 /**
  * A `ByteSource` over an open file: each `read` is one positioned read into a fresh buffer, so a
@@ -65,14 +69,55 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** Whether `dir` looks like a Hugging Face checkpoint (has `config.json` and safetensors weights or their index). */
-export async function isPretrainedDir(dir: string): Promise<boolean> {
+/** The hyperparameter file of OpenAI's GPT-2 release. */
+export const OPENAI_HPARAMS_FILE = "hparams.json";
+
+/** Whether `dir` is a Hugging Face checkpoint (`config.json` and safetensors weights or their index). */
+async function isHuggingFaceDir(dir: string): Promise<boolean> {
   return (await exists(path.join(dir, HF_CONFIG_FILE))) && ((await exists(path.join(dir, HF_WEIGHTS_FILE))) || (await exists(path.join(dir, HF_INDEX_FILE))));
+}
+
+/**
+ * Whether `dir` is OpenAI's GPT-2 release layout (what "LLMs from scratch" downloads):
+ * `hparams.json` beside a TensorFlow checkpoint (`checkpoint`, `model.ckpt.index`, `model.ckpt.data-*`).
+ */
+export async function isOpenAIGPT2Dir(dir: string): Promise<boolean> {
+  return (await exists(path.join(dir, OPENAI_HPARAMS_FILE))) && (await exists(`${checkpointPrefix(dir)}.index`));
+}
+
+/** Whether `dir` holds pretrained GPT-2 weights `fromPretrained` reads: a Hugging Face directory or OpenAI's release. */
+export async function isPretrainedDir(dir: string): Promise<boolean> {
+  return (await isHuggingFaceDir(dir)) || (await isOpenAIGPT2Dir(dir));
 }
 
 /** Reads `dir/config.json` (checked as GPT-2). */
 export async function readPretrainedConfig(dir: string): Promise<unknown> {
   return readJson(path.join(dir, HF_CONFIG_FILE));
+}
+
+async function readOpenAIHParams(dir: string): Promise<OpenAIHParams> {
+  const file = path.join(dir, OPENAI_HPARAMS_FILE);
+  return parseOpenAIHParams(await readJson(file), file);
+}
+
+/**
+ * The `GPTConfig` of a pretrained directory of either layout (`config.json` or `hparams.json`),
+ * checked, without loading any weight.
+ */
+export async function pretrainedGPTConfig(dir: string): Promise<GPTConfig> {
+  if (!(await isHuggingFaceDir(dir)) && (await isOpenAIGPT2Dir(dir))) return parseGPTConfig(configFromOpenAIHParams(await readOpenAIHParams(dir)));
+  return gptConfigFromHF(await readPretrainedConfig(dir), path.join(dir, HF_CONFIG_FILE)).config;
+}
+
+/** `fromPretrained` for OpenAI's release layout: hparams.json + the TensorFlow checkpoint. */
+async function fromOpenAIGPT2Dir(dir: string, options: FromPretrainedOptions): Promise<GPTModel> {
+  const hparams = await readOpenAIHParams(dir);
+  const bundle = await openTensorBundle(dir);
+  try {
+    return await loadOpenAIGPT2(bundle, hparams, options);
+  } finally {
+    await bundle.close();
+  }
 }
 
 /**
@@ -87,10 +132,15 @@ export async function readPretrainedConfig(dir: string): Promise<unknown> {
  * the tensor (with both shapes). Nothing half-loaded is returned.
  *
  * @example
+ * OpenAI's own release directory (`hparams.json` + `model.ckpt.*`, as "LLMs from scratch"'s
+ * `gpt_download.py` fetches it) loads the same way, read from the TensorFlow checkpoint.
+ *
  * // huggingface-cli download openai-community/gpt2 config.json model.safetensors --local-dir gpt2
  * const model = await fromPretrained("gpt2");
+ * const same = await fromPretrained("gpt2/124M"); // OpenAI's release of the same weights
  */
 export async function fromPretrained(dir: string, options: FromPretrainedOptions = {}): Promise<GPTModel> {
+  if (!(await isHuggingFaceDir(dir)) && (await isOpenAIGPT2Dir(dir))) return fromOpenAIGPT2Dir(dir, options);
   const configFile = path.join(dir, HF_CONFIG_FILE);
   const config = await readJson(configFile);
   const single = path.join(dir, HF_WEIGHTS_FILE);

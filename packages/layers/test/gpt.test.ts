@@ -101,6 +101,16 @@ describe("GPT on wasm", () => {
     expect(losses[1]).toBeLessThan(losses[0] as number);
   });
 
+  it("dispose releases every weight, the tied table too (tfjs counts wte's two calls)", () => {
+    const before = tf.memory().numTensors;
+    for (const tieWeights of [true, false]) {
+      const model = createGPT({ ...small, tieWeights });
+      expect(tf.memory().numTensors).toBeGreaterThan(before);
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it("runs one fit step of the real tiny preset (50,257 vocab, context 64)", async () => {
     const model = createGPT(GPT_PRESETS.tiny);
     model.compile({ optimizer: tf.train.adam(1e-3), loss: sparseCrossEntropyFromLogits });
