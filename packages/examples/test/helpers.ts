@@ -62,7 +62,7 @@ export function withTestBackend(args: readonly string[]): string[] {
  * absl::InitializeLog() ..." and e.g. "I0000 00:00:... port.cc:153] oneDNN custom operations are
  * on ..."): printed by the library to the process's stderr, not by tfgpt.
  */
-const TENSORFLOW_LOG = /^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\])/;
+const TENSORFLOW_LOG = /^(WARNING: All log messages before absl::InitializeLog\(\)|[IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\])/;
 
 /** stderr without TensorFlow's own load-time log lines. */
 export function ownStderr(stderr: string): string {
