@@ -15,6 +15,8 @@
 // Idempotent: a package whose addon already loads is left as it is (--force rebuilds).
 // Optional: npm ci / npm start / npm test never need it; with internet, `npm install
 // @tensorflow/tfjs-node` (its own install script) works with tfgpt as well.
+// Exit codes: 0 set up (or already), 3 the package or the wheel cannot be had here (no registry,
+// no wheel on pip's index: .ci/run then skips the tensorflow pass), 1 anything else (a failed build).
 import { execFileSync, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -53,10 +55,12 @@ const pkgDir = path.join(root, "node_modules", ...pkg.split("/"));
 function log(line) {
   console.log(`setup:tensorflow: ${line}`);
 }
-function fail(line) {
+function fail(line, code = 1) {
   console.error(`setup:tensorflow: error: ${line}`);
-  process.exit(1);
+  process.exit(code);
 }
+/** Exit code of a missing source (package registry or wheel), as opposed to a failure. */
+const UNAVAILABLE = 3;
 function run(cmd, cmdArgs, options = {}) {
   return spawnSync(cmd, cmdArgs, { encoding: "utf8", maxBuffer: 64 << 20, ...options });
 }
@@ -112,7 +116,7 @@ if (installedVersion !== version) {
     if (before[i] !== after[i] && saved[i] !== undefined) fs.writeFileSync(f, saved[i]);
   });
   if (before.some((h, i) => h !== after[i])) fail(`npm install changed ${tracked.filter((_, i) => before[i] !== after[i]).map((f) => path.basename(f)).join(", ")} (restored); not continuing`);
-  if (r.status !== 0) fail(`npm install ${pkg}@${version} failed: ${lastLine(r.stderr) || lastLine(r.stdout)}`);
+  if (r.status !== 0) fail(`npm install ${pkg}@${version} failed: ${lastLine(r.stderr) || lastLine(r.stdout)}`, UNAVAILABLE);
 }
 
 // 2. the wheel: given, cached, or downloaded from pip's configured index.
@@ -136,7 +140,7 @@ if (wheel === undefined) {
   }
   if (r.error !== undefined || r.status !== 0) {
     const why = r.error !== undefined ? r.error.message : lastLine(r.stderr) || `exit ${r.status}`;
-    fail(`cannot get the ${wheelPackage}==${wheelVersion} wheel (${why}); pass one with --wheel FILE, or on a machine with internet run \`npm install ${pkg}\``);
+    fail(`cannot get the ${wheelPackage}==${wheelVersion} wheel (${why}); pass one with --wheel FILE, or on a machine with internet run \`npm install ${pkg}\``, UNAVAILABLE);
   }
   wheel = fs
     .readdirSync(cacheDir)
