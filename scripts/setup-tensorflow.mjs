@@ -5,9 +5,9 @@
 // file (npm install --no-save --ignore-scripts: the lockfile stays as it is), and builds its native
 // addon offline against the TensorFlow C API shipped in a TensorFlow pip wheel, instead of the
 // libtensorflow 2.9.1 tarball its install script downloads from Google's storage:
-//   1. npm install @tensorflow/tfjs-node@<the installed @tensorflow/tfjs version> --ignore-scripts --no-save
-//   2. pip download --no-deps tensorflow-cpu==2.21.0 (index read from `pip config list`; cached
+//   1. pip download --no-deps tensorflow-cpu==2.21.0 (index read from `pip config list`; cached
 //      in ~/.cache/tfgpt, or $TFGPT_CACHE_DIR), or the wheel file given with --wheel / $TFGPT_TENSORFLOW_WHEEL
+//   2. npm install @tensorflow/tfjs-node@<the installed @tensorflow/tfjs version> --ignore-scripts --no-save
 //   3. unzip libtensorflow_cc.so.2, libtensorflow_framework.so.2 and include/ into the cache and link
 //      them into the package's deps/ under the names its binding.gyp links against
 //   4. node-pre-gyp install --build-from-source against this machine's Node headers (`npm config get nodedir`)
@@ -104,22 +104,8 @@ if (installedVersion === version && !flag("--force")) {
   }
 }
 
-// 1. the npm package, with no install script and no change to package.json or the lockfile.
-if (installedVersion !== version) {
-  const tracked = ["package.json", "package-lock.json"].map((f) => path.join(root, f));
-  const before = tracked.map(hashFile);
-  const saved = tracked.map((f) => (fs.existsSync(f) ? fs.readFileSync(f) : undefined));
-  log(`npm install ${pkg}@${version} --ignore-scripts --no-save`);
-  const r = run("npm", ["install", `${pkg}@${version}`, "--ignore-scripts", "--no-save", "--no-audit", "--no-fund"], { cwd: root });
-  const after = tracked.map(hashFile);
-  tracked.forEach((f, i) => {
-    if (before[i] !== after[i] && saved[i] !== undefined) fs.writeFileSync(f, saved[i]);
-  });
-  if (before.some((h, i) => h !== after[i])) fail(`npm install changed ${tracked.filter((_, i) => before[i] !== after[i]).map((f) => path.basename(f)).join(", ")} (restored); not continuing`);
-  if (r.status !== 0) fail(`npm install ${pkg}@${version} failed: ${lastLine(r.stderr) || lastLine(r.stdout)}`, UNAVAILABLE);
-}
-
-// 2. the wheel: given, cached, or downloaded from pip's configured index.
+// 1. the wheel first (given, cached, or downloaded from pip's configured index): where it cannot be
+//    had, node_modules is left as it was.
 fs.mkdirSync(cacheDir, { recursive: true });
 const wheelName = wheelPackage.replace(/-/g, "_");
 let wheel = wheelFile === undefined ? undefined : path.resolve(wheelFile);
@@ -149,6 +135,21 @@ if (wheel === undefined) {
   if (wheel === undefined) fail(`pip download succeeded but left no ${wheelName}-${wheelVersion}-*.whl in ${cacheDir}`);
 } else {
   log(`wheel ${wheel} (cached)`);
+}
+
+// 2. the npm package, with no install script and no change to package.json or the lockfile.
+if (installedVersion !== version) {
+  const tracked = ["package.json", "package-lock.json"].map((f) => path.join(root, f));
+  const before = tracked.map(hashFile);
+  const saved = tracked.map((f) => (fs.existsSync(f) ? fs.readFileSync(f) : undefined));
+  log(`npm install ${pkg}@${version} --ignore-scripts --no-save`);
+  const r = run("npm", ["install", `${pkg}@${version}`, "--ignore-scripts", "--no-save", "--no-audit", "--no-fund"], { cwd: root });
+  const after = tracked.map(hashFile);
+  tracked.forEach((f, i) => {
+    if (before[i] !== after[i] && saved[i] !== undefined) fs.writeFileSync(f, saved[i]);
+  });
+  if (before.some((h, i) => h !== after[i])) fail(`npm install changed ${tracked.filter((_, i) => before[i] !== after[i]).map((f) => path.basename(f)).join(", ")} (restored); not continuing`);
+  if (r.status !== 0) fail(`npm install ${pkg}@${version} failed: ${lastLine(r.stderr) || lastLine(r.stdout)}`, UNAVAILABLE);
 }
 
 // 3. the C API out of the wheel, once per wheel, into the cache (written to a temporary name then renamed).
