@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { customGrad } from "./custom-grad.js";
 import { gatherRows } from "./gather-rows.js";
+import { transposeFlagsAreFast } from "./matmul.js";
 import { LayerConfigError } from "./errors.js";
 import { HeadKernel, headKernel, headKernelSupported } from "./head-kernel.js";
 import { checkIds } from "./token-embedding.js";
@@ -96,8 +97,11 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
     if (usesHeadKernel(implementation, dim, n, vocab)) return kernelHeadCrossEntropy(hidden, table, ids);
     // Index of each label's probability in the flat [N * V] probabilities.
     const flatIndex = tf.add(ids, tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
+    // On TensorFlow and the GPU backends the matmuls take transpose flags instead of copying the
+    // [V, C] table and the [C, V] weight gradient (154 MB each for GPT-2's vocabulary at width 768).
+    const flags = transposeFlagsAreFast();
     const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
-      const logits = tf.matMul(h as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)); // [N, V]
+      const logits = flags ? tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D, false, true) : tf.matMul(h as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)); // [N, V]
       // One softmax kernel (max-subtract, exp, sum, divide; vectorised on wasm, where Exp is not).
       const probs = tf.softmax(logits); // [N, V]
       const picked = gatherRows(tf.reshape(probs, [-1]), flatIndex); // [N]
@@ -131,8 +135,10 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
           const scale = tf.div(dy, n); // d(mean)/d(loss_i) times the upstream gradient
           const hScaled = tf.mul(hs, scale); // [N, C]
           const dh = tf.mul(tf.sub(tf.matMul(p, ws), gatherRows(ws, y)), scale); // [N, C]
-          const dwT = tf.matMul(tf.transpose(hScaled), p); // [C, N] @ [N, V] -> [C, V]
-          const dw = tf.sub(tf.transpose(dwT), tf.scatterND(tf.expandDims(y, 1), hScaled, [vocab, dim])); // [V, C]
+          const pTh = flags
+            ? tf.matMul(p, hScaled, true, false) // [N, V]^T @ [N, C] -> [V, C]
+            : tf.transpose(tf.matMul(tf.transpose(hScaled), p)); // ([C, N] @ [N, V])^T -> [V, C]
+          const dw = tf.sub(pTh, tf.scatterND(tf.expandDims(y, 1), hScaled, [vocab, dim])); // [V, C]
           p.dispose();
           return [dh, dw];
         },
