@@ -3,11 +3,13 @@ import { defineConfig } from "vitest/config";
 
 /**
  * The vitest settings every package shares. Under CI a JSON report per package is written to
- * `.ci-reports/`, which `.ci/run` sums into one "N passed, N failed" line.
+ * `.ci-reports/` (`.ci-reports/tensorflow/` for the `TFGPT_BACKEND=tensorflow` pass), which
+ * `.ci/run` sums into one "N passed, N failed" line per pass.
  */
 export function packageTestConfig(dir: string) {
   const name = path.basename(dir);
-  const reportDir = path.resolve(dir, "..", name === "test" ? "." : "..", ".ci-reports");
+  const pass = process.env.TFGPT_BACKEND;
+  const reportDir = path.resolve(dir, "..", name === "test" ? "." : "..", ".ci-reports", pass === undefined || pass === "" ? "." : pass);
   return defineConfig({
     test: {
       include: [dir.endsWith(`${path.sep}test`) ? "**/*.test.ts" : "test/**/*.test.ts"],

@@ -58,7 +58,7 @@ function chartPanels(results) {
     { label: "js-tiktoken", kind: "baseline", ...m(id, "js-tiktoken") },
   ];
   const train = [];
-  for (const [b, label] of [["wasm", "wasm, threads"], ["wasm-1", "wasm, 1 thread"], ["cpu", "cpu"]]) {
+  for (const [b, label] of [["wasm", "wasm, threads"], ["wasm-1", "wasm, 1 thread"], ["cpu", "cpu"], ["tensorflow", "tensorflow"]]) {
     train.push({ label: `ours, ${label}`, kind: "ours", ...m(`train-ours-${b}`, "tokensPerSec") });
     train.push({ label: `stock tfjs, ${label}`, kind: "baseline", ...m(`train-stock-${b}`, "tokensPerSec") });
   }

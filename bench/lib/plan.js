@@ -50,7 +50,7 @@ export function plan(q, { python = "/usr/bin/python3" } = {}) {
   if (!q) jobs.push(job("emb-stock-cpu-64", "embedding", "embedding.js", { impl: "stock", backend: "cpu", ...emb, tokens: 64, reps: 1, warmup: 0 }, 60));
 
   // 4. Training the tiny GPT, plus the kernel profile of one step.
-  for (const backend of ["wasm", "wasm-1", "cpu"]) {
+  for (const backend of ["wasm", "wasm-1", "cpu", "tensorflow"]) {
     const matmulSize = backend === "cpu" ? 512 : 1024;
     for (const impl of ["stock", "ours"]) {
       const stockCpu = impl === "stock" && backend === "cpu";
@@ -62,6 +62,9 @@ export function plan(q, { python = "/usr/bin/python3" } = {}) {
     }
   }
   jobs.push(job("train-profile", "training", "training.js", { mode: "profile", backend: "wasm" }, 120));
+  // The 124M model on tensorflow alone (wasm cannot hold its 1.8 GiB of training state): context
+  // 256, batch 4; fails with "not installed" where tfjs-node is not (npm run setup:tensorflow).
+  jobs.push(job("train-ours-tensorflow-124m", "training", "training.js", { mode: "train", impl: "ours", backend: "tensorflow", preset: "gpt2-small", context: 256, batchSize: 4, steps: q ? 1 : 3, warmup: 1, matmulReps: 2, matmulSize: 1024, budgetS: q ? 60 : 240 }, q ? 240 : 420));
 
   // 5. PyTorch reference, 1 and 2 threads (BLAS and intra-op threads set alike).
   for (const threads of [1, 2]) {

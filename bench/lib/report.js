@@ -105,7 +105,7 @@ function embeddingSection({ res, m }) {
 
 function trainingSection({ res, m }, torchBest) {
   const out = ["## 4. Training the `tiny` GPT (vocab 50,257, context 64, width 64, 2 layers, 2 heads, batch 8)", ""];
-  const any = Object.values(["ours", "stock"].flatMap((i) => ["wasm", "wasm-1", "cpu"].map((b) => res(`train-${i}-${b}`)))).find((r) => r?.ok);
+  const any = Object.values(["ours", "stock"].flatMap((i) => ["wasm", "wasm-1", "cpu", "tensorflow"].map((b) => res(`train-${i}-${b}`)))).find((r) => r?.ok);
   const fpt = any?.result.flopsPerToken;
   out.push(
     `Tokens/s, higher is better (median of the timed steps after warm-up, one batch reused; on \`cpu\` the steps are so slow that they are timed without a warm-up step, under a time budget). Stock = the same shape from stock tfjs (\`tf.layers.embedding\`, core-op blocks, untied \`tf.layers.dense\` head, \`tf.losses.softmaxCrossEntropy\` on one-hot targets, \`tf.train.adam\`: tfjs has no AdamW); ours = \`createGPT("tiny")\` compiled with \`sparseCrossEntropyFromLogits\`.`,
@@ -114,7 +114,7 @@ function trainingSection({ res, m }, torchBest) {
     "",
   );
   const rows = [];
-  for (const backend of ["wasm", "wasm-1", "cpu"]) {
+  for (const backend of ["wasm", "wasm-1", "cpu", "tensorflow"]) {
     const s = res(`train-stock-${backend}`);
     const o = res(`train-ours-${backend}`);
     const be = o?.result?.backend ?? s?.result?.backend;
@@ -126,10 +126,18 @@ function trainingSection({ res, m }, torchBest) {
     rows.push([be ? backendLabel(be) : backend, med(mm), med(st), med(ot), ratio(val(ot), val(st)), share(s), share(o), torchBest ? ratio(val(ot), torchBest.median) : "–", `${n(s)} / ${n(o)}`]);
   }
   out.push(table(["backend", "matmul GFLOP/s", "stock tokens/s", "ours tokens/s", "ours / stock", "stock % of matmul", "ours % of matmul", "ours / PyTorch best", "timed steps (stock / ours)"], rows), "");
-  const notes = ["wasm", "wasm-1", "cpu"].map((b) => res(`train-ours-${b}`)?.result?.backend?.note).filter(Boolean);
+  const notes = ["wasm", "wasm-1", "cpu", "tensorflow"].map((b) => res(`train-ours-${b}`)?.result?.backend?.note).filter(Boolean);
   if (notes.length) out.push(`Backend notes: ${[...new Set(notes)].join("; ")}.`, "");
   const o = res("train-ours-wasm");
   if (o?.ok && o.result.losses) out.push(`Ours on wasm: ${num(o.result.params)} parameters, optimizer ${o.result.optimizer}, losses ${o.result.losses.map((x) => x.toFixed(3)).join(", ")}.`, "");
+  const big = res("train-ours-tensorflow-124m");
+  if (big !== undefined) {
+    out.push("**The 124M model (`gpt2-small`: 12 layers, width 768, 12 heads, tied head) on tensorflow**, context 256, batch 4 (1,024 tokens a step), AdamW; tensorflow alone: its 1.8 GiB of training state is more than the wasm backend holds.", "");
+    const bm = m("train-ours-tensorflow-124m", "tokensPerSec");
+    const r = big.ok ? big.result : undefined;
+    const losses = r?.losses ? r.losses.map((x) => x.toFixed(3)).join(", ") : "–";
+    out.push(table(["backend", "matmul GFLOP/s", "tokens/s", "% of matmul", "peak RSS (MiB)", "losses (warm-up + timed steps)", "timed steps"], [[r ? backendLabel(r.backend) : "tensorflow", med(m("train-ours-tensorflow-124m", "matmul")), med(bm), r?.measurements?.shareOfMatmul !== undefined ? pct(r.measurements.shareOfMatmul) : "–", r?.peakRssMiB !== undefined ? num(r.peakRssMiB) : "–", losses, r?.stepsTimed !== undefined ? String(r.stepsTimed) : "–"]]), "");
+  }
   const p = res("train-profile");
   out.push(`**Profile of one \`createGPT("tiny")\` step** (\`tf.profile\`, ${p?.ok ? backendLabel(p.result.backend) : "wasm"}; kernel times summed by kernel name, top 10; the head kernel, which runs outside tfjs, by its own clock):`, "");
   if (p?.ok) {

@@ -4,10 +4,18 @@ import { errorText, importOurs } from "./stats.js";
 
 /**
  * Activates `kind` ("cpu", "wasm" = as many threads as selectBackend gives, "wasm-1" = one
- * thread) and says what it got: { backend, threads, via, note }.
- * Without @tfgpt/layers/node, "wasm" falls back to tfjs's single-threaded wasm and says so.
+ * thread, "tensorflow" = @tensorflow/tfjs-node through selectBackend) and says what it got:
+ * { backend, threads, via, note }.
+ * Without @tfgpt/layers/node, "wasm" falls back to tfjs's single-threaded wasm and says so;
+ * "tensorflow" throws where tfjs-node is not installed (npm run setup:tensorflow).
  */
 export async function setupBackend(kind) {
+  if (kind === "tensorflow") {
+    const layersNode = await importOurs("@tfgpt/layers/node");
+    const report = await layersNode.selectBackend({ prefer: "tensorflow" });
+    await tf.ready();
+    return { kind, backend: tf.getBackend(), threads: report.threads, via: "selectBackend", note: report.description, report: summarizeReport(report) };
+  }
   const wantWasm = kind.startsWith("wasm");
   const threads = kind === "wasm-1" ? 1 : undefined;
   let via = "tfjs";

@@ -1,6 +1,8 @@
 // Row 4: training tokens/s of the tiny GPT, stock tfjs vs createGPT, and the share of the
 // backend's matmul rate; mode "profile" sums tf.profile kernel times of one step by kernel name.
-// argv[2] JSON: {mode:"train", impl:"stock"|"ours", backend, steps, warmup, matmulReps}
+// `preset: "gpt2-small"` (ours only) trains the 124M model at `context` x `batchSize` instead
+// (on tensorflow: wasm cannot hold its training state), and reports the process's peak RSS.
+// argv[2] JSON: {mode:"train", impl:"stock"|"ours", backend, steps, warmup, matmulReps, preset?, context?, batchSize?}
 //               {mode:"profile", backend}
 import * as tf from "@tensorflow/tfjs";
 import { childArgs, sendResult } from "../lib/child.js";
@@ -20,11 +22,16 @@ export function flopsPerToken({ vocabSize: V, contextLength: T, embedDim: C, nLa
   return 6 * matmulParams + 12 * L * T * C;
 }
 
-function batch(seed, vocabSize = TINY.vocabSize) {
+/** The 124M model (GPT-2 small, 12 layers of width 768, 12 heads), trained at `context` x `batchSize`. */
+function gpt2Small(context, batchSize) {
+  return { vocabSize: 50257, contextLength: context, embedDim: 768, nLayers: 12, nHeads: 12, batchSize };
+}
+
+function batch(seed, vocabSize = TINY.vocabSize, config = TINY) {
   const rand = mulberry32(seed);
-  const n = TINY.batchSize * TINY.contextLength;
+  const n = config.batchSize * config.contextLength;
   const ids = Int32Array.from({ length: n + 1 }, () => Math.floor(rand() * vocabSize));
-  const shape = [TINY.batchSize, TINY.contextLength];
+  const shape = [config.batchSize, config.contextLength];
   return { xs: tf.tensor2d(ids.subarray(0, n), shape, "int32"), ys: tf.tensor2d(ids.subarray(1, n + 1), shape, "int32") };
 }
 
@@ -38,9 +45,9 @@ function labels3d(ys) {
   return y;
 }
 
-async function oursModel() {
+async function oursModel(preset = "tiny") {
   const layers = await importOurs("@tfgpt/layers");
-  const model = layers.createGPT(layers.GPT_PRESETS?.tiny ?? "tiny");
+  const model = layers.createGPT(layers.GPT_PRESETS?.[preset] ?? preset);
   const optimizer = typeof layers.adamW === "function" ? layers.adamW({ learningRate: 3e-4, weightDecay: 0.1 }) : tf.train.adam(3e-4);
   model.compile({ optimizer, loss: layers.sparseCrossEntropyFromLogits });
   const params = model.countParams();
@@ -62,17 +69,18 @@ async function stockModel(config) {
   return { params: m.params, optimizer: "tf.train.adam", step: async (xs, ys) => m.step(xs, ys) };
 }
 
-async function train({ impl, backend, steps, warmup, matmulReps, matmulSize = 1024, vocabSize, budgetS }) {
+async function train({ impl, backend, steps, warmup, matmulReps, matmulSize = 1024, vocabSize, budgetS, preset = "tiny", context = 256, batchSize = 4 }) {
   // `vocabSize` overrides the preset only for smoke tests of the harness itself.
-  const config = vocabSize === undefined ? TINY : { ...TINY, vocabSize };
+  const base = preset === "gpt2-small" ? gpt2Small(context, batchSize) : TINY;
+  const config = vocabSize === undefined ? base : { ...base, vocabSize };
   const be = await setupBackend(backend);
   const gflops = measurement(matmulGflops(matmulSize, matmulSize, matmulSize, matmulReps), "GFLOP/s", { size: matmulSize });
   const out = { impl, backend: be, config, flopsPerToken: flopsPerToken(config), measurements: { matmul: gflops } };
   try {
-    const m = impl === "ours" ? await oursModel() : await stockModel(config);
+    const m = impl === "ours" ? await oursModel(preset) : await stockModel(config);
     out.params = m.params;
     out.optimizer = m.optimizer;
-    const { xs, ys } = batch(11, config.vocabSize);
+    const { xs, ys } = batch(11, config.vocabSize, config);
     const losses = [];
     const ms = [];
     // A time budget (for tfjs's slow cpu backend): stop after the first timed step once it is spent.
@@ -84,12 +92,13 @@ async function train({ impl, backend, steps, warmup, matmulReps, matmulSize = 10
       if (budgetS !== undefined && ms.length > 0 && (now() - start) / 1000 > budgetS) break;
     }
     out.stepsTimed = ms.length;
-    const tokens = TINY.batchSize * TINY.contextLength;
+    const tokens = config.batchSize * config.contextLength;
     const tps = measurement(ms.map((t) => tokens / (t / 1000)), "tokens/s");
     out.losses = losses;
     out.measurements.tokensPerSec = tps;
     out.measurements.shareOfMatmul = (tps.median * out.flopsPerToken) / 1e9 / gflops.median;
     out.numTensors = tf.memory().numTensors;
+    out.peakRssMiB = process.resourceUsage().maxRSS / 1024;
   } catch (err) {
     out.measurements.tokensPerSec = { error: `fails: ${errorText(err)}` };
   }

@@ -28,7 +28,38 @@ export interface ToTfDatasetOptions {
 
 function toTensorBatch(batch: Batch): TensorBatch {
   const shape: [number, number] = [batch.batchSize, batch.maxLength];
-  return { xs: tf.tensor2d(batch.inputs, shape, "int32"), ys: tf.tensor2d(batch.targets, shape, "int32") };
+  return { xs: idsTensor2d(batch.inputs, shape), ys: idsTensor2d(batch.targets, shape) };
+}
+
+/**
+ * Where `@tfgpt/layers` looks up the id range of a tensor made from host memory (a `WeakMap` from
+ * `dataId` to `{min, minAt, max, maxAt}` under this registered symbol; see its `id-range.ts`): its
+ * `checkIds` then validates a batch without reading it back from the device, so a training step
+ * needs no host synchronisation. Shared through `globalThis` so this package needs no dependency
+ * on `@tfgpt/layers`.
+ */
+const ID_RANGES = Symbol.for("@tfgpt/id-ranges");
+
+interface IdRange {
+  min: number;
+  minAt: number;
+  max: number;
+  maxAt: number;
+}
+
+/** An int32 `[rows, cols]` tensor of `ids`, its range recorded for `checkIds` (one pass over the host array). */
+function idsTensor2d(ids: Int32Array, shape: [number, number]): tf.Tensor2D {
+  const tensor = tf.tensor2d(ids, shape, "int32");
+  const range: IdRange = { min: Infinity, minAt: -1, max: -Infinity, maxAt: -1 };
+  for (let i = 0; i < ids.length; i++) {
+    const v = ids[i] as number;
+    if (v < range.min) [range.min, range.minAt] = [v, i];
+    if (v > range.max) [range.max, range.maxAt] = [v, i];
+  }
+  const holder = globalThis as unknown as Record<symbol, WeakMap<object, IdRange> | undefined>;
+  holder[ID_RANGES] ??= new WeakMap<object, IdRange>();
+  holder[ID_RANGES].set(tensor.dataId, range);
+  return tensor;
 }
 
 /**

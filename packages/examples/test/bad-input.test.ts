@@ -7,7 +7,18 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRequire } from "node:module";
 import { DATA_DIR, errorLine, runCli } from "./helpers.js";
+
+/** Whether @tensorflow/tfjs-node is installed here (npm run setup:tensorflow); CI's first pass has none. */
+const tfjsNodeInstalled = (() => {
+  try {
+    createRequire(import.meta.url).resolve("@tensorflow/tfjs-node/package.json");
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const verdict = path.join(DATA_DIR, "the-verdict.txt");
 let tmp: string;
@@ -42,6 +53,15 @@ describe("tfgpt train: bad input", () => {
   it("unknown preset", () => trainFails(["--preset", "huge"], 2, /`--preset` must be one of tiny, gpt2-small, gpt2, gpt2-medium, gpt2-large, gpt2-xl, received "huge"/));
   it("a model too large for the wasm backend (gpt2-small) is refused before it hangs tfjs", () =>
     trainFails(["--preset", "gpt2-small", "--backend", "wasm"], 2, /model gpt2-small has 123,674,880 parameters: training it needs 1\.8 GiB .* use --backend tensorflow/));
+  it.skipIf(tfjsNodeInstalled)(
+    `--backend tensorflow without @tensorflow/tfjs-node: how to install it, exit 2${tfjsNodeInstalled ? " [skipped: it is installed]" : ""}`,
+    () =>
+      trainFails(
+        ["--backend", "tensorflow"],
+        2,
+        /`--backend tensorflow`: @tensorflow\/tfjs-node is not installed; install it with `npm install @tensorflow\/tfjs-node` \(offline, from a tfgpt checkout: `npm run setup:tensorflow`\)$/,
+      ),
+  );
   it("unknown backend", () => trainFails(["--backend", "gpu"], 2, /`--backend` must be one of auto, tensorflow, wasm, cpu, received "gpu"/));
   it("unknown encoding", () => trainFails(["--encoding", "nope"], 1, /unknown tokenizer "nope"/));
   it("non-numeric option", () => trainFails(["--batch-size", "eight"], 2, /`--batch-size` must be an integer in \[1, 65536\], received "eight"/));

@@ -11,11 +11,12 @@ import {
   writeDirAtomic,
   type CheckpointState,
 } from "../src/checkpoint.js";
+import { useTestBackend } from "./helpers.js";
 
 let tmp: string;
 beforeAll(async () => {
   tf.env().set("PROD", true);
-  await tf.setBackend("cpu");
+  await useTestBackend();
   tmp = await mkdtemp(path.join(os.tmpdir(), "tfgpt-ckpt-"));
 });
 afterAll(async () => {

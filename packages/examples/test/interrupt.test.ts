@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, DATA_DIR } from "./helpers.js";
+import { CLI, DATA_DIR, withTestBackend } from "./helpers.js";
 
 let tmp: string;
 beforeAll(async () => {
@@ -20,9 +20,9 @@ describe("tfgpt train: SIGINT", () => {
     await writeFile(text, (await readFile(path.join(DATA_DIR, "the-verdict.txt"), "utf8")).slice(0, 4000));
     const out = path.join(tmp, "run");
     const child = spawn(process.execPath, [
-      CLI, "train", "--text", text, "--encoding", "byte", "--context", "16", "--batch-size", "4",
+      CLI, ...withTestBackend(["train", "--text", text, "--encoding", "byte", "--context", "16", "--batch-size", "4",
       "--steps", "100000", "--eval-every", "100000", "--out", out,
-    ]);
+    ])]);
     let stderr = "";
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     await new Promise<void>((resolve) => {

@@ -6,7 +6,7 @@ import { memoryIO } from "../src/io.js";
 import type { MetricRecord } from "../src/metrics.js";
 import { runSample, SampleConfigSchema } from "../src/sample.js";
 import { runTrain, TrainConfigSchema } from "../src/train.js";
-import { DATA_DIR } from "./helpers.js";
+import { BACKEND_OPTION, DATA_DIR, useTestBackend } from "./helpers.js";
 
 const verdict = path.join(DATA_DIR, "the-verdict.txt");
 let tmp: string;
@@ -29,6 +29,7 @@ const tiny = () => ({
   lr: 0.01,
   evalEvery: 3,
   model: { embeddingDim: 16, numHeads: 2, numLayers: 1 },
+  ...BACKEND_OPTION,
 });
 
 async function readMetrics(runDir: string): Promise<MetricRecord[]> {
@@ -49,7 +50,7 @@ describe("tfgpt train", () => {
     const half = await runTrain(TrainConfigSchema.parse({ ...tiny(), steps: 3, out: splitDir }), memoryIO());
     expect(half.step).toBe(3);
     const io = memoryIO();
-    const resumed = await runTrain(TrainConfigSchema.parse({ resume: splitDir, steps: 6, evalEvery: 3 }), io);
+    const resumed = await runTrain(TrainConfigSchema.parse({ resume: splitDir, steps: 6, evalEvery: 3, ...BACKEND_OPTION }), io);
     expect(io.err()).toMatch(/resuming .*checkpoint-000003 at step 3/);
     expect(resumed.step).toBe(6);
     expect(resumed.runDir).toBe(splitDir);
@@ -104,7 +105,7 @@ describe("tfgpt train", () => {
     const dir = path.join(tmp, "straight");
     const sample = (seed: number, temperature: number) =>
       runSample(
-        SampleConfigSchema.parse({ checkpoint: dir, prompt: "I HAD always", maxNewTokens: 12, temperature, topK: 20, seed }),
+        SampleConfigSchema.parse({ checkpoint: dir, prompt: "I HAD always", maxNewTokens: 12, temperature, topK: 20, seed, ...BACKEND_OPTION }),
         memoryIO(),
       );
     const first = await sample(1, 1);
@@ -121,7 +122,7 @@ describe("evaluateLoss", () => {
     const { createGPT, GPT_PRESETS } = await import("@tfgpt/layers");
     const { GPTDataset } = await import("@tfgpt/datasets");
     const { evaluateLoss } = await import("../src/train.js");
-    await tf.setBackend("cpu");
+    await useTestBackend();
     const config = { ...GPT_PRESETS.tiny, vocabSize: 101, contextLength: 8, embeddingDim: 16, numLayers: 1 };
     const gpt = createGPT(config);
     // The same graph and weights as a plain tf.LayersModel: evaluateLoss takes the logits path.

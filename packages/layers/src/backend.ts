@@ -57,6 +57,11 @@ export interface BackendSelection {
    * the CPU backends; see `headCrossEntropy`), 0 where the head runs on tfjs ops (TensorFlow).
    */
   readonly headKernelThreads: number;
+  /**
+   * For the TensorFlow backends: the package loaded, its version, TensorFlow's own version (the
+   * libtensorflow the addon was built against) and whether it computes on a CUDA GPU.
+   */
+  readonly tensorflow?: TensorflowInfo;
   /** Anything else worth knowing, e.g. why wasm runs on fewer threads than asked for. */
   readonly notes: readonly string[];
   /** One line, e.g. "backend: wasm (2 threads, head kernel 2 threads); skipped tensorflow-gpu: package @tensorflow/tfjs-node-gpu not installed". */
@@ -69,12 +74,50 @@ const PACKAGES = {
   wasm: "@tensorflow/tfjs-backend-wasm",
 } as const;
 
+/** Which TensorFlow `selectBackend` loaded. */
+export interface TensorflowInfo {
+  /** `@tensorflow/tfjs-node` or `@tensorflow/tfjs-node-gpu`. */
+  readonly package: string;
+  /** The package's version, e.g. "4.22.0". */
+  readonly packageVersion: string;
+  /** TensorFlow's version from its C API (`TF_Version()`), e.g. "2.21.0"; "unknown" if it does not say. */
+  readonly version: string;
+  /** Whether TensorFlow computes on a CUDA GPU (else on the CPU). */
+  readonly gpu: boolean;
+}
+
+/** How to get a TensorFlow package, appended where one was asked for and is not installed. */
+export function tensorflowInstallHint(pkg: string = PACKAGES.node): string {
+  return `install it with \`npm install ${pkg}\` (offline, from a tfgpt checkout: \`npm run setup:tensorflow${pkg === PACKAGES.gpu ? " -- --gpu" : ""}\`)`;
+}
+
+/**
+ * `selectBackend` found none of the backends of `prefer` usable: a `LayerConfigError` (option
+ * `prefer`) that also lists each backend tried and why it was skipped.
+ */
+export class BackendUnavailableError extends LayerConfigError {
+  constructor(
+    message: string,
+    /** The backends tried, in order, and why each was skipped. */
+    readonly skipped: readonly SkippedBackend[],
+  ) {
+    super(message, "prefer");
+    this.name = "BackendUnavailableError";
+  }
+
+  /** Whether every backend tried was a TensorFlow one whose package is not installed. */
+  get tensorflowNotInstalled(): boolean {
+    return this.skipped.length > 0 && this.skipped.every((s) => s.name.startsWith("tensorflow") && / not installed$/.test(s.reason));
+  }
+}
+
 /** Raised inside a probe when a backend cannot be used; its message is the skip reason. */
 class Unavailable extends Error {}
 
 interface Activated {
   threads: number;
   notes: string[];
+  tensorflow?: TensorflowInfo;
 }
 
 /** Which TensorFlow package this process loaded: two native bindings must never be loaded together. */
@@ -103,9 +146,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const skipped: SkippedBackend[] = [];
   for (const name of order) {
     try {
-      const { threads: used, notes } = await activate(name, threads);
+      const { threads: used, notes, tensorflow } = await activate(name, threads);
       const headKernelThreads = startHeadKernel(name, threads, notes);
-      const selection = describe({ backend: name, tfBackend: tf.getBackend(), threads: used, headKernelThreads, skipped, notes });
+      const parts = { backend: name, tfBackend: tf.getBackend(), threads: used, headKernelThreads, skipped, notes };
+      const selection = describe(tensorflow === undefined ? parts : { ...parts, tensorflow });
       if (verbose) console.info(selection.description);
       return selection;
     } catch (error) {
@@ -114,7 +158,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     }
   }
   const why = skipped.map((s) => `${s.name}: ${s.reason}`).join("; ");
-  throw new LayerConfigError(`no backend of \`prefer\` (${JSON.stringify(prefer)}) is available: ${why}`, "prefer");
+  // Only TensorFlow asked for, and its package missing: say how to install it.
+  const missing = skipped.every((s) => s.name.startsWith("tensorflow") && / not installed$/.test(s.reason));
+  const hint = missing ? `; ${tensorflowInstallHint(order.includes("tensorflow") ? PACKAGES.node : PACKAGES.gpu)}` : "";
+  throw new BackendUnavailableError(`no backend of \`prefer\` (${JSON.stringify(prefer)}) is available: ${why}${hint}`, [...skipped]);
 }
 
 /**
@@ -137,7 +184,8 @@ function startHeadKernel(name: BackendName, threads: number | undefined, notes: 
 
 function describe(parts: Omit<BackendSelection, "description">): BackendSelection {
   const unit = (n: number) => (n === 1 ? "thread" : "threads");
-  let pool = parts.backend.startsWith("tensorflow") ? "TensorFlow's thread pool" : `${parts.threads} ${unit(parts.threads)}`;
+  const t = parts.tensorflow;
+  let pool = t !== undefined ? `TensorFlow ${t.version} on the ${t.gpu ? "GPU" : "CPU"}, ${t.package} ${t.packageVersion}` : `${parts.threads} ${unit(parts.threads)}`;
   if (parts.headKernelThreads > 0) pool += `, head kernel ${parts.headKernelThreads} ${unit(parts.headKernelThreads)}`;
   let description = `backend: ${parts.backend} (${pool})`;
   if (parts.skipped.length > 0) {
@@ -153,9 +201,9 @@ async function activate(name: BackendName, threads: number | undefined): Promise
       await loadTensorflow(PACKAGES.gpu);
       await setBackend("tensorflow");
       // tfjs-node-gpu silently runs on the CPU when TensorFlow finds no CUDA device.
-      const gpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
-      if (gpu !== true) throw new Unavailable(`${PACKAGES.gpu} loaded, but TensorFlow sees no CUDA device`);
-      return { threads: os.availableParallelism(), notes: [] };
+      const tensorflow = tensorflowInfo();
+      if (!tensorflow.gpu) throw new Unavailable(`${PACKAGES.gpu} loaded, but TensorFlow ${tensorflow.version} sees no CUDA device`);
+      return { threads: os.availableParallelism(), notes: [], tensorflow };
     }
     case "tensorflow": {
       // Whichever TensorFlow package is already loaded also runs on the CPU; else try the CPU
@@ -173,7 +221,7 @@ async function activate(name: BackendName, threads: number | undefined): Promise
         }
       }
       await setBackend("tensorflow");
-      return { threads: os.availableParallelism(), notes: [] };
+      return { threads: os.availableParallelism(), notes: [], tensorflow: tensorflowInfo() };
     }
     case "wasm": {
       try {
@@ -200,12 +248,32 @@ async function loadTensorflow(pkg: string): Promise<void> {
   if (loadedTensorflowPackage !== undefined) {
     throw new Unavailable(`${loadedTensorflowPackage} is already loaded in this process`);
   }
+  // TensorFlow's C++ logs INFO and WARNING lines to stderr as it loads (CPU features and the
+  // like); keep only errors unless the user chose a level.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= "2";
+  let module: { version?: Record<string, string> };
   try {
-    await import(pkg);
+    module = (await import(pkg)) as typeof module;
   } catch (error) {
     throw new Unavailable(importFailure(pkg, error));
   }
   loadedTensorflowPackage = pkg;
+  loadedTensorflowVersion = module.version?.[pkg.slice("@tensorflow/".length)] ?? "unknown";
+}
+
+/** The package's version, from its `version` export, once loaded. */
+let loadedTensorflowVersion = "unknown";
+
+/** What the active `tensorflow` backend runs: package, versions, GPU or CPU. */
+function tensorflowInfo(): TensorflowInfo {
+  const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean; binding?: { TF_Version?: unknown } };
+  const version = backend.binding?.TF_Version;
+  return {
+    package: loadedTensorflowPackage ?? PACKAGES.node,
+    packageVersion: loadedTensorflowVersion,
+    version: typeof version === "string" ? version : "unknown",
+    gpu: backend.isUsingGpuDevice === true,
+  };
 }
 
 async function setBackend(tfName: string): Promise<void> {

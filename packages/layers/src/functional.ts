@@ -43,8 +43,17 @@ const linearOp = customGrad<[tf.Tensor, tf.Tensor, tf.Tensor]>(([x, w, b], save)
  * kernel misreads an omitted offset or scale, and keeps one float per variance element on its stack.
  */
 export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon = 1e-5): tf.Tensor2D {
-  return layerNormOp(x, gamma, beta, tf.scalar(epsilon)) as tf.Tensor2D;
+  const op = CYCLIC_BATCHNORM_BACKENDS.has(tf.getBackend()) ? layerNormOp : layerNormBroadcastOp;
+  return op(x, gamma, beta, tf.scalar(epsilon)) as tf.Tensor2D;
 }
+
+/**
+ * Backends whose `batchNorm` kernel indexes its operands cyclically, so that the `affine` trick
+ * below is valid. TensorFlow's `FusedBatchNorm` (and the GPU kernels) insist on operands of the
+ * channel count; there layer normalization is written with broadcasting ops
+ * (`layerNormBroadcastOp`), which those backends run at full speed.
+ */
+const CYCLIC_BATCHNORM_BACKENDS = new Set(["wasm", "cpu"]);
 
 /** `(t - shift) * scale + offset`, each operand indexed cyclically along `t`'s last axis. */
 function affine(t: tf.Tensor2D, shift: tf.Tensor1D | null, scale: tf.Tensor1D | null, offset: tf.Tensor1D | null = null): tf.Tensor2D {
@@ -73,7 +82,31 @@ const layerNormOp = customGrad<[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]>(([x
       const meanG = tf.mean(gy, -1) as tf.Tensor1D; // [N]
       const meanGX = tf.mean(tf.mul(gy, xh), -1) as tf.Tensor1D; // [N]
       const dxT = tf.sub(affine(tf.transpose(gy), meanG, rs), affine(xhT, null, tf.mul(rs, meanGX) as tf.Tensor1D)); // [C, N]
-      return [tf.transpose(dxT), dGamma, dBeta, tf.zerosLike(eps)];
+      // Not `zerosLike(eps)`: `eps` was disposed with the forward pass's scope (TensorFlow's
+      // ZerosLike reads its input).
+      return [tf.transpose(dxT), dGamma, dBeta, tf.zeros(eps.shape)];
+    },
+  };
+});
+
+/** `layerNormOp` with broadcasting ops on `[N, C]` (no transposes): for TensorFlow and the GPU backends. */
+const layerNormBroadcastOp = customGrad<[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]>(([xIn, g, b, eps], save) => {
+  const x = xIn as tf.Tensor2D;
+  const { mean, variance } = tf.moments(x, -1, true); // [N, 1] each
+  const rstd = tf.rsqrt(tf.add(variance, eps)); // [N, 1]
+  const xhat = tf.mul(tf.sub(x, mean), rstd); // [N, C]
+  save([xhat, rstd, g]);
+  return {
+    value: tf.add(tf.mul(xhat, g), b),
+    gradFunc: (dy, saved) => {
+      const [xh, rs, gm] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      const dBeta = tf.sum(dy, 0);
+      const dGamma = tf.sum(tf.mul(dy, xh), 0);
+      const gy = tf.mul(dy, gm); // dy * gamma
+      const meanG = tf.mean(gy, -1, true); // [N, 1]
+      const meanGX = tf.mean(tf.mul(gy, xh), -1, true); // [N, 1]
+      const dx = tf.mul(tf.sub(tf.sub(gy, meanG), tf.mul(xh, meanGX)), rs);
+      return [dx, dGamma, dBeta, tf.zeros(eps.shape)];
     },
   };
 });

@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { customGrad } from "./custom-grad.js";
+import { gatherRows } from "./gather-rows.js";
+import { transposeFlagsAreFast } from "./matmul.js";
 import { LayerConfigError } from "./errors.js";
 import { HeadKernel, headKernel, headKernelSupported } from "./head-kernel.js";
 import { checkIds } from "./token-embedding.js";
@@ -88,26 +90,29 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
   if (labels.size !== n) {
     throw new LayerConfigError(`headCrossEntropy: ${labels.size} labels for ${n} hidden states`, "labels");
   }
+  // On the labels as given (a range recorded for them on the host spares reading them back).
+  checkIds(labels, vocab, "label");
   return tf.tidy(() => {
     const ids = (labels.dtype === "int32" ? tf.reshape(labels, [n]) : tf.cast(tf.reshape(labels, [n]), "int32")) as tf.Tensor1D;
-    checkIds(ids, vocab, "label");
     if (usesHeadKernel(implementation, dim, n, vocab)) return kernelHeadCrossEntropy(hidden, table, ids);
     // Index of each label's probability in the flat [N * V] probabilities.
     const flatIndex = tf.add(ids, tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
+    // On TensorFlow and the GPU backends the matmuls take transpose flags instead of copying the
+    // [V, C] table and the [C, V] weight gradient (154 MB each for GPT-2's vocabulary at width 768).
+    const flags = transposeFlagsAreFast();
     const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
-      const logits = tf.matMul(h as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)); // [N, V]
+      const logits = flags ? tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D, false, true) : tf.matMul(h as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)); // [N, V]
       // One softmax kernel (max-subtract, exp, sum, divide; vectorised on wasm, where Exp is not).
       const probs = tf.softmax(logits); // [N, V]
-      const picked = tf.gather(tf.reshape(probs, [-1]), flatIndex); // [N]
-      let losses: tf.Tensor;
-      if ((picked.dataSync() as Float32Array).every((p) => p > SMALLEST_TRUSTED_PROBABILITY)) {
-        losses = tf.neg(tf.log(picked));
-      } else {
-        // Rare: a label so unlikely that its probability underflows. Exact logsumexp - z[label].
-        const max = tf.max(logits, -1, true);
-        const logSum = tf.add(tf.reshape(max, [n]), tf.log(tf.sum(tf.exp(tf.sub(logits, max)), -1)));
-        losses = tf.sub(logSum, tf.gather(tf.reshape(logits, [-1]), flatIndex));
-      }
+      const picked = gatherRows(tf.reshape(probs, [-1]), flatIndex); // [N]
+      // -log(P[label]), except where P[label] underflowed (a label so unlikely that the loss is
+      // > ~69 nats): there the exact logsumexp(z) - z[label], with logsumexp(z) = max(z) -
+      // log(max(P)) (the largest probability is >= 1/V, never 0). Chosen on the device with
+      // `where`, never read back: no host synchronisation in a training step. Two row
+      // reductions over [N, V] (cheap next to the matmuls).
+      const exact = tf.sub(tf.sub(tf.max(logits, -1), tf.log(tf.max(probs, -1))), gatherRows(tf.reshape(logits, [-1]), flatIndex));
+      const trusted = tf.greater(picked, SMALLEST_TRUSTED_PROBABILITY);
+      const losses = tf.where(trusted, tf.neg(tf.log(tf.maximum(picked, SMALLEST_TRUSTED_PROBABILITY))), exact);
       logits.dispose(); // before the tidy ends: the [N, V] logits are not needed any longer
       // `save` would copy the [N, V] probabilities (wasm's Identity is a memcpy, ~25 ms for the
       // tiny preset); they are kept instead and handed to the gradient, which disposes them. Only
@@ -129,9 +134,11 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
           if (pendingProbs === keptProbs) pendingProbs = null;
           const scale = tf.div(dy, n); // d(mean)/d(loss_i) times the upstream gradient
           const hScaled = tf.mul(hs, scale); // [N, C]
-          const dh = tf.mul(tf.sub(tf.matMul(p, ws), tf.gather(ws, y)), scale); // [N, C]
-          const dwT = tf.matMul(tf.transpose(hScaled), p); // [C, N] @ [N, V] -> [C, V]
-          const dw = tf.sub(tf.transpose(dwT), tf.scatterND(tf.expandDims(y, 1), hScaled, [vocab, dim])); // [V, C]
+          const dh = tf.mul(tf.sub(tf.matMul(p, ws), gatherRows(ws, y)), scale); // [N, C]
+          const pTh = flags
+            ? tf.matMul(p, hScaled, true, false) // [N, V]^T @ [N, C] -> [V, C]
+            : tf.transpose(tf.matMul(tf.transpose(hScaled), p)); // ([C, N] @ [N, V])^T -> [V, C]
+          const dw = tf.sub(pTh, tf.scatterND(tf.expandDims(y, 1), hScaled, [vocab, dim])); // [V, C]
           p.dispose();
           return [dh, dw];
         },

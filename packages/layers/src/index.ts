@@ -11,6 +11,7 @@ export { LayerConfigError } from "./errors.js";
 export { AdamW, adamW, AdamWOptionsSchema, type AdamWOptions } from "./adamw.js";
 export { type Initializer, type InitializerSpec, type SerializedInitializer } from "./initializers.js";
 export { matMul, matMulTransposedB } from "./matmul.js";
+export { idRangeOf, idsTensor, recordedIdRange, recordIdRange, type IdRange } from "./id-range.js";
 export { checkIds, embeddingLookup, TokenEmbedding, TokenEmbeddingOptions, type TokenEmbeddingArgs } from "./token-embedding.js";
 export {
   PositionalEmbedding,

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { customGrad } from "./custom-grad.js";
+import { gatherRows } from "./gather-rows.js";
 import { LayerConfigError } from "./errors.js";
 import { checkIds } from "./token-embedding.js";
 
@@ -33,9 +34,9 @@ export function sparseCrossEntropyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor)
       "yTrue",
     );
   }
+  checkIds(yTrue, vocab, "label"); // as given: a range recorded for it spares reading it back
   return tf.tidy(() => {
     const labels = yTrue.dtype === "int32" ? tf.reshape(yTrue, [count]) : tf.cast(tf.reshape(yTrue, [count]), "int32");
-    checkIds(labels, vocab, "label");
     // Index of each label logit in the flat [count * V] logits.
     const flatIndex = tf.add(labels, tf.mul(tf.range(0, count, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
     const rowAndLabel = tf.stack([tf.range(0, count, 1, "int32"), labels], 1) as tf.Tensor2D; // [N, 2]
@@ -47,17 +48,19 @@ export function sparseCrossEntropyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor)
       const probs = tf.softmax(logits); // [N, V]
       const maxLogit = tf.max(logits, -1); // [N]
       const logSum = tf.neg(tf.log(tf.max(probs, -1))); // [N]
-      const picked = tf.gather(tf.reshape(logits, [-1]), flatIndex); // [N]
+      const picked = gatherRows(tf.reshape(logits, [-1]), flatIndex); // [N]
       save([probs, flatIndex, rowAndLabel]);
       return {
         value: tf.add(tf.sub(maxLogit, picked), logSum),
         gradFunc: (dy, saved) => {
           const [p, index, where] = saved as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D];
           // (softmax - onehot) * dy: scale the probabilities, then write (p - 1) * dy at the labels.
-          const dyValues = dy.dataSync();
-          const uniform = dyValues.every((v) => v === dyValues[0]); // the usual case: tfjs's mean
+          // On the CPU backends, where reading dy is a copy, a uniform dy (the usual case: tfjs's
+          // mean) scales by a scalar (wasm broadcasts [N, 1] slowly); elsewhere dy is not read back.
+          const dyValues = CPU_BACKENDS.has(tf.getBackend()) ? dy.dataSync() : null;
+          const uniform = dyValues !== null && dyValues.every((v) => v === dyValues[0]);
           const grad = uniform ? tf.mul(p, tf.scalar(dyValues[0] ?? 0)) : tf.mul(p, tf.reshape(dy, [count, 1]));
-          const atLabel = tf.sub(tf.gather(tf.reshape(grad, [-1]), index), tf.reshape(dy, [count])); // (p - 1) * dy
+          const atLabel = tf.sub(gatherRows(tf.reshape(grad, [-1]), index), tf.reshape(dy, [count])); // (p - 1) * dy
           return tf.tensorScatterUpdate(grad, where, atLabel);
         },
       };
@@ -65,6 +68,9 @@ export function sparseCrossEntropyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor)
     return tf.reshape(loss(tf.reshape(yPred, [count, vocab])), outShape);
   });
 }
+
+/** Backends that compute on this process's CPU: reading a tensor back is a copy, not a device stall. */
+const CPU_BACKENDS = new Set(["cpu", "wasm"]);
 
 /**
  * Perplexity as a Keras metric: `exp(mean cross-entropy)` of integer labels against logits.

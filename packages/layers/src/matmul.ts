@@ -30,19 +30,33 @@ export function matMul<R extends tf.Rank.R2 | tf.Rank.R3>(a: tf.Tensor<R>, b: tf
 }
 
 /**
+ * Backends whose matmul kernels take transpose flags at full speed (TensorFlow's BatchMatMul with
+ * adj_x / adj_y, the GPU backends); on `wasm` and `cpu` an explicit transpose is cheaper.
+ */
+const SLOW_TRANSPOSE_FLAG_BACKENDS = new Set(["wasm", "cpu"]);
+
+/** Whether the active backend runs matmuls with transpose flags as fast as plain ones. */
+export function transposeFlagsAreFast(): boolean {
+  return !SLOW_TRANSPOSE_FLAG_BACKENDS.has(tf.getBackend());
+}
+
+/**
  * `x @ w^T` where `w` is `[N, K]` stored row-major (e.g. a `[vocab, dim]` embedding table used as
  * the output head): `[M, K] -> [M, N]`. Forward transposes the (small) table once; the gradient
  * computes `dX = dY @ w` and `dW = (x^T @ dY)^T`, so the `[M, N]` tensor is never transposed.
  */
 export function matMulTransposedB(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const flags = transposeFlagsAreFast();
   const f = customGrad<[tf.Tensor, tf.Tensor]>(([a, b], save) => {
     save([a, b]);
     return {
-      value: tf.matMul(a as tf.Tensor2D, tf.transpose(b as tf.Tensor2D)),
+      value: flags ? tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true) : tf.matMul(a as tf.Tensor2D, tf.transpose(b as tf.Tensor2D)),
       gradFunc: (dy, saved) => {
         const [as, bs] = saved as [tf.Tensor2D, tf.Tensor2D];
         const da = tf.matMul(dy as tf.Tensor2D, bs); // [M, N] @ [N, K]
-        const db = tf.transpose(tf.matMul(tf.transpose(as), dy as tf.Tensor2D)); // ([K, M] @ [M, N])^T
+        const db = flags
+          ? tf.matMul(dy as tf.Tensor2D, as, true, false) // [N, M] @ [M, K]
+          : tf.transpose(tf.matMul(tf.transpose(as), dy as tf.Tensor2D)); // ([K, M] @ [M, N])^T
         return [da, db];
       },
     };

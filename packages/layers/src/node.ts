@@ -4,11 +4,14 @@
  */
 export {
   BACKEND_NAMES,
+  BackendUnavailableError,
   selectBackend,
   SelectBackendOptions,
   type BackendName,
   type BackendSelection,
+  tensorflowInstallHint,
   type SkippedBackend,
+  type TensorflowInfo,
 } from "./backend.js";
 export {
   getThreadsCount,

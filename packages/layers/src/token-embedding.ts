@@ -1,7 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { customGrad } from "./custom-grad.js";
+import { gatherRows } from "./gather-rows.js";
 import { LayerConfigError, parseOptions } from "./errors.js";
+import { recordedIdRange } from "./id-range.js";
 import { resolveInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 import { matMulTransposedB } from "./matmul.js";
@@ -25,11 +27,21 @@ export const TokenEmbeddingOptions = z.object({
 export type TokenEmbeddingArgs = LayerArgs & z.input<typeof TokenEmbeddingOptions>;
 
 /**
- * Throws `LayerConfigError` unless every id is an integer in `[0, vocabSize)`. The ids are read
- * in JS (cheap next to the lookup): tfjs's gather silently returns zeros for a bad id on some
- * backends, which would train on garbage instead of failing.
+ * Throws `LayerConfigError` unless every id is an integer in `[0, vocabSize)`: tfjs's gather
+ * silently returns zeros for a bad id on some backends, which would train on garbage instead of
+ * failing. An int32 tensor whose range was recorded on the host when it was made (`idsTensor`,
+ * `recordIdRange`, or `@tfgpt/datasets`' batches) is checked from that range without reading it
+ * back: no host synchronisation in a training step. Other tensors are read (`dataSync`).
  */
 export function checkIds(ids: tf.Tensor, vocabSize: number, what = "token id"): void {
+  const range = ids.dtype === "int32" ? recordedIdRange(ids) : undefined;
+  if (range !== undefined) {
+    const bad = range.min < 0 ? { id: range.min, at: range.minAt } : range.max >= vocabSize ? { id: range.max, at: range.maxAt } : null;
+    if (bad !== null) {
+      throw new LayerConfigError(`${what} ${bad.id} (at flat position ${bad.at}) is out of range: ids must be integers in [0, ${vocabSize})`, "ids");
+    }
+    return;
+  }
   const values = ids.dataSync();
   for (let i = 0; i < values.length; i++) {
     const id = values[i] as number;
@@ -52,7 +64,7 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
     // Saved, not closed over: the caller's tidy disposes `flat` before the backward pass runs.
     save([flat]);
     return {
-      value: tf.gather(t, flat),
+      value: gatherRows(t, flat),
       gradFunc: (dy, [ids]) => tf.scatterND(tf.expandDims(ids as tf.Tensor, 1), tf.reshape(dy, [-1, dim]), [vocabSize, dim]),
     };
   });

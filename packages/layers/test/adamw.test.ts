@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AdamW, adamW } from "../src/adamw.js";
 import "../src/register.js";
-import { useBackend } from "./backends.js";
+import { ON_TENSORFLOW, useBackend } from "./backends.js";
 
 /** PyTorch's AdamW step (torch/optim/adamw.py, single-tensor path), in float64. */
 function torchAdamW(w: number[], grads: number[][], o = { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.01 }): number[] {
@@ -25,7 +25,7 @@ function torchAdamW(w: number[], grads: number[][], o = { lr: 1e-3, b1: 0.9, b2:
 
 describe("adamW", () => {
   beforeAll(async () => {
-    await useBackend("cpu");
+    await useBackend(ON_TENSORFLOW ? "tensorflow" : "cpu");
   });
 
   const start = [1, -2, 0.5, 0];

@@ -88,11 +88,27 @@ describe("selectBackend", () => {
       const attempt = selectBackend({ prefer: "tensorflow" });
       await expect(attempt).rejects.toThrow(LayerConfigError);
       await expect(selectBackend({ prefer: "tensorflow" })).rejects.toThrow(
-        /no backend of `prefer` \("tensorflow"\) is available: tensorflow: package @tensorflow\/tfjs-node not installed/,
+        /no backend of `prefer` \("tensorflow"\) is available: tensorflow: package @tensorflow\/tfjs-node not installed; install it with `npm install @tensorflow\/tfjs-node` \(offline, from a tfgpt checkout: `npm run setup:tensorflow`\)$/,
       );
       await expect(selectBackend({ prefer: ["tensorflow-gpu"] })).rejects.toThrow(
         /tensorflow-gpu: package @tensorflow\/tfjs-node-gpu not installed/,
       );
+    },
+  );
+
+  it.skipIf(noTfjsNode !== undefined)(
+    `uses TensorFlow on the CPU from @tensorflow/tfjs-node and says which${noTfjsNode ? ` (skipped: ${noTfjsNode})` : ""}`,
+    async () => {
+      const selection = await selectBackend({ prefer: ["tensorflow-gpu", "tensorflow"] });
+      expect(selection.backend).toBe("tensorflow");
+      expect(selection.tfBackend).toBe("tensorflow");
+      expect(selection.tensorflow).toMatchObject({ package: "@tensorflow/tfjs-node", packageVersion: tf.version_core, gpu: false });
+      expect(selection.tensorflow?.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(selection.description).toMatch(
+        /^backend: tensorflow \(TensorFlow \d+\.\d+\.\d+\S* on the CPU, @tensorflow\/tfjs-node \d+\.\d+\.\d+\); skipped tensorflow-gpu: package @tensorflow\/tfjs-node-gpu not installed$/,
+      );
+      const product = tf.tidy(() => tf.matMul(tf.ones([4, 8]), tf.ones([8, 2])).dataSync());
+      expect(Array.from(product)).toEqual(new Array(8).fill(8));
     },
   );
 

@@ -3,12 +3,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { generate } from "../src/generate.js";
 import { createGPT, GPT_PRESETS } from "../src/gpt.js";
 import "../src/register.js";
-import { useBackend } from "./backends.js";
+import { MAIN_BACKEND, useBackend } from "./backends.js";
 
 describe("generate", () => {
   let model: tf.LayersModel;
   beforeAll(async () => {
-    await useBackend("wasm");
+    await useBackend(MAIN_BACKEND);
     model = createGPT({ ...GPT_PRESETS.tiny, vocabSize: 50, contextLength: 8, embeddingDim: 16 });
   });
 

@@ -4,7 +4,7 @@ import { countParams, createGPT, GPT_PRESETS, parseGPTConfig } from "../src/gpt.
 import { sparseCrossEntropyFromLogits } from "../src/losses.js";
 import { TokenEmbedding } from "../src/token-embedding.js";
 import "../src/register.js";
-import { useBackend } from "./backends.js";
+import { MAIN_BACKEND, useBackend } from "./backends.js";
 
 const small = { ...GPT_PRESETS.tiny, vocabSize: 97, contextLength: 16, embeddingDim: 32 };
 
@@ -44,9 +44,9 @@ describe("GPT config and size", () => {
   });
 });
 
-describe("GPT on wasm", () => {
+describe(`GPT on ${MAIN_BACKEND}`, () => {
   beforeAll(async () => {
-    await useBackend("wasm");
+    await useBackend(MAIN_BACKEND);
   });
 
   it("maps ids [b, T] to logits [b, T, V] for any T <= contextLength, with the counted parameters and a tied head", () => {

@@ -7,7 +7,9 @@ import { LayerConfigError } from "../src/errors.js";
 import { headCrossEntropy, usesHeadKernel } from "../src/head-cross-entropy.js";
 import { enableHeadKernelThreads } from "../src/head-kernel-node.js";
 import { HeadKernel, headKernel, headKernelSupported } from "../src/head-kernel.js";
-import { useBackend } from "./backends.js";
+import { offTensorflow, ON_TENSORFLOW, useBackend } from "./backends.js";
+
+const KERNEL_ONLY = "the head kernel is WebAssembly whatever the tfjs backend; tested in the default pass";
 
 /** A seeded uniform generator in [-0.5, 0.5). */
 function rng(seed: number): () => number {
@@ -64,7 +66,7 @@ function problem(n: number, vocab: number, dim: number, seed: number) {
   return { h, w, labels, dy };
 }
 
-describe("HeadKernel", () => {
+describe.skipIf(ON_TENSORFLOW)(offTensorflow("HeadKernel", KERNEL_ONLY), () => {
   afterAll(() => {
     headKernel().setWorkers(0);
   });
@@ -177,7 +179,7 @@ describe("HeadKernel", () => {
   });
 });
 
-describe("headCrossEntropy's implementation choice", () => {
+describe.skipIf(ON_TENSORFLOW)(offTensorflow("headCrossEntropy's implementation choice", "picks the kernel on cpu and wasm"), () => {
   it("auto picks the kernel on cpu and wasm for widths that are multiples of 8", async () => {
     for (const backend of ["cpu", "wasm"] as const) {
       await useBackend(backend);
@@ -212,7 +214,7 @@ describe("headCrossEntropy's implementation choice", () => {
   });
 });
 
-describe("the head kernel's wasm", () => {
+describe.skipIf(ON_TENSORFLOW)(offTensorflow("the head kernel's wasm", KERNEL_ONLY), () => {
   it("is built from the current assembly sources (node scripts/build-wasm.mjs)", async () => {
     const { generate } = await import("../scripts/build-wasm.mjs");
     const committed = readFileSync(new URL("../src/head-kernel-wasm.ts", import.meta.url), "utf8");

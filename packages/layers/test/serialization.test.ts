@@ -11,7 +11,7 @@ import { loadModelFromDir, saveModelToDir } from "../src/model-files.js";
 import { PositionalEmbedding } from "../src/positional-embedding.js";
 import { TokenAndPositionEmbedding } from "../src/token-and-position-embedding.js";
 import "../src/register.js";
-import { maxAbsDiff, useBackend } from "./backends.js";
+import { MAIN_BACKEND, maxAbsDiff, useBackend } from "./backends.js";
 
 const small = { ...GPT_PRESETS.tiny, vocabSize: 61, contextLength: 8, embeddingDim: 16, qkvBias: true };
 
@@ -33,7 +33,7 @@ async function roundTripInMemory(model: tf.LayersModel): Promise<{ loaded: tf.La
 describe("save and load", () => {
   let dir = "";
   beforeAll(async () => {
-    await useBackend("wasm");
+    await useBackend(MAIN_BACKEND);
     dir = await mkdtemp(path.join(os.tmpdir(), "tfgpt-layers-"));
   });
   afterAll(async () => {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LayerConfigError } from "../src/errors.js";
+import { offTensorflow, ON_TENSORFLOW } from "./backends.js";
 import { bundleProblem, getThreadsCount, MAX_WASM_THREADS, setWasmBackend } from "../src/wasm-threads.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -58,7 +59,7 @@ function runScript(...args: string[]) {
   return { ...result, json: result.status === 0 ? JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "null") : null };
 }
 
-describe("setWasmBackend options", () => {
+describe.skipIf(ON_TENSORFLOW)(offTensorflow("setWasmBackend options", "tests the wasm backend itself"), () => {
   it.each([
     [{ threads: 0 }, /`threads` must be a positive integer \(at most 8 are used\), received 0/],
     [{ threads: 2.5 }, /`threads` must be a positive integer \(at most 8 are used\), received 2.5/],
@@ -69,7 +70,7 @@ describe("setWasmBackend options", () => {
   });
 });
 
-describe("bundleProblem", () => {
+describe.skipIf(ON_TENSORFLOW)(offTensorflow("bundleProblem", "tests the wasm backend itself"), () => {
   it("accepts the installed tfjs-backend-wasm", () => {
     expect(bundleProblem(bundleSource)).toBeUndefined();
   });
@@ -85,7 +86,7 @@ describe("bundleProblem", () => {
   });
 });
 
-describe("multi-threaded wasm", () => {
+describe.skipIf(ON_TENSORFLOW)(offTensorflow("multi-threaded wasm", "tests the wasm backend itself"), () => {
   it("computes exactly what one thread computes", async () => {
     const single = await setWasmBackend({ threads: 1 });
     expect(single).toEqual({ threads: 1, requested: 1, notes: [] });
@@ -128,7 +129,7 @@ describe("multi-threaded wasm", () => {
   });
 });
 
-describe("a script using the built package", () => {
+describe.skipIf(ON_TENSORFLOW)(offTensorflow("a script using the built package", "tests the wasm backend itself"), () => {
   const built = fs.existsSync(path.join(packageDir, "dist", "node.js"));
 
   // Sum of the fixture's matmul, computed here in plain JavaScript.
