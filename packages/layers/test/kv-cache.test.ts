@@ -8,7 +8,7 @@ import type { GPTModel } from "../src/gpt-model.js";
 import { KVCacheDecoder } from "../src/kv-cache.js";
 import { fromPretrained } from "../src/pretrained-node.js";
 import "../src/register.js";
-import { maxAbsDiff, useBackend } from "./backends.js";
+import { MAIN_BACKEND, maxAbsDiff, useBackend } from "./backends.js";
 
 // Made by scripts/make-gpt2-fixtures.py (transformers 5.18, torch 2.13).
 const FIXTURE = path.join(import.meta.dirname, "fixtures", "hf-gpt2-tiny");
@@ -22,7 +22,7 @@ const expected = JSON.parse(await readFile(path.join(FIXTURE, "expected.json"), 
 let hf: GPTModel;
 let small: GPTModel;
 beforeAll(async () => {
-  await useBackend("wasm");
+  await useBackend(MAIN_BACKEND);
   hf = await fromPretrained(FIXTURE);
   tf.randomNormal([1]).dispose();
   small = createGPT({ vocabSize: 61, contextLength: 12, embeddingDim: 16, numHeads: 2, numLayers: 2, qkvBias: true });

@@ -13,7 +13,7 @@ import { loadOpenAIGPT2, parseOpenAIHParams } from "../src/openai-gpt2.js";
 import { fromPretrained, isOpenAIGPT2Dir, isPretrainedDir, pretrainedGPTConfig } from "../src/pretrained-node.js";
 import "../src/register.js";
 import { tensorBundleFromBuffers } from "../src/tensor-bundle.js";
-import { maxAbsDiff, useBackend } from "./backends.js";
+import { MAIN_BACKEND, maxAbsDiff, useBackend } from "./backends.js";
 
 const OPENAI = path.join(import.meta.dirname, "fixtures", "openai-gpt2-tiny");
 const HF = path.join(import.meta.dirname, "fixtures", "hf-gpt2-tiny");
@@ -26,7 +26,7 @@ const reference = JSON.parse(readFileSync(path.join(OPENAI, "reference.json"), "
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tfgpt-openai-"));
 
 beforeAll(async () => {
-  await useBackend("wasm");
+  await useBackend(MAIN_BACKEND);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
