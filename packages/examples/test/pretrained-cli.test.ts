@@ -47,7 +47,15 @@ describe("tfgpt sample --checkpoint <Hugging Face directory>", () => {
     const bare = await copyFixture("bare", ["config.json", "model.safetensors"]);
     const refused = runCli(sampleArgs(bare));
     expect(refused.code).toBe(1);
-    expect(errorLine(refused, "sample")).toMatch(/has no tokenizer\.json or vocab\.json \+ merges\.txt, and its vocabulary \(384\) is not GPT-2's 50,257/);
+    expect(errorLine(refused, "sample")).toMatch(/has no tokenizer\.json, vocab\.json \+ merges\.txt or encoder\.json \+ vocab\.bpe, and its vocabulary \(384\) is not GPT-2's 50,257/);
+  });
+
+  it("OpenAI's release layout of the same weights (hparams.json + TensorFlow checkpoint, encoder.json + vocab.bpe) prints the same continuation", () => {
+    const openai = path.join(REPO_ROOT, "packages/layers/test/fixtures/openai-gpt2-tiny");
+    const result = runCli(sampleArgs(openai));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${expected.prompt}${expected.greedy_text}\n`);
+    expect(result.stderr).toMatch(/tokenizer: encoder\.json \+ vocab\.bpe/);
   });
 
   it("a broken safetensors file is one clear error line", async () => {
