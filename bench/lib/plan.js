@@ -27,6 +27,8 @@ export function plan(q, { python = "/usr/bin/python3" } = {}) {
     jobs.push(job(`tok-path-${impl}-100000`, "tokenizer", "tokenizer.js", { mode: "pathological", impl, letters: 100000, reps: impl === "ours" ? 3 : 1 }, q ? 20 : 30));
   }
   jobs.push(job("tok-parallel", "tokenizer", "tokenizer.js", { mode: "parallel", bytes: q ? 2e6 : 10e6, reps, workers: 2 }, q ? 60 : 180));
+  // What a page pays for the tokenizers: Vite production builds, sizes only (no timing).
+  jobs.push(job("tok-bundle", "tokenizer", "bundle.js", {}, 300));
 
   // 2. Dataset (each build in its own process so heap and RSS deltas belong to it alone).
   for (const stride of [128, 1]) {

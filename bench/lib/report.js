@@ -52,7 +52,17 @@ function tokenizerSection({ res, m }) {
   const oneShot = m("tok-parallel", "oneShot");
   const w = par?.ok ? par.result.workers : 2;
   out.push(table(["ours, 1 thread", `ours, ${w} workers (warm \`ParallelEncoder\`)`, "workers / single", `one-shot \`encodeParallel\` (starts ${w} workers)`, "one-shot / single", "ids"], [[med(single), med(multi), ratio(val(multi), val(single)), med(oneShot), ratio(val(oneShot), val(single)), par?.ok ? par.result.check : (par?.error ?? "not run")]]), "");
+  out.push(...bundleRows(res("tok-bundle")));
   return out.join("\n");
+}
+
+/** The page-size table: Vite production builds of a one-line page per tokenizers entry, and of the web app. */
+function bundleRows(r) {
+  const out = ["**What a page pays** (Vite production build of a one-line page that encodes with each entry; bytes of JavaScript, not timed). The main entry registers all five encodings; `core` + `encodings/<name>` registers one; `loadTiktoken` puts each rank table in a chunk of its own, fetched when asked for:", ""];
+  if (!r?.ok) return [...out, `not measured: ${r?.error ?? "not run"}`, ""];
+  const kb = (b) => `${num(b / 1e3)} kB`;
+  const rows = Object.entries(r.result.sizes).map(([label, s]) => [label, kb(s.bytes), kb(s.gzip), kb(s.entry), String(s.files)]);
+  return [...out, table(["page", "JS total", "gzip", "first load (entry chunk)", "JS files"], rows), ""];
 }
 
 function datasetSection({ res, m }) {
