@@ -100,7 +100,7 @@ describe("tfgpt prepare", () => {
     const dir = path.join(tmp, "verdict-cl100k");
     const r = runCli(["prepare", verdict, "--out", dir, "--encoding", "cl100k_base", "--val-fraction", "0"]);
     expect(r.code).toBe(0);
-    expect(readdirSync(dir)).toEqual(["the-verdict_train_000000.bin"]);
+    expect(readdirSync(dir).sort()).toEqual(["the-verdict.manifest.json", "the-verdict_train_000000.bin"]);
     const bytes = readFileSync(path.join(dir, "the-verdict_train_000000.bin"));
     const [magic, version, count] = [bytes.readInt32LE(0), bytes.readInt32LE(4), bytes.readInt32LE(8)];
     expect([magic, version]).toEqual([20240801, 7]);
