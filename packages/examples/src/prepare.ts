@@ -363,7 +363,7 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
     for (const f of files) io.stdout.write(`${f.path}\t${f.split}\t${f.tokens} tokens\n`);
     const share = worldSize > 1 ? ` (rank ${rank} of ${worldSize}: ${units.length} of ${allUnits.length} input units)` : "";
     io.stderr.write(
-      `prepared ${tokens.toLocaleString("en-US")} tokens (${tokenizer.name}) from ${documents.toLocaleString("en-US")} document${documents === 1 ? "" : "s"}${share} into ${files.length} file${files.length === 1 ? "" : "s"} in ${config.out}${skipped > 0 ? `; skipped ${skipped} bad line${skipped === 1 ? "" : "s"}/row${skipped === 1 ? "" : "s"}` : ""}; manifest ${manifest}\n`,
+      `prepared ${tokens.toLocaleString("en-US")} tokens (${tokenizer.name}) from ${documents.toLocaleString("en-US")} document${documents === 1 ? "" : "s"}${share} into ${files.length} file${files.length === 1 ? "" : "s"} in ${config.out}${skipped > 0 ? `; skipped ${skipped} bad line${skipped === 1 ? "" : "s"}/row${skipped === 1 ? "" : "s"}` : ""}; manifest ${manifest}; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB\n`,
     );
     return { files, tokens, documents, bytes: totalBytes, skipped };
   } catch (err) {

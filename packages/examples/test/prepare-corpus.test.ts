@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { memoryIO } from "../src/io.js";
 import { PrepareConfigSchema, rankShare, resolveRank, runPrepare } from "../src/prepare.js";
 import { verifyShardDir } from "../src/prepare-manifest.js";
+import { runTrain, TrainConfigSchema } from "../src/train.js";
 import { errorLine, runCli } from "./helpers.js";
 
 const FIX = path.resolve(import.meta.dirname, "fixtures/corpus");
@@ -187,6 +188,21 @@ describe("prepare: fan-out over ranks, merge", () => {
     const missing = runCli(["prepare", fx("docs.parquet"), "--out", fresh(), "--text-field", "body"]);
     expect(missing.code).toBe(1);
     expect(errorLine(missing, "prepare")).toContain('no column "body" (it has: id, text)');
+  });
+});
+
+describe("prepare: training reads a merged set", () => {
+  it("tfgpt train --text MERGEDDIR trains on the ranks' shards (val from the ranks' val shards)", async () => {
+    const out = fresh();
+    for (const r of [0, 1]) await runPrepare(config({ encoding: "byte", rank: r, worldSize: 2, out }), memoryIO());
+    await runPrepare(PrepareConfigSchema.parse({ merge: true, files: [out], out }), memoryIO());
+    const io = memoryIO();
+    const run = await runTrain(
+      TrainConfigSchema.parse({ text: out, encoding: "byte", context: 16, batchSize: 2, steps: 2, evalEvery: 2, out: fresh(), model: { embeddingDim: 16, numHeads: 2, numLayers: 1 } }),
+      io,
+    );
+    expect(run.step).toBe(2);
+    expect(run.valLoss).toBeGreaterThan(0);
   });
 });
 
