@@ -297,8 +297,28 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
     tokens += ids.length;
   };
   const pieceChars = config.pieceChars * config.workers;
+  // The open document's text not yet encoded, and the input bytes it stands for.
   let pending = "";
   let pendingBytes = 0;
+  let docOpen = false;
+  /** Whether the open document was too long to batch: its <|endoftext|> and first pieces are out. */
+  let partial = false;
+  // Whole short documents waiting to be encoded together (one encodeBatch over the workers).
+  let batch: { text: string; bytes: number; eot: boolean }[] = [];
+  let batchChars = 0;
+  const drain = async () => {
+    if (batch.length === 0) return;
+    const docs = batch;
+    batch = [];
+    batchChars = 0;
+    const texts = docs.map((d) => d.text);
+    const ids = encoder ? await encoder.encodeBatch(texts, ordinary) : texts.map((t) => tokenizer.encode(t, ordinary));
+    for (const [i, d] of docs.entries()) {
+      if (d.eot) emit([eot], 0);
+      emit(ids[i] as ArrayLike<number>, d.bytes);
+    }
+  };
+  /** Encodes the open long document's text up to its last safe cut (`all`: all of it). */
   const flush = async (all: boolean) => {
     while (pending.length > 0) {
       const cut = all ? pending.length : lastSafeCut(pending, tokenizer);
@@ -316,18 +336,38 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
       pendingBytes = 0;
     }
   };
+  /** Ends the open document: a short one joins the batch, a long one is encoded to its end. */
+  const endDocument = async () => {
+    if (partial) await flush(true);
+    else if (docOpen || pendingBytes > 0) {
+      batch.push({ text: pending, bytes: pendingBytes, eot: docOpen });
+      batchChars += pending.length + 64;
+      if (batchChars >= pieceChars) await drain();
+    }
+    pending = "";
+    pendingBytes = 0;
+    docOpen = false;
+    partial = false;
+  };
   let skipReports = 0;
   const sink: DocumentSink = {
     startDocument: async () => {
-      await flush(true);
-      emit([eot], 0);
+      await endDocument();
+      docOpen = true;
       documents++;
     },
     text: async (text, bytes) => {
       pending += text;
       pendingBytes += bytes;
-      if (pending.length >= pieceChars) await flush(false);
-      else if (pending.length === 0 && pendingBytes > 0) await flush(true);
+      if (pending.length >= pieceChars) {
+        if (!partial) {
+          // Too long to batch: what is batched goes first, then this document in pieces.
+          await drain();
+          if (docOpen) emit([eot], 0);
+          partial = true;
+        }
+        await flush(false);
+      }
       if (io.signal?.aborted) throw new CliError(`interrupted; the shards so far are kept but unfinished: continue with the same command and --resume`);
       progress.update(Math.min(position + pendingBytes, totalBytes), tokens, doneShards.length + writer.writtenCount);
     },
@@ -343,7 +383,8 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
       const unit = units[u] as InputUnit;
       const unitStart = position + pendingBytes;
       await readUnit(unit, readOptions, sink);
-      await flush(true);
+      await endDocument();
+      await drain();
       // Exactly the unit's end, whatever rounding the pieces had.
       position = unitStart + unit.size;
       sinceCheckpoint += unit.size;
