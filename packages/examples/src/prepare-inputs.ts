@@ -307,8 +307,10 @@ async function readJsonlUnit(unit: InputUnit, options: ReadOptions, sink: Docume
   let lineNo = 0;
   let given = 0;
   try {
-    for await (const line of lines) {
+    for await (const raw of lines) {
       lineNo++;
+      // A byte order mark before the first line marks the file's encoding, it is no part of the JSON.
+      const line = lineNo === 1 && raw.startsWith("\ufeff") ? raw.slice(1) : raw;
       const bytes = Math.min(Math.max(0, unit.size - given), Math.round((Buffer.byteLength(line) + 1) * ratio));
       given += bytes;
       if (line.trim() === "") {
@@ -337,6 +339,9 @@ async function readJsonlUnit(unit: InputUnit, options: ReadOptions, sink: Docume
   await sink.text("", Math.max(0, unit.size - given));
 }
 
+/** UTF-8 as `readText` decodes it: a BOM is kept as U+FEFF (as Python's `bytes.decode` and pyarrow do), invalid bytes become U+FFFD. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
 /** Parquet: each row of the text column is a document; a row group is read at a time. */
 async function readParquetUnit(unit: InputUnit, options: ReadOptions, sink: DocumentSink): Promise<void> {
   const meta = await parquetMetadataOf(unit.file);
@@ -361,6 +366,8 @@ async function readParquetUnit(unit: InputUnit, options: ReadOptions, sink: Docu
         rowStart: groupStart,
         rowEnd: groupStart + rowsIn,
         compressors,
+        // hyparquet's own TextDecoder would drop a leading U+FEFF of a row.
+        parsers: { stringFromBytes: (bytes: Uint8Array | undefined) => bytes && utf8.decode(bytes) },
         onComplete: (r: unknown[][]) => {
           rows = r;
         },

@@ -1,17 +1,20 @@
 /**
- * `tfgpt prepare FILE|DIR... --out DIR [--encoding gpt2] [--shard-tokens N] [--val-fraction X]
- * [--workers N] [--format llmc|nanogpt] [--prefix NAME] [--newline lf|keep]`: text corpora into
- * llm.c token shards, once, so training reads tokens instead of text.
+ * `tfgpt prepare FILE|DIR|GLOB... --out DIR [--encoding gpt2] [--shard-tokens N] [--val-fraction X]
+ * [--workers N] [--format llmc|nanogpt] [--prefix NAME] [--newline lf|keep] [--text-field NAME]
+ * [--skip-bad-lines] [--rank R --world-size W] [--resume]` and `tfgpt prepare --merge DIR... --out
+ * DIR`: text, JSONL and parquet corpora into llm.c token shards, once, so training reads tokens
+ * instead of text; on one machine or fanned out over many (see `prepare-merge.ts`).
  *
- * Streams: files are read in 1 MiB chunks, decoded incrementally and encoded in pieces cut only
- * where the tokenizer would cut anyway, so memory is one piece of text plus one shard of tokens,
- * whatever the corpus size. Each input file (or every `.txt` file of an input directory, sorted)
- * is one document, preceded by `<|endoftext|>` as llm.c's preprocessing does; text is encoded
- * "ordinary" (a literal `<|endoftext|>` in the text is plain text). The first `--val-fraction` of
- * the input bytes goes to the `val` split (llm.c's fineweb: shard 0 is val), the rest to `train`;
- * a piece of text across that line has its tokens split in proportion, so val is about that
- * fraction of the tokens. A document with no line break is held whole until its end (there is no
- * safe place to cut it before).
+ * Streams: inputs are read as documents (`prepare-inputs.ts`: a text file is one, a JSONL line
+ * or a parquet row one each), never a whole file at a time. Short documents are encoded in
+ * batches, a long one in pieces cut only where the tokenizer would cut anyway, so memory is one
+ * batch or piece of text, one parquet row group and one shard of tokens, whatever the corpus
+ * size. Each document is preceded by `<|endoftext|>` as llm.c's preprocessing does; text is
+ * encoded "ordinary" (a literal `<|endoftext|>` in the text is plain text). The first
+ * `--val-fraction` of the input bytes goes to the `val` split (llm.c's fineweb: shard 0 is val),
+ * the rest to `train`; a piece of text across that line has its tokens split in proportion, so
+ * val is about that fraction of the tokens. A document with no line break is held whole until its
+ * end (there is no safe place to cut it before).
  */
 import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
@@ -206,7 +209,7 @@ export async function runPrepare(config: PrepareConfig, io: CommandIO): Promise<
   }
   const inputs = await listInputs(config.files);
   const first = config.files[0] as string;
-  const basePrefix = config.prefix ?? path.basename(first).replace(/\.(gz|parquet|jsonl|json|txt)$/g, "").replace(/\.[^.]*$/, "").replace(/[^\w.-]/g, "_");
+  const basePrefix = config.prefix ?? path.basename(first).replace(/\.(jsonl|json)\.gz$/, "").replace(/\.[^.]*$/, "").replace(/[^\w.-]/g, "_");
   const prefix = worldSize > 1 ? rankPrefix(basePrefix, rank) : basePrefix;
   const allUnits = await listUnits(inputs, worldSize > 1 && inputs.length < worldSize);
   const [from, to] = rankShare(allUnits.length, rank, worldSize);
