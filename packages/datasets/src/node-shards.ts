@@ -274,6 +274,12 @@ export const ShardWriterOptionsSchema = z.strictObject({
   format: z
     .enum(["llmc", "nanogpt"], { error: (i) => `\`format\` must be "llmc" or "nanogpt", received ${describeValue(i.input)}` })
     .default("llmc"),
+  /** The number of the first shard written (a job continued after its first shards). Default 0. */
+  firstIndex: z
+    .number({ error: (i) => `\`firstIndex\` must be a non-negative integer, received ${describeValue(i.input)}` })
+    .int({ error: (i) => `\`firstIndex\` must be a non-negative integer, received ${describeValue(i.input)}` })
+    .min(0, { error: (i) => `\`firstIndex\` must be a non-negative integer, received ${describeValue(i.input)}` })
+    .default(0),
 });
 /** `ShardWriter` options as given. */
 export type ShardWriterOptions = z.input<typeof ShardWriterOptionsSchema>;
@@ -328,6 +334,7 @@ export class ShardWriter {
         "format",
       );
     }
+    this.nextIndex = this.options.firstIndex;
     const initial = Math.min(this.options.shardTokens, 1 << 16);
     this.buffer = this.version === 1 ? new Uint16Array(initial) : new Uint32Array(initial);
   }

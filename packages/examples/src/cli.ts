@@ -205,11 +205,15 @@ const COMMANDS: Record<string, CommandSpec> = {
     run: async () => (await import("./convert.js")).runConvert,
   },
   prepare: {
-    summary: "tokenize text files into llm.c token shards (*_train_NNNNNN.bin / *_val_NNNNNN.bin)",
-    usage: `tfgpt prepare FILE|DIR... --out DIR [--encoding gpt2] [--shard-tokens N] [--val-fraction X]
+    summary: "tokenize text, JSONL or parquet into llm.c token shards (*_train_NNNNNN.bin / *_val_NNNNNN.bin)",
+    usage: `tfgpt prepare FILE|DIR|GLOB... --out DIR [--encoding gpt2] [--shard-tokens N] [--val-fraction X]
               [--workers N] [--format llmc|nanogpt] [--prefix NAME] [--newline lf|keep]
+              [--text-field NAME] [--skip-bad-lines] [--rank R --world-size W] [--resume]
+       tfgpt prepare --merge DIR... --out DIR
 
-  FILE|DIR          text files; a directory means each .txt file in it (sorted), one document each
+  FILE|DIR|GLOB     .txt files (one document each), .jsonl/.jsonl.gz/.json.gz (one per line) and
+                    .parquet (one per row); a directory means all such files in it, sorted; a
+                    quoted glob ("data/*.parquet") the files it matches
   --out DIR         where the shards go (created if missing)
   --encoding E      tokenizer (default gpt2); documents are separated by <|endoftext|>
   --shard-tokens N  tokens per shard (default 100000000)
@@ -218,6 +222,12 @@ const COMMANDS: Record<string, CommandSpec> = {
   --format F        llmc (default: 1024-byte header, uint16/uint32 tokens) or nanogpt (train.bin/val.bin)
   --prefix NAME     shard name prefix (default: the first input's name)
   --newline MODE    lf (default) or keep
+  --text-field NAME the JSONL field / parquet column with the text (default text)
+  --skip-bad-lines  count and skip JSONL lines that are not JSON (and rows without text)
+  --rank R          this process's share of a fan-out (default: SLURM_ARRAY_TASK_ID or
+                    JOB_COMPLETION_INDEX); its shards and manifest are named PREFIX-rRRRRR
+  --world-size W    processes in the fan-out (default: SLURM_ARRAY_TASK_COUNT, else 1)
+  --merge           join the finished ranks in DIR... into --out (checks their manifests)
   --resume          continue an interrupted prepare into --out (same inputs and flags)`,
     positional: "FILE|DIR",
     variadic: true,
@@ -230,6 +240,11 @@ const COMMANDS: Record<string, CommandSpec> = {
       format: str,
       prefix: str,
       newline: str,
+      "text-field": str,
+      "skip-bad-lines": bool,
+      rank: str,
+      "world-size": str,
+      merge: bool,
       resume: bool,
     },
     interruptible: true,

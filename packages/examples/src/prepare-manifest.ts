@@ -36,7 +36,15 @@ export const PrepareJobSchema = z.object({
   shardTokens: z.number().int(),
   valFraction: z.number(),
   newline: z.string(),
-  /** Input documents, in order, with their sizes and modification times. */
+  /** The JSONL field / parquet column of the text (absent: `"text"`). */
+  textField: z.string().optional(),
+  /** A fan-out rank: its rank, the world size, the set's prefix, its units (ids) and the units in all. */
+  rank: z.number().int().nonnegative().optional(),
+  worldSize: z.number().int().positive().optional(),
+  basePrefix: z.string().optional(),
+  units: z.array(z.string()).optional(),
+  unitCount: z.number().int().nonnegative().optional(),
+  /** Input files, in order, with their sizes and modification times. */
   inputs: z.array(z.object({ file: z.string(), size: z.number(), mtimeMs: z.number() })),
 });
 export type PrepareJob = z.infer<typeof PrepareJobSchema>;
@@ -56,7 +64,11 @@ export const ManifestSchema = z.object({
   job: PrepareJobSchema,
   tokens: z.object({ train: z.number().int().nonnegative(), val: z.number().int().nonnegative() }),
   documents: z.number().int().nonnegative(),
+  /** JSONL lines / parquet rows skipped under `--skip-bad-lines`. */
+  skipped: z.number().int().nonnegative().optional(),
   shards: z.array(ShardEntrySchema),
+  /** A merged fan-out: the rank manifests it joins (file names, in rank order). */
+  parts: z.array(z.string()).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -67,9 +79,30 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** Writes the journal of a starting job. */
-export async function writeJournal(outDir: string, job: PrepareJob): Promise<void> {
-  await writeFileAtomic(journalPath(outDir, job.prefix), `${JSON.stringify(job, null, 1)}\n`);
+/** How far a job got: the units finished and the shards that hold exactly them. */
+export const JournalProgressSchema = z.object({
+  unitsDone: z.number().int().nonnegative(),
+  shards: z.array(z.object({ file: z.string(), split: z.enum(["train", "val"]), tokens: z.number().int(), bytes: z.number().int() })),
+  position: z.number(),
+  tokens: z.number().int(),
+  documents: z.number().int(),
+  skipped: z.number().int(),
+});
+export type JournalProgress = z.infer<typeof JournalProgressSchema>;
+
+/** Writes the journal of a job: its settings and, after each resume point, its progress. */
+export async function writeJournal(outDir: string, job: PrepareJob, progress?: JournalProgress): Promise<void> {
+  await writeFileAtomic(journalPath(outDir, job.prefix), `${JSON.stringify({ ...job, progress }, null, 1)}\n`);
+}
+
+/** The progress an unfinished job recorded, or `undefined`. */
+export async function readJournalProgress(outDir: string, prefix: string): Promise<JournalProgress | undefined> {
+  try {
+    const raw = JSON.parse(await readFile(journalPath(outDir, prefix), "utf8")) as { progress?: unknown };
+    return raw.progress === undefined ? undefined : JournalProgressSchema.parse(raw.progress);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The journal of an unfinished job with this prefix, or `undefined`. */
@@ -89,7 +122,7 @@ export async function readJournal(outDir: string, prefix: string): Promise<Prepa
 
 /** The first setting in which `given` differs from `saved` (`"inputs"` for any input change), or `undefined`. */
 export function jobDifference(saved: PrepareJob, given: PrepareJob): string | undefined {
-  for (const key of ["encoding", "format", "prefix", "shardTokens", "valFraction", "newline"] as const) {
+  for (const key of ["encoding", "format", "prefix", "shardTokens", "valFraction", "newline", "textField", "rank", "worldSize"] as const) {
     if (saved[key] !== given[key]) return `${key}: ${JSON.stringify(saved[key])} then, ${JSON.stringify(given[key])} now`;
   }
   const a = saved.inputs;
@@ -115,6 +148,7 @@ export async function writeManifest(
   tokenizer: { name: string; vocabSize: number },
   files: readonly { path: string; split: "train" | "val"; tokens: number }[],
   documents: number,
+  skipped = 0,
 ): Promise<string> {
   const shards = [];
   for (const f of files) {
@@ -122,7 +156,7 @@ export async function writeManifest(
   }
   const tokens = { train: 0, val: 0 };
   for (const s of shards) tokens[s.split] += s.tokens;
-  const manifest: Manifest = { format: "tfgpt-prepare-manifest", version: 1, tokenizer, job, tokens, documents, shards };
+  const manifest: Manifest = { format: "tfgpt-prepare-manifest", version: 1, tokenizer, job, tokens, documents, skipped, shards };
   const file = manifestPath(outDir, job.prefix);
   await writeFileAtomic(file, `${JSON.stringify(manifest, null, 1)}\n`);
   await rm(journalPath(outDir, job.prefix), { force: true });
@@ -163,6 +197,8 @@ async function verifyUncached(dir: string): Promise<void> {
     );
   }
   const listed = new Map<string, z.infer<typeof ShardEntrySchema>>();
+  const rankParts: string[] = [];
+  const merged = new Set<string>();
   for (const name of manifests) {
     let manifest: Manifest;
     try {
@@ -170,7 +206,16 @@ async function verifyUncached(dir: string): Promise<void> {
     } catch {
       throw new CliError(`${path.join(dir, name)} is corrupt: not a tfgpt prepare manifest`);
     }
+    if (manifest.job.worldSize !== undefined && manifest.job.worldSize > 1) rankParts.push(name);
+    for (const part of manifest.parts ?? []) merged.add(part);
     for (const shard of manifest.shards) listed.set(shard.file, shard);
+  }
+  // One rank's manifest is part of a set: the set is complete only once merged.
+  const unmerged = rankParts.find((n) => !merged.has(n));
+  if (unmerged !== undefined) {
+    throw new CliError(
+      `${dir} holds ${unmerged}, one rank of a fan-out prepare, and no merged manifest for it: run tfgpt prepare --merge ${dir} --out ${dir} once every rank has finished`,
+    );
   }
   const stray = names.find((n) => n.endsWith(".bin") && !listed.has(n));
   if (stray !== undefined) {
