@@ -119,7 +119,8 @@ export class GPTModel extends tf.LayersModel {
   }
 
   protected override makeTrainFunction(): TrainFunction {
-    checkWasmTrainingMemory(paramSplit(this), this.optimizer_);
+    const { frozen } = paramSplit(this);
+    checkWasmTrainingMemory({ trainable: this.countParams() - frozen, frozen }, this.optimizer_);
     const stock = super.makeTrainFunction();
     if (!this.usesFusedTraining) return stock;
     const fused = this.fusedTrainFunction();
