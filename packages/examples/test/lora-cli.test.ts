@@ -81,7 +81,7 @@ describe("tfgpt train --init-from DIR --lora-rank R", () => {
 
     // convert --format hf folds them in: a plain GPT-2 directory.
     const hf = path.join(tmp, "lora-hf");
-    const converted = runCli(["convert", "--from", run.runDir, "--to", hf, "--format", "hf", ...(BACKEND_OPTION.backend ? ["--backend", "tensorflow"] : [])]);
+    const converted = runCli(["convert", "--from", run.runDir, "--to", hf, "--format", "hf"]);
     expect(converted.code, converted.stderr).toBe(0);
     expect(converted.stderr).toContain("merged the checkpoint's LoRA adapters into its weights");
     expect(await readdir(hf)).toContain("model.safetensors");
