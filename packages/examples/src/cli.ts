@@ -18,6 +18,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { UsageError } from "./errors.js";
 import type { CommandIO } from "./io.js";
+import { LORA_CLI_OPTIONS, LORA_USAGE } from "./lora-flags.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -110,6 +111,7 @@ const COMMANDS: Record<string, CommandSpec> = {
             [--stride N] [--steps N | --epochs N] [--lr X] [--val-fraction 0.1] [--seed S]
             [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--resume DIR] [--init-from DIR]
             [--checkpoint-every N] [--eval-every N] [--sample] [--overwrite]
+            [--lora-rank R [--lora-alpha A] [--lora-dropout P] [--lora-targets LIST]]
 
   --text FILE           training text (default: "The Verdict", shipped with this package)
                         or token shards: a .bin file, or a directory (its val shards validate)
@@ -133,7 +135,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --checkpoint-every N  also checkpoint every N steps (default: only at the end)
   --eval-every N        validation loss every N steps (default: about 10 times a run)
   --sample              print a short greedy sample at the end
-  --overwrite           start afresh in an --out that holds a previous run`,
+  --overwrite           start afresh in an --out that holds a previous run
+${LORA_USAGE}`,
     options: {
       text: str,
       encoding: str,
@@ -155,6 +158,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       "eval-every": str,
       sample: bool,
       overwrite: bool,
+      ...LORA_CLI_OPTIONS,
     },
     interruptible: true,
     schema: async () => (await import("./train-config.js")).TrainConfigSchema,

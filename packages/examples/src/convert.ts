@@ -8,7 +8,7 @@
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { gptConfigOfModel } from "@tfgpt/layers";
+import { gptConfigOfModel, hasLoRA, mergeLoRA } from "@tfgpt/layers";
 import { fromPretrained, savePretrained } from "@tfgpt/layers/node";
 import { BpeTokenizer, bpeModelOf, getTokenizer, toHuggingFaceJson, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
@@ -57,6 +57,11 @@ export async function runConvert(config: ConvertConfig, io: CommandIO): Promise<
     io.stderr.write(`${backendLine}\n`);
     const modelConfig = gptConfigOfModel(model);
     if (format === "hf") {
+      if (hasLoRA(model)) {
+        // A GPT-2 checkpoint has no place for adapters: fold them into the kernels (same logits).
+        mergeLoRA(model);
+        io.stderr.write("merged the checkpoint's LoRA adapters into its weights (W + alpha/r A B)\n");
+      }
       const eot = tokenizer?.specialTokens.get("<|endoftext|>");
       const temp = `${to}.tmp-${process.pid}-${Date.now()}`;
       try {

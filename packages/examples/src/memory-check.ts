@@ -9,12 +9,13 @@
  * not to predict a peak to the byte.
  */
 import os from "node:os";
-import { trainingStateBytes } from "@tfgpt/layers";
+import { trainingStateBytes, type ParamSplit } from "@tfgpt/layers";
 import { UsageError } from "./errors.js";
 
 /** The shape of a step. */
 export interface StepShape {
-  readonly params: number;
+  /** Parameters, all trainable; or trainable and frozen ones (LoRA: a frozen weight needs no gradient or moments). */
+  readonly params: number | ParamSplit;
   readonly batchSize: number;
   readonly context: number;
   readonly vocabSize: number;

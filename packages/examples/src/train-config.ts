@@ -4,6 +4,7 @@
  * is fully determined by, saved in its checkpoints.
  */
 import { z } from "zod";
+import { LORA_FLAG_FIELDS, loraFlagWithoutRank, LoRASettingsSchema } from "./lora-flags.js";
 import { backendFlag, integerFlag, LIMITS, numberFlag, stringFlag } from "./options.js";
 
 /** Steps when neither `--steps` nor `--epochs` is given. */
@@ -70,6 +71,8 @@ export const TrainConfigSchema = z
     overwrite: z.boolean().default(false),
     /** Shape overrides on top of the preset (not a CLI flag). */
     model: ModelOverridesSchema.optional(),
+    /** LoRA: `--lora-rank` (and alpha, dropout, targets): train adapters only. */
+    ...LORA_FLAG_FIELDS,
   })
   .superRefine((c, ctx) => {
     if (c.steps !== undefined && c.epochs !== undefined) {
@@ -84,6 +87,11 @@ export const TrainConfigSchema = z
         const flag = clash === "model" ? "model overrides" : `--${clash}`;
         ctx.addIssue({ code: "custom", message: `\`--init-from\` cannot be used with \`${flag}\` (the directory fixes the model and its tokenizer)` });
       }
+    }
+    const loraAlone = loraFlagWithoutRank(c);
+    if (loraAlone !== undefined) ctx.addIssue({ code: "custom", message: `\`${loraAlone}\` needs \`--lora-rank\`` });
+    if (c.resume !== undefined && c.loraRank !== undefined) {
+      ctx.addIssue({ code: "custom", message: "`--lora-rank` cannot be used with `--resume` (a resumed run keeps its adapters)" });
     }
     if (c.resume !== undefined && c.overwrite) {
       ctx.addIssue({ code: "custom", message: "`--overwrite` cannot be used with `--resume`" });
@@ -108,6 +116,8 @@ export const RunSettingsSchema = z.object({
   model: ModelOverridesSchema.optional(),
   /** Absolute path of the `--init-from` directory (then `preset` is `"init-from"`); its tokenizer is reloaded on `--resume`. */
   initFrom: z.string().optional(),
+  /** LoRA adapters trained instead of the whole model (`--lora-rank` ...). */
+  lora: LoRASettingsSchema.optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 

@@ -12,16 +12,22 @@ import * as tf from "@tensorflow/tfjs";
 import { DataLoader, DataLoaderStateSchema, GPTDataset, type TokenSource } from "@tfgpt/datasets";
 import { toTfDataset } from "@tfgpt/datasets/tf";
 import {
+  applyLoRA,
   countParams,
   createGPT,
+  freezeBase,
   GPT_PRESETS,
   GPTModel,
+  loraParamCounts,
+  paramSplit,
   parseGPTConfig,
   sparseCrossEntropyFromLogits,
   trainingStateBytes,
   WASM_TRAINING_STATE_LIMIT,
   type GPTConfigInput,
+  type ParamSplit,
 } from "@tfgpt/layers";
+import { saveAdapters } from "@tfgpt/layers/node";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
 import {
@@ -57,6 +63,7 @@ import { DEFAULT_TEXT_PATH, readTextFile } from "./text-file.js";
 import { loadTokenizerFile } from "./tokenizer-flag.js";
 import { StepWatchdog } from "./watchdog.js";
 import { initModel, initTokenizer, resolveInitFrom, type InitFrom } from "./init-from.js";
+import { describeLoRA, loraSettingsOf, type LoRASettings } from "./lora-flags.js";
 
 export { TrainConfigSchema, type TrainConfig } from "./train-config.js";
 
@@ -192,16 +199,33 @@ export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset<To
   return total / count;
 }
 
-/** Refuses, with one clear line, a model too large to train on the wasm backend. */
-function checkWasmMemory(preset: string, params: number): void {
-  // Adam's moments included (16 bytes a parameter); GPTModel checks the same when training starts.
+/**
+ * Refuses, with one clear line, a model too large to train on the wasm backend. `params` is a
+ * count of trainable parameters, or trainable and frozen ones (LoRA: frozen weights need no
+ * gradient or moments).
+ */
+function checkWasmMemory(preset: string, params: number | ParamSplit, lora: LoRASettings | undefined): void {
+  // Adam's moments included (16 bytes a trainable parameter); GPTModel checks the same when training starts.
   const bytes = trainingStateBytes(params);
   if (tf.getBackend() !== "wasm" || bytes <= WASM_TRAINING_STATE_LIMIT) return;
   const gb = (bytes / 2 ** 30).toFixed(1);
+  const split = typeof params === "number" ? { trainable: params, frozen: 0 } : params;
+  const count =
+    split.frozen === 0
+      ? `${split.trainable.toLocaleString("en-US")} parameters`
+      : `${(split.trainable + split.frozen).toLocaleString("en-US")} parameters (${split.trainable.toLocaleString("en-US")} trainable with LoRA rank ${lora?.rank})`;
   throw new UsageError(
-    `model ${preset} has ${params.toLocaleString("en-US")} parameters: training it needs ${gb} GiB of weights, gradients and Adam moments, ` +
-      `more than the wasm backend holds (1 GiB of training state); use --backend tensorflow (npm install @tensorflow/tfjs-node) or a smaller model`,
+    `model ${preset} has ${count}: training it needs ${gb} GiB of weights, gradients and Adam moments, ` +
+      `more than the wasm backend holds (1 GiB of training state); use --backend tensorflow (npm install @tensorflow/tfjs-node), ` +
+      `${lora === undefined ? "LoRA (--lora-rank 8), " : "a lower --lora-rank, "}or a smaller model`,
   );
+}
+
+/** The state the wasm check counts for a model of `config`: all of it trainable, or LoRA's split. */
+function stateParams(config: GPTConfigInput, lora: LoRASettings | undefined): number | ParamSplit {
+  if (lora === undefined) return countParams(config);
+  const counts = loraParamCounts(config, lora);
+  return { trainable: counts.trainable, frozen: counts.frozen };
 }
 
 /** Resolves the settings of a new run from the flags and the defaults. */
@@ -223,6 +247,7 @@ function newRunSettings(config: TrainConfig, stepsPerEpoch?: number, init?: Init
     seed: config.seed ?? 0,
     ...(config.model ? { model: config.model } : {}),
     ...(init !== undefined ? { initFrom: init.dir, encoding: init.kind === "pretrained" ? "init-from" : "checkpoint" } : {}),
+    ...(config.loraRank !== undefined ? { lora: loraSettingsOf(config) } : {}),
   };
 }
 
@@ -268,6 +293,15 @@ export async function runTrain(
     if (init === undefined) presetOf(settings.preset);
     else if (settings.context > init.config.contextLength) {
       throw new UsageError(`\`--context\` must be at most the model's context length ${init.config.contextLength}, received ${settings.context}`);
+    }
+    if (settings.lora !== undefined) {
+      // Bad targets or a rank too large are refused here, before any file is read or written.
+      try {
+        loraParamCounts(init?.config ?? { ...presetOf(settings.preset), ...settings.model }, settings.lora);
+      } catch (err) {
+        const option = (err as { option?: string }).option;
+        throw new UsageError(`\`--lora-${option === "rank" || option === "targets" || option === "alpha" || option === "dropout" ? option : "rank"}\`: ${(err as Error).message}`);
+      }
     }
   }
   const data = await prepareData(settings);
@@ -359,12 +393,14 @@ async function trainInRunDir(
     const loaded = await loadCheckpoint(resumeFrom.dir);
     model = loaded.model;
     modelConfig = loaded.state.model as GPTConfigInput;
-    checkWasmMemory(settings.preset, loaded.model.countParams());
+    if (settings.lora !== undefined) freezeBase(loaded.model); // what compile does: the adapters train, nothing else
+    const { frozen } = paramSplit(loaded.model);
+    checkWasmMemory(settings.preset, { trainable: loaded.model.countParams() - frozen, frozen }, settings.lora);
     const position = DataLoaderStateSchema.safeParse(loaded.state.loader);
     if (!position.success) throw new CliError(`checkpoint ${resumeFrom.dir} is corrupt: state.json has no valid loader position`);
     data.loader.restore(position.data);
   } else if (init !== undefined) {
-    checkWasmMemory(settings.preset, countParams(init.config));
+    checkWasmMemory(settings.preset, stateParams(init.config, settings.lora), settings.lora);
     const loaded = await initModel(init);
     model = loaded.model;
     modelConfig = loaded.config;
@@ -379,14 +415,23 @@ async function trainInRunDir(
       contextLength: settings.context,
       ...settings.model,
     };
-    checkWasmMemory(settings.preset, countParams(modelConfig));
+    checkWasmMemory(settings.preset, stateParams(modelConfig, settings.lora), settings.lora);
     const frozen = modelConfig;
     model = withSeededRandom(settings.seed, () => createGPT(frozen));
   }
+  let loraLine = "";
+  if (resumeFrom === undefined && settings.lora !== undefined) {
+    const lora = settings.lora;
+    const counts = withSeededRandom(settings.seed, () => applyLoRA(model, lora));
+    loraLine = `${describeLoRA(lora, counts)}\n`;
+  } else if (settings.lora !== undefined) {
+    loraLine = `${describeLoRA(settings.lora, { trainable: paramSplit(model).trainable, total: model.countParams() })}\n`;
+  }
   // Activations too (attention is O(T^2) a head): refused with the numbers before the first step.
   const shape = parseGPTConfig(modelConfig);
+  const split = paramSplit(model);
   checkStepMemory(
-    { ...shape, params: model.countParams(), batchSize: settings.batchSize, context: settings.context },
+    { ...shape, params: settings.lora !== undefined ? split : model.countParams(), batchSize: settings.batchSize, context: settings.context },
     tf.getBackend(),
     `--preset ${settings.preset} --context ${settings.context} --batch-size ${settings.batchSize}`,
   );
@@ -399,7 +444,7 @@ async function trainInRunDir(
     `${backendLine}\nmodel: ${settings.preset} (${params.toLocaleString("en-US")} parameters), ${settings.encoding} vocab ${data.tokenizer.vocabSize}, context ${settings.context}; ` +
       `data: ${data.train.tokens.length.toLocaleString("en-US")} train tokens, ${data.loader.numBatches} batches of ${settings.batchSize} per epoch` +
       (data.val ? `, ${data.val.tokens.length.toLocaleString("en-US")} validation tokens` : "") +
-      `\n${resumeFrom ? `resuming ${resumeFrom.dir} at step ${startStep}` : "training"} to step ${settings.steps}; run directory ${runDir}\n`,
+      `\n${loraLine}${resumeFrom ? `resuming ${resumeFrom.dir} at step ${startStep}` : "training"} to step ${settings.steps}; run directory ${runDir}\n`,
   );
 
   // 3. Training, in the run directory (locked by runTrain).
@@ -470,6 +515,8 @@ async function trainInRunDir(
     }).finally(() => watchdog.stop());
     progress.done();
     const dir = await checkpoint();
+    // LoRA: the adapters alone too (a few MB; `loadAdapters` onto the base model checks it is theirs).
+    if (settings.lora !== undefined) await saveAdapters(model, path.join(runDir, "adapters"));
     const seconds = (performance.now() - started) / 1000;
     if (io.signal?.aborted) {
       const by = typeof io.signal.reason === "string" ? `${io.signal.reason}: ` : "";

@@ -1,9 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
-import { linear, maybeDropout } from "./functional.js";
+import { maybeDropout } from "./functional.js";
 import { resolveInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
+import { project, type LoRAWeights } from "./lora-linear.js";
 import { matMul } from "./matmul.js";
 
 /** The weights of one causal self-attention (nanoGPT's `c_attn` and `c_proj`). */
@@ -16,6 +17,12 @@ export interface AttentionWeights {
   projKernel: tf.Tensor2D;
   /** `[C]`. */
   projBias: tf.Tensor1D;
+  /** LoRA adapter of the qkv kernel (`lora-linear.ts`). Default none. */
+  qkvLoRA?: LoRAWeights | null;
+  /** LoRA adapter of the output projection. Default none. */
+  projLoRA?: LoRAWeights | null;
+  /** Kernels and biases are not trained (no `[in, out]` gradients computed). Default false. */
+  frozen?: boolean;
 }
 
 const masks = new Map<string, Float32Array>();
@@ -58,7 +65,8 @@ export function causalSelfAttention(
 ): tf.Tensor2D {
   const width = x.shape[1];
   const headDim = width / numHeads;
-  const qkv = linear(x, weights.qkvKernel, weights.qkvBias); // [B*T, 3C]
+  const frozen = weights.frozen === true;
+  const qkv = project(x, { kernel: weights.qkvKernel, bias: weights.qkvBias, frozen, lora: weights.qkvLoRA ?? null }, training); // [B*T, 3C]
   const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [B*T, C] each
   // [B*T, C] -> [B*H, T, hd]
   const heads = (t: tf.Tensor2D) =>
@@ -69,7 +77,8 @@ export function causalSelfAttention(
   const attn = maybeDropout(tf.softmax(scores), dropout, training) as tf.Tensor3D;
   const y = matMul(attn, heads(v)); // [B*H, T, hd]
   const merged = tf.reshape(tf.transpose(tf.reshape(y, [batch, numHeads, length, headDim]), [0, 2, 1, 3]), [batch * length, width]) as tf.Tensor2D;
-  return maybeDropout(linear(merged, weights.projKernel, weights.projBias), dropout, training) as tf.Tensor2D;
+  const out = project(merged, { kernel: weights.projKernel, bias: weights.projBias, frozen, lora: weights.projLoRA ?? null }, training);
+  return maybeDropout(out, dropout, training) as tf.Tensor2D;
 }
 
 const initializerSpec = z

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { LayerConfigError } from "./errors.js";
 import { headCrossEntropy, type HeadImplementation } from "./head-cross-entropy.js";
+import { isLoRAWeightName } from "./lora-linear.js";
 import { perplexity, sparseCrossEntropyFromLogits } from "./losses.js";
 import { TokenEmbedding } from "./token-embedding.js";
 
@@ -15,23 +16,48 @@ export const WASM_TRAINING_STATE_LIMIT = 2 ** 30;
 /** Float slots an optimizer keeps per parameter, by tfjs class name (unknown ones: Adam's 2). */
 const OPTIMIZER_SLOTS: Readonly<Record<string, number>> = { SGD: 0, Momentum: 1, Adagrad: 1, Adadelta: 2, Adam: 2, Adamax: 2, AdamW: 2, RMSProp: 3 };
 
+/** A model's parameters split by whether they train (e.g. LoRA: adapters trainable, the base frozen). */
+export interface ParamSplit {
+  readonly trainable: number;
+  readonly frozen: number;
+}
+
+/** Trainable and frozen parameters of a model, by its weights' `trainable` flags. */
+export function paramSplit(model: tf.LayersModel): ParamSplit {
+  let trainable = 0;
+  let frozen = 0;
+  for (const w of model.weights) {
+    const n = w.shape.reduce<number>((a, b) => a * (b ?? 1), 1);
+    if (w.trainable) trainable += n;
+    else frozen += n;
+  }
+  return { trainable, frozen };
+}
+
 /**
- * Bytes of training state for `params` parameters: weights and gradients (8 a parameter) and the
- * optimizer's slots (Adam and AdamW: 2 moments, 8 more; no optimizer given: Adam's).
+ * Bytes of training state: for each trainable parameter its weight and gradient (8 bytes) and the
+ * optimizer's slots (Adam and AdamW: 2 moments, 8 more; no optimizer given: Adam's); for each
+ * frozen one its weight (4 bytes). A number is that many trainable parameters.
  */
-export function trainingStateBytes(params: number, optimizer?: tf.Optimizer): number {
+export function trainingStateBytes(params: number | ParamSplit, optimizer?: tf.Optimizer): number {
   // By class name: tfjs's optimizers answer `instanceof` for one another's classes.
   const name = optimizer === undefined ? "Adam" : (optimizer.constructor as { className?: string }).className ?? "";
-  return params * (8 + 4 * (OPTIMIZER_SLOTS[name] ?? 2));
+  const { trainable, frozen } = typeof params === "number" ? { trainable: params, frozen: 0 } : params;
+  return trainable * (8 + 4 * (OPTIMIZER_SLOTS[name] ?? 2)) + 4 * frozen;
 }
 
 /** Throws a `LayerConfigError` when training `params` parameters would overrun the wasm backend's memory. */
-export function checkWasmTrainingMemory(params: number, optimizer?: tf.Optimizer): void {
+export function checkWasmTrainingMemory(params: number | ParamSplit, optimizer?: tf.Optimizer): void {
   const bytes = trainingStateBytes(params, optimizer);
   if (tf.getBackend() !== "wasm" || bytes <= WASM_TRAINING_STATE_LIMIT) return;
+  const { trainable, frozen } = typeof params === "number" ? { trainable: params, frozen: 0 } : params;
+  const what =
+    frozen === 0
+      ? `a model of ${trainable.toLocaleString("en-US")} parameters`
+      : `a model of ${(trainable + frozen).toLocaleString("en-US")} parameters (${trainable.toLocaleString("en-US")} trainable)`;
   throw new LayerConfigError(
-    `a model of ${params.toLocaleString("en-US")} parameters needs ${(bytes / 2 ** 30).toFixed(1)} GiB of weights, gradients and optimizer moments ` +
-      `to train, more than the wasm backend holds (1 GiB of training state); use the tensorflow backend (@tensorflow/tfjs-node) or a smaller model`,
+    `${what} needs ${(bytes / 2 ** 30).toFixed(1)} GiB of weights, gradients and optimizer moments ` +
+      `to train, more than the wasm backend holds (1 GiB of training state); use the tensorflow backend (@tensorflow/tfjs-node), LoRA, or a smaller model`,
     "params",
   );
 }
@@ -81,8 +107,20 @@ export class GPTModel extends tf.LayersModel {
     return this.fusedTraining && this.head() !== null && this.fusableCompile();
   }
 
+  /**
+   * As `tf.LayersModel.compile`; a model with LoRA adapters (`applyLoRA`, or loaded with them)
+   * trains its adapters only: every other weight is frozen first.
+   */
+  override compile(args: tf.ModelCompileArgs): void {
+    if (this.weights.some((w) => isLoRAWeightName(w.originalName))) {
+      for (const w of this.weights) w.trainable = isLoRAWeightName(w.originalName);
+    }
+    super.compile(args);
+  }
+
   protected override makeTrainFunction(): TrainFunction {
-    checkWasmTrainingMemory(this.countParams(), this.optimizer_);
+    const { frozen } = paramSplit(this);
+    checkWasmTrainingMemory({ trainable: this.countParams() - frozen, frozen }, this.optimizer_);
     const stock = super.makeTrainFunction();
     if (!this.usesFusedTraining) return stock;
     const fused = this.fusedTrainFunction();

@@ -40,7 +40,42 @@ export {
   type GPTConfigInput,
   type GPTPresetName,
 } from "./gpt.js";
-export { checkWasmTrainingMemory, GPTModel, trainingStateBytes, WASM_TRAINING_STATE_LIMIT } from "./gpt-model.js";
+export { checkWasmTrainingMemory, GPTModel, paramSplit, trainingStateBytes, WASM_TRAINING_STATE_LIMIT, type ParamSplit } from "./gpt-model.js";
+export {
+  adapterWeightNames,
+  BlockLoRASchema,
+  frozenLinear,
+  isLoRAWeightName,
+  LORA_KERNELS,
+  loraAInitializer,
+  loraKernelShape,
+  project,
+  type BlockLoRA,
+  type LoRAKernel,
+  type LoRAWeights,
+  type Projection,
+} from "./lora-linear.js";
+export {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  AdapterConfigSchema,
+  applyLoRA,
+  baseIdentity,
+  DEFAULT_LORA_TARGETS,
+  freezeBase,
+  hasLoRA,
+  loadAdapters,
+  LoRAOptionsSchema,
+  loraParamCounts,
+  mergeLoRA,
+  resolveLoRATargets,
+  toAdapterFiles,
+  trainableParamCounts,
+  type AdapterConfig,
+  type BaseIdentity,
+  type LoRAOptions,
+  type LoRAParamCounts,
+} from "./lora.js";
 export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
 export { HeadKernel, headKernel, HeadKernelOptions, headKernelSupported, type HeadForward } from "./head-kernel.js";
 export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";

@@ -7,7 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import { LayerConfigError } from "./errors.js";
 import { gelu } from "./functional.js";
 import type { GPTConfig } from "./gpt.js";
+import { LORA_KERNELS } from "./lora-linear.js";
 import { gptConfigOfModel, weightsByPath } from "./pretrained.js";
+import { TransformerBlock } from "./transformer-block.js";
 
 /** The weights one block reads (tensors owned by the model's variables). */
 interface BlockWeights {
@@ -23,6 +25,8 @@ interface BlockWeights {
   fcBias: tf.Tensor1D;
   mlpProjKernel: tf.Tensor2D;
   mlpProjBias: tf.Tensor1D;
+  /** LoRA adapters by kernel path (`attn/c_attn`, ...): `A`, `B` and `alpha / r`. */
+  lora: Map<string, { a: tf.Tensor2D; b: tf.Tensor2D; scale: number }>;
 }
 
 /** Whether `model` is a `createGPT` GPT that `KVCacheDecoder` can run (else `generate` re-runs the window). */
@@ -49,6 +53,8 @@ export function supportsKVCache(model: tf.LayersModel): boolean {
 export class KVCacheDecoder {
   readonly config: GPTConfig;
   private readonly weights: Map<string, tf.LayerVariable>;
+  /** `alpha / r` of each block's LoRA adapters (0 without). */
+  private readonly loraScales: number[];
   private keys: (tf.Tensor3D | null)[];
   private values: (tf.Tensor3D | null)[];
   private cached = 0;
@@ -58,6 +64,7 @@ export class KVCacheDecoder {
   constructor(model: tf.LayersModel) {
     this.config = gptConfigOfModel(model);
     this.weights = weightsByPath(model);
+    this.loraScales = model.layers.filter((l): l is TransformerBlock => l instanceof TransformerBlock).map((b) => (b.lora === null ? 0 : b.lora.alpha / b.lora.rank));
     this.keys = new Array<tf.Tensor3D | null>(this.config.numLayers).fill(null);
     this.values = new Array<tf.Tensor3D | null>(this.config.numLayers).fill(null);
   }
@@ -116,9 +123,10 @@ export class KVCacheDecoder {
       let x = tf.add(tf.gather(wte, tf.tensor1d(ids as number[], "int32")), tf.slice(wpe, [start, 0], [n, C])) as tf.Tensor2D; // [n, C]
       const mask = n === 1 ? null : causalMaskAt(start, n); // [n, total]
       for (let i = 0; i < c.numLayers; i++) {
-        const w = blockWeights(read, i, c.qkvBias);
+        const w = blockWeights(read, i, c.qkvBias, weights, this.loraScales[i] ?? 0);
+        const dense = (x: tf.Tensor2D, kernel: string, k: tf.Tensor2D, b: tf.Tensor1D | null) => adapted(x, k, b, w.lora.get(kernel));
         const a = rowNorm(x, w.ln1Gamma, w.ln1Beta);
-        const qkv = dense(a, w.qkvKernel, w.qkvBias); // [n, 3C]
+        const qkv = dense(a, "attn/c_attn", w.qkvKernel, w.qkvBias); // [n, 3C]
         const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         // [n, C] -> [H, n, hd] (n = 1: a reshape).
         const heads = (t: tf.Tensor2D) => (n === 1 ? tf.reshape(t, [H, 1, hd]) : tf.transpose(tf.reshape(t, [n, H, hd]), [1, 0, 2])) as tf.Tensor3D;
@@ -133,9 +141,9 @@ export class KVCacheDecoder {
         if (mask !== null) scores = tf.add(scores, mask);
         const y = tf.matMul(tf.softmax(scores) as tf.Tensor3D, allValues); // [H, n, hd]
         const merged = (n === 1 ? tf.reshape(y, [1, C]) : tf.reshape(tf.transpose(y, [1, 0, 2]), [n, C])) as tf.Tensor2D;
-        x = tf.add(x, dense(merged, w.attnProjKernel, w.attnProjBias));
+        x = tf.add(x, dense(merged, "attn/c_proj", w.attnProjKernel, w.attnProjBias));
         const m = rowNorm(x, w.ln2Gamma, w.ln2Beta);
-        x = tf.add(x, dense(gelu(dense(m, w.fcKernel, w.fcBias)) as tf.Tensor2D, w.mlpProjKernel, w.mlpProjBias));
+        x = tf.add(x, dense(gelu(dense(m, "mlp/c_fc", w.fcKernel, w.fcBias)) as tf.Tensor2D, "mlp/c_proj", w.mlpProjKernel, w.mlpProjBias));
       }
       const last = n === 1 ? x : (tf.slice(x, [n - 1, 0], [1, C]) as tf.Tensor2D);
       const h = rowNorm(last, read<tf.Tensor1D>("ln_f/gamma"), read<tf.Tensor1D>("ln_f/beta"));
@@ -163,13 +171,30 @@ function rowNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tens
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), gamma), beta) as tf.Tensor2D;
 }
 
-function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D {
-  return (bias === null ? tf.matMul(x, kernel) : tf.fused.matMul({ a: x, b: kernel, bias })) as tf.Tensor2D;
+/** `x @ kernel + bias`, plus `scale (x @ A) @ B` with a LoRA adapter. */
+function adapted(x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D | null, lora?: { a: tf.Tensor2D; b: tf.Tensor2D; scale: number }): tf.Tensor2D {
+  const y = (bias === null ? tf.matMul(x, kernel) : tf.fused.matMul({ a: x, b: kernel, bias })) as tf.Tensor2D;
+  return lora === undefined ? y : (tf.add(y, tf.matMul(tf.mul(tf.matMul(x, lora.a), lora.scale) as tf.Tensor2D, lora.b)) as tf.Tensor2D);
 }
 
-function blockWeights(read: <T extends tf.Tensor>(p: string) => T, i: number, qkvBias: boolean): BlockWeights {
+function blockWeights(
+  read: <T extends tf.Tensor>(p: string) => T,
+  i: number,
+  qkvBias: boolean,
+  all: Map<string, tf.LayerVariable>,
+  loraScale: number,
+): BlockWeights {
   const p = `h${i}/`;
+  const lora = new Map<string, { a: tf.Tensor2D; b: tf.Tensor2D; scale: number }>();
+  if (loraScale > 0) {
+    for (const kernel of LORA_KERNELS) {
+      const a = all.get(`${p}${kernel}/lora_a`);
+      const b = all.get(`${p}${kernel}/lora_b`);
+      if (a !== undefined && b !== undefined) lora.set(kernel, { a: a.read() as tf.Tensor2D, b: b.read() as tf.Tensor2D, scale: loraScale });
+    }
+  }
   return {
+    lora,
     ln1Gamma: read<tf.Tensor1D>(`${p}ln_1/gamma`),
     ln1Beta: read<tf.Tensor1D>(`${p}ln_1/beta`),
     qkvKernel: read<tf.Tensor2D>(`${p}attn/c_attn/kernel`),

@@ -34,3 +34,4 @@ export {
   savePretrained,
   type SavePretrainedOptions,
 } from "./pretrained-node.js";
+export { loadAdapters, saveAdapters } from "./lora-node.js";

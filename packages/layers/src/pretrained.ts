@@ -8,6 +8,7 @@ import { z } from "zod";
 import { LayerConfigError } from "./errors.js";
 import { countParams, createGPT, parseGPTConfig, type GPTConfig } from "./gpt.js";
 import type { GPTModel } from "./gpt-model.js";
+import { isLoRAWeightName } from "./lora-linear.js";
 import { PositionalEmbedding } from "./positional-embedding.js";
 import {
   blobSource,
@@ -390,6 +391,12 @@ export function parseShardIndex(json: unknown, file = HF_INDEX_FILE): string[] {
 export function pretrainedTensors(model: tf.LayersModel): { config: GPTConfig; tensors: NamedTensorData[] } {
   const config = gptConfigOfModel(model);
   const weights = weightsByPath(model);
+  if ([...weights.keys()].some(isLoRAWeightName)) {
+    throw new LayerConfigError(
+      `model "${model.name}" has LoRA adapters, which a GPT-2 checkpoint cannot hold: mergeLoRA(model) first (or save the adapters alone with saveAdapters)`,
+      "model",
+    );
+  }
   const tensors: NamedTensorData[] = [];
   for (const row of gpt2WeightTable({ ...config, qkvBias: true })) {
     const variable = weights.get(row.path);
