@@ -101,3 +101,4 @@ export {
   parseOpenAIHParams,
   type OpenAIHParams,
 } from "./openai-gpt2.js";
+export { ClassifierOptions, LastToken, classificationAccuracy, classificationLoss, createClassifier, type ClassifierOptionsInput } from "./classifier.js";
