@@ -3,7 +3,7 @@
  * classification accuracy rises on a separable toy set, the instruction loss falls, a resumed run
  * equals an uninterrupted one bit for bit, and bad input fails with one line naming it.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -87,5 +87,14 @@ describe("tfgpt finetune", () => {
     expect(noInit.stderr).toMatch(/`--init-from` is required/);
     expect(runCli(["finetune", "--task", "sort", "--data", bad]).stderr).toMatch(/`--task` must be one of classify, instruct, received "sort"/);
     expect(runCli(["finetune", "--resume", tmp, "--task", "classify"]).stderr).toMatch(/`--resume` cannot be used with `--task`/);
+    // A model whose vocabulary is smaller than its tokenizer's: refused before any run directory exists.
+    const small = path.join(tmp, "small-vocab");
+    await cp(FIXTURE, small, { recursive: true });
+    const cfg = path.join(small, "config.json");
+    await writeFile(cfg, (await readFile(cfg, "utf8")).replace('"vocab_size": 384', '"vocab_size": 300'));
+    const v = runCli(["finetune", "--task", "classify", "--data", csv, "--init-from", small, "--out", path.join(tmp, "vm"), "--backend", "wasm"]);
+    expect(v.code).toBe(1);
+    expect(v.stderr.trim()).toMatch(/^tfgpt finetune: .*small-vocab: its tokenizer \(tokenizer\.json\) has 384 ids, more than the model's vocabulary of 300$/);
+    await expect(readFile(path.join(tmp, "vm", "latest.json"))).rejects.toThrow();
   }, 60_000);
 });
