@@ -51,3 +51,38 @@ export {
   type ShardSource,
   type ShardedTokenStoreOptions,
 } from "./shard-store.js";
+export {
+  ExampleLoader,
+  ExampleLoaderOptionsSchema,
+  ExampleLoaderStateSchema,
+  type ExampleLoaderOptions,
+  type ExampleLoaderState,
+} from "./example-loader.js";
+export {
+  LabelledParseOptionsSchema,
+  LabelledTextDataset,
+  LabelledTextOptionsSchema,
+  balanceRows,
+  endOfTextId,
+  labelledFormatOf,
+  parseLabelledText,
+  type LabelledBatch,
+  type LabelledFormat,
+  type LabelledParseOptions,
+  type LabelledRow,
+  type LabelledTextOptions,
+} from "./labelled-text.js";
+export {
+  CollateOptionsSchema,
+  IGNORE_INDEX,
+  InstructionDataset,
+  InstructionDatasetOptionsSchema,
+  collateInstructions,
+  formatExample,
+  formatInput,
+  parseInstructionJson,
+  type CollateOptions,
+  type InstructionBatch,
+  type InstructionDatasetOptions,
+  type InstructionEntry,
+} from "./instruction.js";

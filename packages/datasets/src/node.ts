@@ -7,6 +7,8 @@ import { createDataLoader } from "./create-data-loader.js";
 import type { DataLoader } from "./data-loader.js";
 import { DatasetError } from "./errors.js";
 import { NewlineSchema, type CreateDataLoaderFromFileOptions } from "./options.js";
+import { parseInstructionJson, type InstructionEntry } from "./instruction.js";
+import { labelledFormatOf, parseLabelledText, type LabelledFormat, type LabelledParseOptions, type LabelledRow } from "./labelled-text.js";
 
 export * from "./index.js";
 export {
@@ -50,4 +52,31 @@ export async function createDataLoaderFromFile(
   if (!parsed.success) throw new DatasetError(parsed.error.issues[0]?.message ?? "bad `newline`", "newline");
   const text = await readText(path, { newline: parsed.data });
   return createDataLoader(text, rest);
+}
+
+/**
+ * Reads labelled texts from a CSV, TSV or JSON Lines file (`parseLabelledText`); the format comes
+ * from `format` or the file's extension (`.csv`, `.tsv`/`.tab`, `.jsonl`/`.ndjson`).
+ *
+ * @throws DatasetError for an unknown extension or a bad row (naming `path:line` and the field);
+ *   the tokenizers' error naming the path for a missing or unreadable file.
+ * @example
+ * const rows = await readLabelledFile("data/classify.csv"); // [{text, label, line}, ...]
+ */
+export async function readLabelledFile(path: string, options: LabelledParseOptions & { format?: LabelledFormat } = {}): Promise<LabelledRow[]> {
+  const { format, ...rest } = options;
+  const resolved = format ?? labelledFormatOf(path);
+  if (resolved === undefined) throw new DatasetError(`cannot tell the format of ${JSON.stringify(path)}: name it .csv, .tsv or .jsonl`, "format");
+  return parseLabelledText(await readText(path), resolved, path, rest);
+}
+
+/**
+ * Reads a JSON list of `{instruction, input, output}` entries (`parseInstructionJson`).
+ *
+ * @throws DatasetError naming `path:line`, the entry and the field for bad input.
+ * @example
+ * const entries = await readInstructionFile("data/instruct.json");
+ */
+export async function readInstructionFile(path: string): Promise<InstructionEntry[]> {
+  return parseInstructionJson(await readText(path), path);
 }

@@ -6,7 +6,7 @@
  * `tfgpt <cmd>: <message>` (exit 1; 2 for usage errors), with the stack only when
  * `TFGPT_DEBUG=1`.
  *
- * Signals: a command that can stop cleanly (`train`: it saves a checkpoint; `prepare`) gets
+ * Signals: a command that can stop cleanly (`train` and `finetune`: they save a checkpoint; `prepare`) gets
  * SIGINT, SIGTERM and SIGHUP as an abort of `io.signal` and then exits with 128 + the signal's
  * number (130, 143, 129); a second signal exits at once. Other commands keep Node's default
  * (the signal ends them). A failed write to stdout (a full disk, /dev/full) ends the command with
@@ -163,6 +163,65 @@ ${LORA_USAGE}`,
     interruptible: true,
     schema: async () => (await import("./train-config.js")).TrainConfigSchema,
     run: async () => (await import("./train.js")).runTrain,
+  },
+  finetune: {
+    summary: "fine-tune a pretrained GPT for classification or instruction following (the book's chapters 6 and 7)",
+    usage: `tfgpt finetune --task classify|instruct --data FILE --init-from DIR [--out DIR] [--epochs N | --steps N]
+               [--batch-size N] [--lr X] [--context N] [--val-fraction F] [--seed S] [--balance]
+               [--trainable-blocks N|all] [--mask-prompt] [--samples N] [--max-new-tokens N]
+               [--checkpoint-every N] [--eval-every N] [--backend B] [--overwrite]
+       tfgpt finetune --resume DIR [--steps N]
+
+  --task T              classify (chapter 6: labelled texts, class head on the last token,
+                        accuracy) or instruct (chapter 7: Alpaca prompts, masked loss, responses)
+  --data FILE           classify: .csv/.tsv with a header (text,label) or .jsonl ({"text", "label"});
+                        instruct: a JSON list of {"instruction", "input", "output"}
+  --init-from DIR       the pretrained model: a Hugging Face or OpenAI GPT-2 directory, or a
+                        tfgpt checkpoint / run directory (its tokenizer comes along)
+  --out DIR             run directory (default runs/finetune-<task>-<time>)
+  --epochs N            passes over the training examples (default 5 classify, 2 instruct)
+  --steps N             optimizer steps instead of --epochs (on --resume: the new total)
+  --batch-size N        examples per step (default 8)
+  --lr X                Adam learning rate (default 0.00005)
+  --context N           longest input in tokens (default and at most: the model's context)
+  --val-fraction F      examples held out for validation (default 0.1)
+  --seed S              split, shuffle and dropout seed (default 123)
+  --balance             classify: undersample every label to the rarest one's count
+  --trainable-blocks N  classify: last blocks that train besides ln_f and the head (default 1; all)
+  --mask-prompt         instruct: also mask the prompt's targets (the book's exercise 7.2)
+  --samples N           instruct: validation responses printed at the end (default 3)
+  --max-new-tokens N    instruct: response length at most (default 35)
+  --checkpoint-every N  also checkpoint every N steps (default: only at the end)
+  --eval-every N        accuracy / validation loss every N steps (default: 5 times a run)
+  --backend B           auto (default), tensorflow, wasm or cpu
+  --overwrite           start afresh in an --out that holds a previous run
+  --resume DIR          continue the run in DIR`,
+    options: {
+      task: str,
+      data: str,
+      "init-from": str,
+      out: str,
+      resume: str,
+      overwrite: bool,
+      steps: str,
+      epochs: str,
+      "batch-size": str,
+      context: str,
+      lr: str,
+      "val-fraction": str,
+      seed: str,
+      balance: bool,
+      "trainable-blocks": str,
+      "mask-prompt": bool,
+      samples: str,
+      "max-new-tokens": str,
+      "checkpoint-every": str,
+      "eval-every": str,
+      backend: str,
+    },
+    interruptible: true,
+    schema: async () => (await import("./finetune-config.js")).FinetuneConfigSchema,
+    run: async () => (await import("./finetune.js")).runFinetune,
   },
   sample: {
     summary: "generate text from a checkpoint",

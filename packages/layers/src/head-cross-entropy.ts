@@ -73,12 +73,20 @@ let pendingProbs: tf.Tensor | null = null;
  * @param table float32 `[V, C]`: the output head's weights, e.g. the tied token embedding table.
  * @param labels int32 `[N]`: each token's target id in `[0, V)`; other dtypes are cast.
  * @param implementation the kernel or tfjs ops (see {@link HeadImplementation}); default `"auto"`.
+ * @param ignoreIndex labels equal to it (e.g. -100) are left out: the loss is the mean over the
+ *   other tokens (0 when there are none), and ignored tokens get no gradient. Default: none.
  * @returns the mean loss, a scalar, differentiable with respect to `hidden` and `table`.
  * @throws LayerConfigError when the shapes disagree or a label is outside `[0, V)`.
  * @example
  * const loss = headCrossEntropy(tf.randomNormal([512, 64]), table.read(), labels); // scalar
  */
-export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels: tf.Tensor, implementation: HeadImplementation = "auto"): tf.Scalar {
+export function headCrossEntropy(
+  hidden: tf.Tensor2D,
+  table: tf.Tensor2D,
+  labels: tf.Tensor,
+  implementation: HeadImplementation = "auto",
+  ignoreIndex?: number,
+): tf.Scalar {
   if (hidden.rank !== 2 || table.rank !== 2 || hidden.shape[1] !== table.shape[1]) {
     throw new LayerConfigError(
       `headCrossEntropy: hidden [${hidden.shape.join(", ")}] and table [${table.shape.join(", ")}] must be [N, C] and [V, C]`,
@@ -91,10 +99,20 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
     throw new LayerConfigError(`headCrossEntropy: ${labels.size} labels for ${n} hidden states`, "labels");
   }
   // On the labels as given (a range recorded for them on the host spares reading them back).
-  checkIds(labels, vocab, "label");
+  checkIds(labels, vocab, "label", ignoreIndex);
   return tf.tidy(() => {
-    const ids = (labels.dtype === "int32" ? tf.reshape(labels, [n]) : tf.cast(tf.reshape(labels, [n]), "int32")) as tf.Tensor1D;
-    if (usesHeadKernel(implementation, dim, n, vocab)) return kernelHeadCrossEntropy(hidden, table, ids);
+    const given = (labels.dtype === "int32" ? tf.reshape(labels, [n]) : tf.cast(tf.reshape(labels, [n]), "int32")) as tf.Tensor1D;
+    if (usesHeadKernel(implementation, dim, n, vocab)) return kernelHeadCrossEntropy(hidden, table, given, ignoreIndex);
+    // With an ignore index: ignored tokens take label 0 (any valid id) and weight 0; the others
+    // weight 1 / (tokens kept), so the loss is their mean. All on the device: no read-back.
+    let ids = given;
+    let weights: tf.Tensor1D | null = null;
+    if (ignoreIndex !== undefined) {
+      const keep = tf.notEqual(given, tf.scalar(ignoreIndex, "int32"));
+      ids = tf.where(keep, given, tf.zerosLike(given)) as tf.Tensor1D;
+      const mask = tf.cast(keep, "float32");
+      weights = tf.div(mask, tf.maximum(tf.sum(mask), 1)) as tf.Tensor1D;
+    }
     // Index of each label's probability in the flat [N * V] probabilities.
     const flatIndex = tf.add(ids, tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
     // On TensorFlow and the GPU backends the matmuls take transpose flags instead of copying the
@@ -124,15 +142,16 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
       const taped = state.gradientDepth > 0 && state.kernelDepth === 1;
       if (taped) pendingProbs = tf.keep(probs);
       const keptProbs = pendingProbs;
-      save([h, w, ids]);
+      save(weights === null ? [h, w, ids] : [h, w, ids, weights]);
       return {
-        value: tf.mean(losses),
+        value: weights === null ? tf.mean(losses) : tf.sum(tf.mul(losses, weights)),
         gradFunc: (dy, saved) => {
-          const [hs, ws, y] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const [hs, ws, y, wt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D | undefined];
           if (keptProbs === null || keptProbs.isDisposed) throw new Error("headCrossEntropy: gradient without the probabilities of its forward pass");
           const p = keptProbs as tf.Tensor2D;
           if (pendingProbs === keptProbs) pendingProbs = null;
-          const scale = tf.div(dy, n); // d(mean)/d(loss_i) times the upstream gradient
+          // d(mean)/d(loss_i) times the upstream gradient: 1/N each, or each token's weight [N, 1].
+          const scale = wt === undefined ? tf.div(dy, n) : tf.reshape(tf.mul(wt, dy), [n, 1]);
           const hScaled = tf.mul(hs, scale); // [N, C]
           const dh = tf.mul(tf.sub(tf.matMul(p, ws), gatherRows(ws, y)), scale); // [N, C]
           const pTh = flags
@@ -154,22 +173,43 @@ export function headCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, labels
  * inputs' values are read once; if another call used the kernel in between, the gradient lays
  * them out again.
  */
-function kernelHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Tensor1D): tf.Scalar {
+function kernelHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Tensor1D, ignoreIndex?: number): tf.Scalar {
   const [n, dim] = hidden.shape;
   const vocab = table.shape[0];
-  const labels = ids.dataSync() as Int32Array;
+  const given = ids.dataSync() as Int32Array;
+  // Each token's weight in the mean: 1/N, or with an ignore index 1/(tokens kept) and 0 for the
+  // ignored ones, whose label becomes 0 (any valid id) for the kernel.
+  const weights = new Float32Array(n);
+  let labels = given;
+  if (ignoreIndex !== undefined) {
+    labels = given.slice();
+    let kept = 0;
+    for (let i = 0; i < n; i++) if (given[i] !== ignoreIndex) kept++;
+    for (let i = 0; i < n; i++) {
+      const ignored = given[i] === ignoreIndex;
+      weights[i] = ignored ? 0 : 1 / Math.max(kept, 1);
+      if (ignored) labels[i] = 0;
+    }
+  }
   const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w]) => {
     const hData = h.dataSync() as Float32Array;
     const wData = w.dataSync() as Float32Array;
     const kernel = headKernel();
     const forward = kernel.forward(hData, wData, labels, n, vocab, dim);
     let sum = 0;
-    for (const value of forward.losses) sum += value;
+    if (ignoreIndex === undefined) {
+      for (const value of forward.losses) sum += value;
+      sum /= n;
+    } else {
+      for (let i = 0; i < n; i++) sum += (forward.losses[i] as number) * (weights[i] as number);
+    }
     return {
-      value: tf.scalar(sum / n),
+      value: tf.scalar(sum),
       gradFunc: (dy) => {
         if (!kernel.holds(forward)) kernel.forward(hData, wData, labels, n, vocab, dim);
-        const { dHidden, dTable } = kernel.backward(new Float32Array(n).fill((dy.dataSync()[0] as number) / n));
+        const upstream = dy.dataSync()[0] as number;
+        const perToken = ignoreIndex === undefined ? new Float32Array(n).fill(upstream / n) : weights.map((w) => w * upstream);
+        const { dHidden, dTable } = kernel.backward(perToken);
         return [tf.tensor2d(dHidden, [n, dim]), tf.tensor2d(dTable, [vocab, dim])];
       },
     };

@@ -11,6 +11,8 @@ export interface IdRange {
   /** The largest id, and its flat position. */
   readonly max: number;
   readonly maxAt: number;
+  /** When set, values equal to it (a loss's ignore index) were left out of the range. */
+  readonly ignoreIndex?: number;
 }
 
 /**
@@ -26,18 +28,22 @@ function registry(): WeakMap<object, IdRange> {
   return holder[REGISTRY_KEY];
 }
 
-/** The range of `values` (an empty array: min +Infinity, max -Infinity). */
-export function idRangeOf(values: ArrayLike<number>): IdRange {
+/**
+ * The range of `values` (an empty array: min +Infinity, max -Infinity); with `ignoreIndex`, the
+ * range of the values other than it (recorded as such).
+ */
+export function idRangeOf(values: ArrayLike<number>, ignoreIndex?: number): IdRange {
   let min = Infinity;
   let max = -Infinity;
   let minAt = -1;
   let maxAt = -1;
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
+    if (v === ignoreIndex) continue;
     if (v < min) [min, minAt] = [v, i];
     if (v > max) [max, maxAt] = [v, i];
   }
-  return { min, minAt, max, maxAt };
+  return ignoreIndex === undefined ? { min, minAt, max, maxAt } : { min, minAt, max, maxAt, ignoreIndex };
 }
 
 /**
@@ -63,4 +69,17 @@ export function recordedIdRange(tensor: tf.Tensor): IdRange | undefined {
  */
 export function idsTensor(values: Int32Array, shape: number[]): tf.Tensor {
   return recordIdRange(tf.tensor(values, shape, "int32"), values);
+}
+
+/**
+ * An int32 tensor of training targets that may hold `ignoreIndex` (masked positions), its range
+ * over the other values recorded: losses given the same `ignoreIndex` check it without a read-back.
+ *
+ * @example
+ * const ys = targetsTensor(Int32Array.from([5, 50256, -100, -100]), [1, 4]);
+ */
+export function targetsTensor(values: Int32Array, shape: number[], ignoreIndex = -100): tf.Tensor {
+  const tensor = tf.tensor(values, shape, "int32");
+  registry().set(tensor.dataId, idRangeOf(values, ignoreIndex));
+  return tensor;
 }

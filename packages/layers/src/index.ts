@@ -11,7 +11,7 @@ export { LayerConfigError } from "./errors.js";
 export { AdamW, adamW, AdamWOptionsSchema, type AdamWOptions } from "./adamw.js";
 export { type Initializer, type InitializerSpec, type SerializedInitializer } from "./initializers.js";
 export { matMul, matMulTransposedB } from "./matmul.js";
-export { idRangeOf, idsTensor, recordedIdRange, recordIdRange, type IdRange } from "./id-range.js";
+export { idRangeOf, idsTensor, recordedIdRange, recordIdRange, targetsTensor, type IdRange } from "./id-range.js";
 export { checkIds, embeddingLookup, TokenEmbedding, TokenEmbeddingOptions, type TokenEmbeddingArgs } from "./token-embedding.js";
 export {
   PositionalEmbedding,
@@ -78,7 +78,7 @@ export {
 } from "./lora.js";
 export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
 export { HeadKernel, headKernel, HeadKernelOptions, headKernelSupported, type HeadForward } from "./head-kernel.js";
-export { perplexity, perplexityOf, sparseCrossEntropyFromLogits } from "./losses.js";
+export { maskedCrossEntropy, perplexity, perplexityOf, sparseCrossEntropyFromLogits, type CrossEntropyOptions } from "./losses.js";
 export { generate, generateAsync, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
 export { KVCacheDecoder, supportsKVCache } from "./kv-cache.js";
 export {
@@ -136,3 +136,4 @@ export {
   parseOpenAIHParams,
   type OpenAIHParams,
 } from "./openai-gpt2.js";
+export { ClassifierOptions, LastToken, classificationAccuracy, classificationLoss, createClassifier, type ClassifierOptionsInput } from "./classifier.js";

@@ -21,10 +21,13 @@ import { checkIds } from "./token-embedding.js";
  *
  * @param yTrue int ids in `[0, V)`, shape `[...]` or `[..., 1]`; float labels are cast.
  * @param yPred logits `[..., V]`.
+ * @param options `ignoreIndex`: labels equal to it (e.g. -100, PyTorch's default) get loss 0 and
+ *   no gradient; `maskedCrossEntropy` averages over the others.
  * @example
  * model.compile({ optimizer: tf.train.adam(3e-4), loss: sparseCrossEntropyFromLogits });
  */
-export function sparseCrossEntropyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
+export function sparseCrossEntropyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor, options: CrossEntropyOptions = {}): tf.Tensor {
+  const { ignoreIndex } = options;
   const vocab = yPred.shape[yPred.rank - 1] as number;
   const outShape = yPred.shape.slice(0, -1);
   const count = outShape.reduce((a, b) => a * b, 1);
@@ -34,9 +37,12 @@ export function sparseCrossEntropyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor)
       "yTrue",
     );
   }
-  checkIds(yTrue, vocab, "label"); // as given: a range recorded for it spares reading it back
+  checkIds(yTrue, vocab, "label", ignoreIndex); // as given: a range recorded for it spares reading it back
   return tf.tidy(() => {
-    const labels = yTrue.dtype === "int32" ? tf.reshape(yTrue, [count]) : tf.cast(tf.reshape(yTrue, [count]), "int32");
+    const given = yTrue.dtype === "int32" ? tf.reshape(yTrue, [count]) : tf.cast(tf.reshape(yTrue, [count]), "int32");
+    // Ignored positions take label 0 (any valid id) and are zeroed below, value and gradient.
+    const keep = ignoreIndex === undefined ? null : tf.notEqual(given, tf.scalar(ignoreIndex, "int32"));
+    const labels = keep === null ? given : tf.where(keep, given, tf.zerosLike(given));
     // Index of each label logit in the flat [count * V] logits.
     const flatIndex = tf.add(labels, tf.mul(tf.range(0, count, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
     const rowAndLabel = tf.stack([tf.range(0, count, 1, "int32"), labels], 1) as tf.Tensor2D; // [N, 2]
@@ -65,7 +71,33 @@ export function sparseCrossEntropyFromLogits(yTrue: tf.Tensor, yPred: tf.Tensor)
         },
       };
     });
-    return tf.reshape(loss(tf.reshape(yPred, [count, vocab])), outShape);
+    const losses = loss(tf.reshape(yPred, [count, vocab]));
+    return tf.reshape(keep === null ? losses : tf.mul(losses, tf.cast(keep, "float32")), outShape);
+  });
+}
+
+/** Options of the cross-entropy losses. */
+export interface CrossEntropyOptions {
+  /** Targets equal to this id are left out (loss 0, no gradient). Default: none. */
+  readonly ignoreIndex?: number;
+}
+
+/**
+ * The mean cross-entropy over the targets that are not `ignoreIndex` (PyTorch's
+ * `cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)`), a scalar; 0 when
+ * every target is ignored. Computed on the device: no read-back.
+ *
+ * @param yTrue int ids `[...]`, `ignoreIndex` where masked.
+ * @param yPred logits `[..., V]`.
+ * @param ignoreIndex default -100.
+ * @example
+ * const loss = maskedCrossEntropy(targetsTensor(ys, [B, T]), logits); // the book's calc_loss_batch
+ */
+export function maskedCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor, ignoreIndex = -100): tf.Scalar {
+  return tf.tidy(() => {
+    const losses = sparseCrossEntropyFromLogits(yTrue, yPred, { ignoreIndex });
+    const kept = tf.sum(tf.cast(tf.notEqual(tf.reshape(yTrue, losses.shape), tf.scalar(ignoreIndex, yTrue.dtype)), "float32"));
+    return tf.div(tf.sum(losses), tf.maximum(kept, 1)) as tf.Scalar;
   });
 }
 

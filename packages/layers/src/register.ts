@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { AdamW } from "./adamw.js";
+import { LastToken } from "./classifier.js";
 import { CausalSelfAttention } from "./attention.js";
 import { GPTModel } from "./gpt-model.js";
 import { LayerNorm } from "./layer-norm.js";
@@ -18,3 +19,4 @@ tf.serialization.registerClass(TransformerBlock);
 tf.serialization.registerClass(LayerNorm);
 tf.serialization.registerClass(GPTModel);
 tf.serialization.registerClass(AdamW);
+tf.serialization.registerClass(LastToken);

@@ -32,9 +32,14 @@ export type TokenEmbeddingArgs = LayerArgs & z.input<typeof TokenEmbeddingOption
  * failing. An int32 tensor whose range was recorded on the host when it was made (`idsTensor`,
  * `recordIdRange`, or `@tfgpt/datasets`' batches) is checked from that range without reading it
  * back: no host synchronisation in a training step. Other tensors are read (`dataSync`).
+ * With `ignoreIndex`, that value is allowed too (a loss's masked targets; see `targetsTensor`).
  */
-export function checkIds(ids: tf.Tensor, vocabSize: number, what = "token id"): void {
-  const range = ids.dtype === "int32" ? recordedIdRange(ids) : undefined;
+export function checkIds(ids: tf.Tensor, vocabSize: number, what = "token id", ignoreIndex?: number): void {
+  const recorded = ids.dtype === "int32" ? recordedIdRange(ids) : undefined;
+  // A recorded range decides when it left out the same ignore index, or none while every value
+  // is a valid id (a negative minimum might be the ignore index: then the values are read).
+  const usable = recorded !== undefined && (recorded.ignoreIndex === ignoreIndex || (recorded.ignoreIndex === undefined && recorded.min >= 0));
+  const range = usable ? recorded : undefined;
   if (range !== undefined) {
     const bad = range.min < 0 ? { id: range.min, at: range.minAt } : range.max >= vocabSize ? { id: range.max, at: range.maxAt } : null;
     if (bad !== null) {
@@ -45,6 +50,7 @@ export function checkIds(ids: tf.Tensor, vocabSize: number, what = "token id"): 
   const values = ids.dataSync();
   for (let i = 0; i < values.length; i++) {
     const id = values[i] as number;
+    if (id === ignoreIndex) continue;
     if (!(id >= 0 && id < vocabSize && Number.isInteger(id))) {
       throw new LayerConfigError(`${what} ${id} (at flat position ${i}) is out of range: ids must be integers in [0, ${vocabSize})`, "ids");
     }

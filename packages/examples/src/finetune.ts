@@ -1,0 +1,358 @@
+/**
+ * `tfgpt finetune`: the book's fine-tuning chapters on a pretrained GPT. `--task classify`
+ * (chapter 6): labelled texts, the output head replaced by a class head read at the last token,
+ * all but the last block(s) + ln_f + head frozen, accuracy before and after. `--task instruct`
+ * (chapter 7): Alpaca-style prompts, the book's collate (padding, -100 targets), the masked
+ * cross-entropy through the fused head, validation loss and sample responses.
+ *
+ * A focused loop (forward, loss, backward, step; checkpoints, resume, signals as `train`): it
+ * could move onto the general Trainer once that exists. Run directories use `train`'s lock,
+ * checkpoint and signal code; a classify checkpoint holds the classifier, an instruct one the
+ * GPT itself (`tfgpt sample --checkpoint DIR` runs it).
+ */
+import { createHash } from "node:crypto";
+import { readFile, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import {
+  ExampleLoader,
+  ExampleLoaderStateSchema,
+  InstructionDataset,
+  LabelledTextDataset,
+  formatInput,
+  permutation,
+  type InstructionEntry,
+  type LabelledRow,
+} from "@tfgpt/datasets";
+import { readInstructionFile, readLabelledFile } from "@tfgpt/datasets/node";
+import {
+  classificationAccuracy,
+  classificationLoss,
+  createClassifier,
+  gptConfigOfModel,
+  headCrossEntropy,
+  idsTensor,
+  targetsTensor,
+  TokenEmbedding,
+  type GPTConfig,
+} from "@tfgpt/layers";
+import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
+import { useBackend } from "./backend.js";
+import { CheckpointStateSchema, LATEST_FILE, loadCheckpoint, readCheckpointState, restoreOptimizer, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { CliError, UsageError } from "./errors.js";
+import { generateText } from "./generate.js";
+import type { CommandIO } from "./io.js";
+import { initModel, initTokenizer, resolveInitFrom } from "./init-from.js";
+import { RunMetrics } from "./metrics.js";
+import { Progress } from "./progress.js";
+import { acquireRunLock, cleanRunLeftovers, clearRunDir, isEmptyRunDir } from "./run-dir.js";
+import { withSeededRandom } from "./seeded.js";
+import { FinetuneSettingsSchema, type FinetuneConfig, type FinetuneSettings } from "./finetune-config.js";
+
+export { FinetuneConfigSchema, type FinetuneConfig } from "./finetune-config.js";
+
+/** The book's defaults: chapter 6 trains 5 epochs, chapter 7 two, both at 5e-5 with batches of 8. */
+const DEFAULT_EPOCHS = { classify: 5, instruct: 2 } as const;
+const IGNORE_INDEX = -100;
+/** At most this many batches per accuracy / validation pass (the book's `eval_iter`-style cap). */
+const EVAL_BATCHES = 20;
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The data of a run, split into train and validation examples (seeded). */
+interface TaskData {
+  readonly train: { length: number; collate(indices: readonly number[]): { inputs: Int32Array; batchSize: number; length: number } };
+  readonly trainIndices: number[];
+  readonly valIndices: number[];
+  readonly labels?: readonly string[];
+  readonly classes?: LabelledTextDataset;
+  readonly instructions?: InstructionDataset;
+  readonly entries?: readonly InstructionEntry[];
+}
+
+/** Splits `n` examples into train and validation index lists with a seeded permutation. */
+function split(n: number, valFraction: number, seed: number): { trainIndices: number[]; valIndices: number[] } {
+  const order = Array.from(permutation(n, seed, 0));
+  const val = valFraction > 0 ? Math.max(1, Math.round(n * valFraction)) : 0;
+  if (n - val < 1) throw new CliError(`\`--data\`: ${n} example(s) leave none for training with --val-fraction ${valFraction}`);
+  return { trainIndices: order.slice(val), valIndices: order.slice(0, val) };
+}
+
+async function loadData(settings: FinetuneSettings, tokenizer: Tokenizer): Promise<TaskData> {
+  if (settings.task === "classify") {
+    const rows: LabelledRow[] = await readLabelledFile(settings.data);
+    const options = { balance: settings.balance, ...(settings.labels ? { labels: settings.labels } : {}) };
+    let data = new LabelledTextDataset(rows, tokenizer, options);
+    // The book pads every text to the longest one; past the context, texts are cut to it.
+    if (data.maxTokens > settings.context) data = new LabelledTextDataset(rows, tokenizer, { ...options, maxLength: settings.context });
+    return { train: data, ...split(data.length, settings.valFraction, settings.seed), labels: data.labels, classes: data };
+  }
+  const entries = await readInstructionFile(settings.data);
+  const data = new InstructionDataset(entries, tokenizer, { maxLength: settings.context, maskPrompt: settings.maskPrompt, ignoreIndex: IGNORE_INDEX });
+  return { train: data, ...split(data.length, settings.valFraction, settings.seed), instructions: data, entries };
+}
+
+/** The GPT's hidden states (ln_f's output) and its output head's table. */
+function gptParts(gpt: tf.LayersModel): { trunk: tf.LayersModel; head: TokenEmbedding } {
+  const output = gpt.outputs[0] as tf.SymbolicTensor;
+  const head = output.sourceLayer;
+  if (!(head instanceof TokenEmbedding)) throw new CliError("the model's output layer is not a GPT head (a TokenEmbedding)");
+  const trunk = tf.model({ inputs: gpt.inputs, outputs: gpt.getLayer("ln_f").output as tf.SymbolicTensor, name: "finetune_trunk" });
+  return { trunk, head };
+}
+
+/** The instruct loss of one batch: the masked mean cross-entropy through the fused head. */
+function instructLoss(parts: { trunk: tf.LayersModel; head: TokenEmbedding }, xs: tf.Tensor, ys: tf.Tensor, training: boolean): tf.Scalar {
+  const hidden = parts.trunk.apply(xs, { training }) as tf.Tensor; // [B, T, C]
+  const dim = hidden.shape[hidden.rank - 1] as number;
+  return headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, parts.head.table.read() as tf.Tensor2D, ys, "auto", IGNORE_INDEX);
+}
+
+/** FNV-1a of the data file's bytes: a resume on a changed file is refused. */
+async function fileHash(file: string): Promise<string> {
+  return createHash("sha256").update(await readFile(file)).digest("hex").slice(0, 16);
+}
+
+/**
+ * Runs `tfgpt finetune`. Returns the run directory, the final step and, for classify, the
+ * accuracies before and after (train and validation), for instruct the validation losses.
+ */
+export async function runFinetune(
+  config: FinetuneConfig,
+  io: CommandIO,
+): Promise<{ runDir: string; step: number; checkpoint: string; before: Record<string, number>; after: Record<string, number> }> {
+  // 1. Settings: from the flags, or from the checkpoint on --resume.
+  let resumeFrom: { dir: string; state: CheckpointState } | undefined;
+  let settings: FinetuneSettings;
+  let startStep = 0;
+  if (config.resume !== undefined) {
+    resumeFrom = await readCheckpointState(config.resume);
+    const saved = FinetuneSettingsSchema.safeParse(resumeFrom.state.train);
+    if (!saved.success) throw new CliError(`\`--resume\` ${config.resume} is not a tfgpt finetune checkpoint (its state.json has no fine-tuning settings)`);
+    settings = { ...saved.data, ...(config.steps !== undefined ? { steps: config.steps } : {}) };
+    startStep = resumeFrom.state.step;
+    for (const key of ["batchSize", "context", "lr", "valFraction", "seed"] as const) {
+      if (config[key] !== undefined && config[key] !== settings[key]) {
+        throw new UsageError(`\`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}\` ${String(config[key])} differs from the checkpoint's ${String(settings[key])}; leave it out on --resume`);
+      }
+    }
+    if (settings.steps <= startStep) throw new UsageError(`\`--steps\` ${settings.steps} must be above the checkpoint's step ${startStep}`);
+  } else {
+    const task = config.task as FinetuneSettings["task"];
+    const init = await resolveInitFrom(config.initFrom as string);
+    settings = {
+      task,
+      data: path.resolve(config.data as string),
+      initFrom: init.dir,
+      steps: config.steps ?? 1, // resolved below from --epochs once the data is read
+      batchSize: config.batchSize ?? 8,
+      context: Math.min(config.context ?? init.config.contextLength, init.config.contextLength),
+      lr: config.lr ?? 5e-5,
+      valFraction: config.valFraction ?? 0.1,
+      seed: config.seed ?? 123,
+      balance: config.balance ?? false,
+      trainableBlocks: config.trainableBlocks ?? 1,
+      maskPrompt: config.maskPrompt ?? false,
+    };
+  }
+  const init = await resolveInitFrom(settings.initFrom);
+  const tokenizer = resumeFrom ? getTokenizer(resumeFrom.state.tokenizer.name, resumeFrom.state.tokenizer.options) : await initTokenizer(init);
+  if (tokenizer.vocabSize > init.config.vocabSize) {
+    throw new CliError(`\`--init-from\` ${init.dir}: the tokenizer has ${tokenizer.vocabSize} ids, more than the model's vocabulary of ${init.config.vocabSize}`);
+  }
+  const data = await loadData(settings, tokenizer);
+  const hash = await fileHash(settings.data);
+  if (resumeFrom && resumeFrom.state.data.hash !== hash) throw new CliError(`\`--resume\`: ${settings.data} changed since the checkpoint was written`);
+  if (data.labels) settings = { ...settings, labels: [...data.labels] };
+  const loader = new ExampleLoader(data.trainIndices.length, { batchSize: Math.min(settings.batchSize, data.trainIndices.length), seed: settings.seed, dropLast: true });
+  if (!resumeFrom && config.steps === undefined) settings = { ...settings, steps: (config.epochs ?? DEFAULT_EPOCHS[settings.task]) * loader.numBatches };
+
+  // 2. The run directory: locked, one writer.
+  const runDir = path.resolve(config.resume !== undefined ? path.dirname(resumeFrom?.dir ?? config.resume) : (config.out ?? `runs/finetune-${settings.task}-${Date.now()}`));
+  const created = !(await exists(runDir));
+  if (!resumeFrom && !config.overwrite && (await exists(path.join(runDir, LATEST_FILE)))) {
+    throw new UsageError(`\`--out\` ${runDir} already holds a run: continue it with --resume, or pass --overwrite or another --out`);
+  }
+  const lock = await acquireRunLock(runDir, resumeFrom ? "--resume" : "--out");
+  try {
+    await cleanRunLeftovers(runDir);
+    if (config.overwrite && !(await isEmptyRunDir(runDir))) await clearRunDir(runDir, LATEST_FILE);
+    return await finetuneInRunDir(config, io, { settings, resumeFrom, startStep, init, tokenizer, data, loader, hash, runDir });
+  } catch (err) {
+    if (created && !(await exists(path.join(runDir, LATEST_FILE)))) await rm(runDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
+
+async function finetuneInRunDir(
+  config: FinetuneConfig,
+  io: CommandIO,
+  run: {
+    settings: FinetuneSettings;
+    resumeFrom: { dir: string; state: CheckpointState } | undefined;
+    startStep: number;
+    init: Awaited<ReturnType<typeof resolveInitFrom>>;
+    tokenizer: Tokenizer;
+    data: TaskData;
+    loader: ExampleLoader;
+    hash: string;
+    runDir: string;
+  },
+): Promise<{ runDir: string; step: number; checkpoint: string; before: Record<string, number>; after: Record<string, number> }> {
+  const { settings, resumeFrom, init, tokenizer, data, loader, hash, runDir } = run;
+  const backendLine = await useBackend(config.backend);
+  // The model: the GPT from --init-from, wrapped by the classifier for classify; or the checkpoint's.
+  let model: tf.LayersModel;
+  let gptConfig: GPTConfig;
+  if (resumeFrom) {
+    const loaded = await loadCheckpoint(resumeFrom.dir);
+    model = loaded.model;
+    gptConfig = init.config;
+    const position = ExampleLoaderStateSchema.safeParse(loaded.state.loader);
+    if (!position.success) throw new CliError(`checkpoint ${resumeFrom.dir} is corrupt: state.json has no valid loader position`);
+    loader.restore(position.data);
+  } else {
+    const loaded = await initModel(init);
+    gptConfig = loaded.config;
+    model =
+      settings.task === "classify"
+        ? createClassifier(loaded.model, { numClasses: (data.labels ?? []).length, trainableBlocks: settings.trainableBlocks, seed: settings.seed })
+        : loaded.model;
+  }
+  const parts = settings.task === "instruct" ? gptParts(model) : undefined;
+  const optimizer = tf.train.adam(settings.lr);
+  if (resumeFrom) {
+    // Adam's slots exist once it has seen the variables: restore after naming them (no step taken).
+    await restoreOptimizer(resumeFrom.dir, optimizer);
+  }
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const trainable = variables.reduce((n, v) => n + v.size, 0);
+  io.stderr.write(
+    `${backendLine}\nmodel: ${init.dir} (${model.countParams().toLocaleString("en-US")} parameters, ${trainable.toLocaleString("en-US")} trained), context ${settings.context}; ` +
+      `task ${settings.task}: ${data.trainIndices.length} train / ${data.valIndices.length} validation examples, ${loader.numBatches} batches of ${loader.batchSize} per epoch\n` +
+      `${resumeFrom ? `resuming ${resumeFrom.dir} at step ${run.startStep}` : "fine-tuning"} to step ${settings.steps}; run directory ${runDir}\n`,
+  );
+
+  const batchTensors = (indices: readonly number[]): { xs: tf.Tensor; ys: tf.Tensor } => {
+    if (data.classes) {
+      const b = data.classes.collate(indices);
+      return { xs: idsTensor(b.inputs, [b.batchSize, b.length]), ys: tf.tensor1d(b.labels, "int32") };
+    }
+    const b = (data.instructions as InstructionDataset).collate(indices);
+    return { xs: idsTensor(b.inputs, [b.batchSize, b.length]), ys: targetsTensor(b.targets, [b.batchSize, b.length], IGNORE_INDEX) };
+  };
+  const lossOf = (xs: tf.Tensor, ys: tf.Tensor, training: boolean): tf.Scalar =>
+    parts ? instructLoss(parts, xs, ys, training) : classificationLoss(ys, model.apply(xs, { training }) as tf.Tensor);
+
+  /** Mean accuracy (classify) and loss over at most EVAL_BATCHES batches of `indices`, in order. */
+  const evaluate = (indices: readonly number[]): { loss: number; accuracy?: number } => {
+    let loss = 0;
+    let correct = 0;
+    let count = 0;
+    let batches = 0;
+    for (let start = 0; start < indices.length && batches < EVAL_BATCHES; start += loader.batchSize, batches++) {
+      const chunk = indices.slice(start, start + loader.batchSize);
+      const { xs, ys } = batchTensors(chunk);
+      tf.tidy(() => {
+        if (parts) {
+          loss += instructLoss(parts, xs, ys, false).dataSync()[0] as number;
+        } else {
+          const logits = model.apply(xs, { training: false }) as tf.Tensor;
+          loss += classificationLoss(ys, logits).dataSync()[0] as number;
+          correct += (classificationAccuracy(ys, logits).dataSync()[0] as number) * chunk.length;
+        }
+      });
+      count += chunk.length;
+      tf.dispose([xs, ys]);
+    }
+    return parts ? { loss: loss / Math.max(batches, 1) } : { loss: loss / Math.max(batches, 1), accuracy: correct / Math.max(count, 1) };
+  };
+  const report = (): Record<string, number> => {
+    const train = evaluate(data.trainIndices);
+    const val = data.valIndices.length > 0 ? evaluate(data.valIndices) : undefined;
+    return {
+      train_loss: train.loss,
+      ...(train.accuracy !== undefined ? { train_accuracy: train.accuracy } : {}),
+      ...(val ? { val_loss: val.loss } : {}),
+      ...(val?.accuracy !== undefined ? { val_accuracy: val.accuracy } : {}),
+    };
+  };
+  const describe = (r: Record<string, number>): string =>
+    Object.entries(r)
+      .map(([k, v]) => `${k.replace("_", " ")} ${k.endsWith("accuracy") ? `${(v * 100).toFixed(1)}%` : v.toFixed(4)}`)
+      .join(", ");
+
+  let step = run.startStep;
+  const metrics = resumeFrom ? await RunMetrics.load(runDir, step) : new RunMetrics();
+  let lastCheckpoint = "";
+  const checkpoint = async (): Promise<string> => {
+    const state = CheckpointStateSchema.parse({
+      version: 1,
+      step,
+      train: settings,
+      model: gptConfig,
+      tokenizer: { name: tokenizer.spec.name, ...(tokenizer.spec.options ? { options: tokenizer.spec.options } : {}) },
+      loader: loader.state(),
+      data: { tokens: data.train.length, hash },
+    });
+    lastCheckpoint = await saveCheckpoint(runDir, { model, optimizer, state });
+    await metrics.flush(runDir);
+    return lastCheckpoint;
+  };
+
+  try {
+    const before = report();
+    io.stderr.write(`${run.startStep === 0 ? "before" : `at step ${run.startStep}`}: ${describe(before)}\n`);
+    const evalEvery = config.evalEvery ?? Math.max(1, Math.round(settings.steps / 5));
+    const progress = new Progress({ totalSteps: settings.steps, startStep: step, tokensPerStep: loader.batchSize * settings.context, stream: io.stderr });
+    const started = performance.now();
+    while (step < settings.steps && !io.signal?.aborted) {
+      const indices = loader.nextIndices().map((i) => data.trainIndices[i] as number);
+      const { xs, ys } = batchTensors(indices);
+      // Dropout masks seeded by the step: a resumed run takes the same steps as an uninterrupted one.
+      const loss = withSeededRandom(settings.seed * 1_000_003 + step, () => optimizer.minimize(() => lossOf(xs, ys, true), true, variables) as tf.Scalar);
+      tf.dispose([xs, ys]);
+      step++;
+      const value = (await loss.data())[0] as number;
+      loss.dispose();
+      metrics.add({ step, loss: value, time: Number(((performance.now() - started) / 1000).toFixed(3)) });
+      progress.step(step, value);
+      if (step % evalEvery === 0 && step < settings.steps) {
+        const r = report();
+        if (r.val_loss !== undefined) metrics.add({ step, val_loss: r.val_loss });
+        progress.log(`step ${step}: ${describe(r)}`);
+      }
+      if (config.checkpointEvery !== undefined && step % config.checkpointEvery === 0 && step < settings.steps) progress.log(`checkpoint ${await checkpoint()}`);
+    }
+    progress.done();
+    const dir = await checkpoint();
+    if (io.signal?.aborted) {
+      const by = typeof io.signal.reason === "string" ? `${io.signal.reason}: ` : "";
+      io.stderr.write(`interrupted at step ${step}; checkpoint ${dir} (${by}continue with: tfgpt finetune --resume ${runDir})\n`);
+      return { runDir, step, checkpoint: dir, before, after: {} };
+    }
+    const after = report();
+    io.stderr.write(`after step ${step}: ${describe(after)}\ncheckpoint ${dir}\n`);
+    io.stdout.write(`${settings.task === "classify" ? "accuracy" : "loss"} before: ${describe(before)}\n${settings.task === "classify" ? "accuracy" : "loss"} after:  ${describe(after)}\n`);
+    if (parts && data.entries && config.samples > 0) {
+      const eos = tokenizer.specialTokens.get("<|endoftext|>");
+      for (const i of data.valIndices.slice(0, config.samples).concat(data.valIndices.length === 0 ? data.trainIndices.slice(0, config.samples) : [])) {
+        const entry = data.entries[i] as InstructionEntry;
+        const prompt = `${formatInput(entry)}\n\n### Response:\n`;
+        const response = generateText(model, tokenizer, prompt, { maxNewTokens: config.maxNewTokens, temperature: 0, contextLength: settings.context, ...(eos !== undefined ? { stop: eos } : {}) });
+        io.stdout.write(`\n${formatInput(entry)}\n\n### Response:\n${response.replace("<|endoftext|>", "").trim()}\n### Expected:\n${entry.output}\n`);
+      }
+    }
+    return { runDir, step, checkpoint: dir, before, after };
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}

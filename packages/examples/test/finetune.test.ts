@@ -1,0 +1,100 @@
+/**
+ * `tfgpt finetune` on the tiny GPT-2 fixture (random weights, vocabulary 384, context 64):
+ * classification accuracy rises on a separable toy set, the instruction loss falls, a resumed run
+ * equals an uninterrupted one bit for bit, and bad input fails with one line naming it.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryIO } from "../src/io.js";
+import { FinetuneConfigSchema, runFinetune } from "../src/finetune.js";
+import { BACKEND_OPTION, REPO_ROOT, runCli, useTestBackend } from "./helpers.js";
+
+const FIXTURE = path.join(REPO_ROOT, "packages/layers/test/fixtures/hf-gpt2-tiny");
+let tmp: string;
+let csv: string;
+let json: string;
+
+beforeAll(async () => {
+  await useTestBackend();
+  tmp = await mkdtemp(path.join(os.tmpdir(), "tfgpt-finetune-"));
+  // Separable: "spam" texts hold "win cash", "ham" ones do not.
+  const rows = ["text,label"];
+  const ham = ["see you at lunch", "the park is nice", "call me later", "thanks for the book"];
+  for (let i = 0; i < 24; i++) rows.push(i % 2 === 0 ? `${ham[i % 4]} win cash now,spam` : `${ham[(i + 1) % 4]} ok,ham`);
+  csv = path.join(tmp, "toy.csv");
+  await writeFile(csv, `${rows.join("\n")}\n`);
+  const entries = ["red", "blue", "green", "white", "black", "pink"].map((c) => ({ instruction: "Name it.", input: c, output: `It is ${c}.` }));
+  json = path.join(tmp, "toy.json");
+  await writeFile(json, JSON.stringify(entries, null, 2));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const classify = (out: string, extra: Record<string, unknown> = {}) =>
+  FinetuneConfigSchema.parse({ task: "classify", data: csv, initFrom: FIXTURE, out, lr: "0.01", batchSize: "8", valFraction: "0", trainableBlocks: "all", samples: "0", ...BACKEND_OPTION, ...extra });
+
+describe("tfgpt finetune", () => {
+  it("classify: accuracy rises to >= 90% on a separable toy set in 12 steps", async () => {
+    const io = memoryIO();
+    const result = await runFinetune(classify(path.join(tmp, "cls"), { steps: "12" }), io);
+    expect(result.step).toBe(12);
+    expect(result.after.train_accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(result.after.train_accuracy).toBeGreaterThan(result.before.train_accuracy as number);
+    expect(result.after.train_loss).toBeLessThan(result.before.train_loss as number);
+    expect(io.out()).toMatch(/accuracy before: train loss [\d.]+, train accuracy [\d.]+%\naccuracy after: {2}train loss/);
+    const state = JSON.parse(await readFile(path.join(result.checkpoint, "state.json"), "utf8"));
+    expect(state.train.labels).toEqual(["ham", "spam"]);
+  }, 120_000);
+
+  it("classify: a resumed run equals an uninterrupted one bit for bit", async () => {
+    const straight = await runFinetune(classify(path.join(tmp, "straight"), { steps: "4" }), memoryIO());
+    await runFinetune(classify(path.join(tmp, "split"), { steps: "2" }), memoryIO());
+    const resumed = await runFinetune(FinetuneConfigSchema.parse({ resume: path.join(tmp, "split"), steps: "4", ...BACKEND_OPTION }), memoryIO());
+    expect(resumed.step).toBe(4);
+    const a = await readFile(path.join(straight.checkpoint, "weights.bin"));
+    const b = await readFile(path.join(resumed.checkpoint, "weights.bin"));
+    expect(b.equals(a)).toBe(true);
+    const sa = JSON.parse(await readFile(path.join(straight.checkpoint, "state.json"), "utf8"));
+    const sb = JSON.parse(await readFile(path.join(resumed.checkpoint, "state.json"), "utf8"));
+    expect(sb.loader).toEqual(sa.loader);
+  }, 120_000);
+
+  it("instruct: the masked loss falls; the checkpoint is a GPT that sample runs", async () => {
+    const io = memoryIO();
+    const out = path.join(tmp, "ins");
+    const result = await runFinetune(
+      FinetuneConfigSchema.parse({ task: "instruct", data: json, initFrom: FIXTURE, out, steps: "8", lr: "0.003", batchSize: "3", valFraction: "0", samples: "1", maxNewTokens: "3", ...BACKEND_OPTION }),
+      io,
+    );
+    expect(result.after.train_loss).toBeLessThan((result.before.train_loss as number) - 1);
+    expect(io.out()).toMatch(/### Response:\n[\s\S]*### Expected:\nIt is \w+\./);
+    const sampled = runCli(["sample", "--checkpoint", out, "--prompt", "hello", "--max-new-tokens", "2", "--backend", "wasm"]);
+    expect(sampled.code).toBe(0);
+    expect(sampled.stdout.startsWith("hello")).toBe(true);
+  }, 120_000);
+
+  it("bad input: one line naming the file, line and field; flags checked before loading", async () => {
+    const bad = path.join(tmp, "bad.csv");
+    await writeFile(bad, "text,label\nhello,ham\nno label here\n");
+    const r = runCli(["finetune", "--task", "classify", "--data", bad, "--init-from", FIXTURE, "--out", path.join(tmp, "bad"), "--backend", "wasm"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`tfgpt finetune: ${bad}:3: malformed row: 1 fields, the header has 2`);
+    const noInit = runCli(["finetune", "--task", "classify", "--data", bad]);
+    expect(noInit.code).toBe(2);
+    expect(noInit.stderr).toMatch(/`--init-from` is required/);
+    expect(runCli(["finetune", "--task", "sort", "--data", bad]).stderr).toMatch(/`--task` must be one of classify, instruct, received "sort"/);
+    expect(runCli(["finetune", "--resume", tmp, "--task", "classify"]).stderr).toMatch(/`--resume` cannot be used with `--task`/);
+    // A model whose vocabulary is smaller than its tokenizer's: refused before any run directory exists.
+    const small = path.join(tmp, "small-vocab");
+    await cp(FIXTURE, small, { recursive: true });
+    const cfg = path.join(small, "config.json");
+    await writeFile(cfg, (await readFile(cfg, "utf8")).replace('"vocab_size": 384', '"vocab_size": 300'));
+    const v = runCli(["finetune", "--task", "classify", "--data", csv, "--init-from", small, "--out", path.join(tmp, "vm"), "--backend", "wasm"]);
+    expect(v.code).toBe(1);
+    expect(v.stderr.trim()).toMatch(/^tfgpt finetune: .*small-vocab: its tokenizer \(tokenizer\.json\) has 384 ids, more than the model's vocabulary of 300$/);
+    await expect(readFile(path.join(tmp, "vm", "latest.json"))).rejects.toThrow();
+  }, 60_000);
+});
