@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { LayerConfigError } from "./errors.js";
 import { gelu } from "./functional.js";
+import { GemvKernel } from "./gemv.js";
 import type { GPTConfig } from "./gpt.js";
 import { LORA_KERNELS } from "./lora-linear.js";
 import { gptConfigOfModel, weightsByPath } from "./pretrained.js";
@@ -60,8 +61,14 @@ export class KVCacheDecoder {
   private cached = 0;
   /** The head's table transposed to `[C, V]` (made on the first step, kept for the session). */
   private headT: tf.Tensor2D | null = null;
+  /**
+   * The trunk's dense layers on the batch-1 kernel (`GemvKernel`), made on the first one-position
+   * step on the CPU backends (slots per layer: qkv, attention proj, fc, mlp proj); null elsewhere.
+   */
+  private gemv: TrunkKernel | null = null;
+  private gemvTried = false;
 
-  constructor(model: tf.LayersModel) {
+  constructor(private readonly model: tf.LayersModel) {
     this.config = gptConfigOfModel(model);
     this.weights = weightsByPath(model);
     this.loraScales = model.layers.filter((l): l is TransformerBlock => l instanceof TransformerBlock).map((b) => (b.lora === null ? 0 : b.lora.alpha / b.lora.rank));
@@ -87,6 +94,17 @@ export class KVCacheDecoder {
     this.reset();
     this.headT?.dispose();
     this.headT = null;
+    this.gemv = null;
+    this.gemvTried = false;
+  }
+
+  /** The batch-1 kernel of the trunk (`trunkKernelOf`), looked up on the first one-position step. */
+  private trunkKernel(): TrunkKernel | null {
+    if (!this.gemvTried) {
+      this.gemvTried = true;
+      this.gemv = trunkKernelOf(this.model, this.config, this.weights);
+    }
+    return this.gemv;
   }
 
   /**
@@ -115,6 +133,7 @@ export class KVCacheDecoder {
     const C = c.embeddingDim;
     const H = c.numHeads;
     const hd = C / H;
+    const trunk = n === 1 ? this.trunkKernel() : null;
     const newKeys: tf.Tensor3D[] = [];
     const newValues: tf.Tensor3D[] = [];
     const logits = tf.tidy(() => {
@@ -124,9 +143,18 @@ export class KVCacheDecoder {
       const mask = n === 1 ? null : causalMaskAt(start, n); // [n, total]
       for (let i = 0; i < c.numLayers; i++) {
         const w = blockWeights(read, i, c.qkvBias, weights, this.loraScales[i] ?? 0);
-        const dense = (x: tf.Tensor2D, kernel: string, k: tf.Tensor2D, b: tf.Tensor1D | null) => adapted(x, k, b, w.lora.get(kernel));
+        const slots = trunk?.slots[i];
+        // One row: the batch-1 kernel (same math, its own summation order), plus a LoRA adapter's
+        // term where the block has one; else tfjs's matmuls.
+        const fc = (x1: tf.Tensor2D, j: number, kernel: tf.Tensor2D, bias: tf.Tensor1D | null): tf.Tensor2D => {
+          const lora = w.lora.get(LORA_KERNELS[j] as string); // LORA_KERNELS is also the slots' order
+          if (trunk === null || slots === undefined) return adapted(x1, kernel, bias, lora);
+          const out = trunk.kernel.run(slots[j] as number, x1.dataSync() as Float32Array);
+          const y = tf.tensor2d(out, [1, out.length]);
+          return lora === undefined ? y : (tf.add(y, tf.matMul(tf.mul(tf.matMul(x1, lora.a), lora.scale) as tf.Tensor2D, lora.b)) as tf.Tensor2D);
+        };
         const a = rowNorm(x, w.ln1Gamma, w.ln1Beta);
-        const qkv = dense(a, "attn/c_attn", w.qkvKernel, w.qkvBias); // [n, 3C]
+        const qkv = fc(a, 0, w.qkvKernel, w.qkvBias); // [n, 3C]
         const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         // [n, C] -> [H, n, hd] (n = 1: a reshape).
         const heads = (t: tf.Tensor2D) => (n === 1 ? tf.reshape(t, [H, 1, hd]) : tf.transpose(tf.reshape(t, [n, H, hd]), [1, 0, 2])) as tf.Tensor3D;
@@ -141,9 +169,9 @@ export class KVCacheDecoder {
         if (mask !== null) scores = tf.add(scores, mask);
         const y = tf.matMul(tf.softmax(scores) as tf.Tensor3D, allValues); // [H, n, hd]
         const merged = (n === 1 ? tf.reshape(y, [1, C]) : tf.reshape(tf.transpose(y, [1, 0, 2]), [n, C])) as tf.Tensor2D;
-        x = tf.add(x, dense(merged, "attn/c_proj", w.attnProjKernel, w.attnProjBias));
+        x = tf.add(x, fc(merged, 1, w.attnProjKernel, w.attnProjBias));
         const m = rowNorm(x, w.ln2Gamma, w.ln2Beta);
-        x = tf.add(x, dense(gelu(dense(m, "mlp/c_fc", w.fcKernel, w.fcBias)) as tf.Tensor2D, "mlp/c_proj", w.mlpProjKernel, w.mlpProjBias));
+        x = tf.add(x, fc(gelu(fc(m, 2, w.fcKernel, w.fcBias)) as tf.Tensor2D, 3, w.mlpProjKernel, w.mlpProjBias));
       }
       const last = n === 1 ? x : (tf.slice(x, [n - 1, 0], [1, C]) as tf.Tensor2D);
       const h = rowNorm(last, read<tf.Tensor1D>("ln_f/gamma"), read<tf.Tensor1D>("ln_f/beta"));
@@ -159,6 +187,66 @@ export class KVCacheDecoder {
     this.values = newValues;
     this.cached = start + n;
     return logits;
+  }
+}
+
+/** The trunk's dense weights in a `GemvKernel`: slots per layer (qkv, attention proj, fc, mlp proj). */
+interface TrunkKernel {
+  kernel: GemvKernel;
+  slots: number[][];
+  /** The data ids the weights were copied from (a weight assigned since has a new one). */
+  sources: object[];
+}
+
+/** Per model, kept while the model lives: later sessions reuse the copy while the weights are unchanged. */
+const trunkKernels = new WeakMap<tf.LayersModel, TrunkKernel>();
+
+/** The dense weights of the trunk, in the order `TrunkKernel` holds them. */
+function trunkWeightPaths(c: GPTConfig): { kernel: string; bias: string | null; k: number; n: number }[] {
+  const C = c.embeddingDim;
+  const out: { kernel: string; bias: string | null; k: number; n: number }[] = [];
+  for (let i = 0; i < c.numLayers; i++) {
+    const p = `h${i}/`;
+    out.push(
+      { kernel: `${p}attn/c_attn/kernel`, bias: c.qkvBias ? `${p}attn/c_attn/bias` : null, k: C, n: 3 * C },
+      { kernel: `${p}attn/c_proj/kernel`, bias: `${p}attn/c_proj/bias`, k: C, n: C },
+      { kernel: `${p}mlp/c_fc/kernel`, bias: `${p}mlp/c_fc/bias`, k: C, n: 4 * C },
+      { kernel: `${p}mlp/c_proj/kernel`, bias: `${p}mlp/c_proj/bias`, k: 4 * C, n: C },
+    );
+  }
+  return out;
+}
+
+/**
+ * The batch-1 kernel with the trunk's weights copied in, on the `wasm` and `cpu` backends (where
+ * a one-row tfjs matmul costs more than its math: see `GemvKernel`); reused across sessions of a
+ * model while its weights keep their data; null on other backends or when the kernel's memory
+ * cannot grow (the caller keeps tfjs's matmuls).
+ */
+function trunkKernelOf(model: tf.LayersModel, c: GPTConfig, weights: Map<string, tf.LayerVariable>): TrunkKernel | null {
+  const backend = tf.getBackend();
+  if (backend !== "wasm" && backend !== "cpu") return null;
+  const paths = trunkWeightPaths(c);
+  const tensor = (p: string) => {
+    const v = weights.get(p);
+    if (v === undefined) throw new Error(`unreachable: no weight ${p}`);
+    return v.read();
+  };
+  const sources = paths.flatMap((w) => (w.bias === null ? [tensor(w.kernel)] : [tensor(w.kernel), tensor(w.bias)])).map((t) => t.dataId);
+  const known = trunkKernels.get(model);
+  if (known !== undefined && known.sources.length === sources.length && known.sources.every((d, i) => d === sources[i])) return known;
+  trunkKernels.delete(model);
+  try {
+    const kernel = new GemvKernel();
+    const flat = paths.map((w) => kernel.add(tensor(w.kernel).dataSync() as Float32Array, w.k, w.n, w.bias === null ? null : (tensor(w.bias).dataSync() as Float32Array)));
+    const slots: number[][] = [];
+    for (let i = 0; i < c.numLayers; i++) slots.push(flat.slice(4 * i, 4 * i + 4));
+    const made = { kernel, slots, sources };
+    trunkKernels.set(model, made);
+    return made;
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return null;
   }
 }
 
