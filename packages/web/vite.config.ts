@@ -14,6 +14,7 @@ export default defineConfig({
     include: [
       "@tensorflow/tfjs",
       "@tensorflow/tfjs-backend-wasm",
+      "@tensorflow/tfjs-backend-webgpu",
       "zod",
       "js-tiktoken/ranks/gpt2",
       "js-tiktoken/ranks/cl100k_base",

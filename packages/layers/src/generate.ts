@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
+import { idsTensor } from "./id-range.js";
 import { contextLengthOf } from "./gpt.js";
 import { KVCacheDecoder, supportsKVCache } from "./kv-cache.js";
 
@@ -147,7 +148,11 @@ class Generation {
     if (decoder === null) {
       const context = this.out.slice(-this.window);
       return tf.tidy(() => {
-        const logits = this.model.predict(tf.tensor2d(context, [1, context.length], "int32")) as tf.Tensor; // [1, T, V]
+        // idsTensor records the ids' range (TokenEmbedding then checks it without reading the ids
+        // back: a GPU stall, and on webgpu a dataSync that fails); apply, not predict, which
+        // slices the batch into a new tensor that has no recorded range.
+        const input = idsTensor(Int32Array.from(context), [1, context.length]);
+        const logits = this.model.apply(input, { training: false }) as tf.Tensor; // [1, T, V]
         const vocab = logits.shape[2] as number;
         return tf.reshape(tf.slice(logits, [0, context.length - 1, 0], [1, 1, vocab]), [vocab]) as tf.Tensor1D;
       });

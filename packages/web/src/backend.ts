@@ -12,57 +12,110 @@ setWasmPaths({
   "tfjs-backend-wasm-threaded-simd.wasm": wasmThreadedSimd,
 });
 
-/** What the page may ask for: `auto` is webgl on a real GPU, else wasm, else cpu. */
-export const BACKEND_CHOICES = ["auto", "webgl", "wasm", "cpu"] as const;
+/**
+ * What the page may ask for: `auto` is webgpu on a real GPU, then webgl on a real GPU, then wasm,
+ * then cpu; a named one is tried first, then the others in that order.
+ */
+export const BACKEND_CHOICES = ["auto", "webgpu", "webgl", "wasm", "cpu"] as const;
 
 /** One of {@link BACKEND_CHOICES}. */
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-/** The backend in use and why the better ones were passed over. */
+/** The tfjs backends in the order `auto` tries them. */
+const PREFERENCE = ["webgpu", "webgl", "wasm", "cpu"] as const;
+
+/** The backend in use, the device it runs on (when known) and why the better ones were passed over. */
 export interface BackendInfo {
   readonly name: string;
+  /** The GPU adapter or WebGL renderer (e.g. "google swiftshader" on a software emulation); empty on wasm/cpu. */
+  readonly device: string;
+  /** Whether the device is a software rasterizer (SwiftShader, llvmpipe): a CPU emulating a GPU. */
+  readonly software: boolean;
   readonly notes: readonly string[];
 }
 
-/**
- * The WebGL renderer's name when it is a software rasterizer (SwiftShader, llvmpipe): tfjs's
- * webgl backend then runs on the CPU through GL emulation, far slower than wasm with SIMD.
- */
-function softwareRenderer(): string | undefined {
+/** Backends to try for `choice`, best first. */
+export function backendOrder(choice: BackendChoice): string[] {
+  return choice === "auto" ? [...PREFERENCE] : [choice, ...PREFERENCE.filter((b) => b !== choice)];
+}
+
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
+
+/** The WebGL renderer's name, or why there is none. */
+function webglRenderer(): { device: string; available: boolean } {
   try {
     const gl = document.createElement("canvas").getContext("webgl2") ?? document.createElement("canvas").getContext("webgl");
-    if (gl === null) return "no WebGL context";
+    if (gl === null) return { device: "no WebGL context", available: false };
     const info = gl.getExtension("WEBGL_debug_renderer_info");
-    const renderer = String(info === null ? gl.getParameter(gl.RENDERER) : gl.getParameter(info.UNMASKED_RENDERER_WEBGL));
-    return /swiftshader|llvmpipe|software/i.test(renderer) ? renderer : undefined;
+    return { device: String(info === null ? gl.getParameter(gl.RENDERER) : gl.getParameter(info.UNMASKED_RENDERER_WEBGL)), available: true };
   } catch (error) {
-    return String(error);
+    return { device: String(error), available: false };
+  }
+}
+
+/** The parts of WebGPU's adapter this file reads (no dependency on @webgpu/types). */
+interface AdapterLike {
+  readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  readonly isFallbackAdapter?: boolean;
+}
+
+/** The WebGPU adapter's name (vendor, architecture, description), or why there is none. */
+async function webgpuAdapter(): Promise<{ device: string; available: boolean; fallback: boolean }> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(options?: object): Promise<AdapterLike | null> } }).gpu;
+  if (gpu === undefined) return { device: "navigator.gpu is missing (no WebGPU in this browser, or not a secure context)", available: false, fallback: false };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+    if (adapter === null) return { device: "no WebGPU adapter", available: false, fallback: false };
+    const i = adapter.info ?? {};
+    const device = [i.vendor, i.architecture, i.device, i.description].filter((s) => s !== undefined && s !== "").join(" ") || "unnamed adapter";
+    return { device, available: true, fallback: Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) };
+  } catch (error) {
+    return { device: `requestAdapter failed: ${error instanceof Error ? error.message : String(error)}`, available: false, fallback: false };
   }
 }
 
 /**
  * Switches tfjs to the best available backend for `choice` and waits until it is ready.
  *
- * @param choice `"auto"` (default) tries webgl (skipped on a software renderer), then wasm, then cpu;
- *   a named backend is tried first, then the others.
+ * `auto` tries webgpu, then webgl, each only on a hardware GPU (on SwiftShader or llvmpipe they
+ * are a CPU emulating a GPU, far slower than wasm with SIMD), then wasm, then cpu. A named
+ * backend is tried first, even on a software device (the browser test runs webgpu and webgl on
+ * SwiftShader that way), then the others as `auto` would. The webgpu backend's code (~330 kB
+ * minified) is only loaded when it is tried. `notes` says why each better backend was passed over.
+ *
  * @example
- * const { name } = await initBackend("auto"); // "webgl" on a laptop, "wasm" in headless CI
+ * const { name, device } = await initBackend("auto"); // "webgpu" on a laptop, "wasm" in headless CI
  */
 export async function initBackend(choice: BackendChoice = "auto"): Promise<BackendInfo> {
   const notes: string[] = [];
-  const order: string[] = choice === "auto" ? ["webgl", "wasm", "cpu"] : [choice, ...["webgl", "wasm", "cpu"].filter((b) => b !== choice)];
-  for (const name of order) {
-    if (name === "webgl" && choice === "auto") {
-      const software = softwareRenderer();
-      if (software !== undefined) {
-        notes.push(`skipped webgl: ${software}`);
+  for (const name of backendOrder(choice)) {
+    let device = "";
+    let software = false;
+    if (name === "webgpu" || name === "webgl") {
+      const probe = name === "webgpu" ? await webgpuAdapter() : webglRenderer();
+      device = probe.device;
+      software = SOFTWARE.test(device) || ("fallback" in probe && probe.fallback === true);
+      if (!probe.available) {
+        notes.push(`skipped ${name}: ${device}`);
         continue;
+      }
+      if (software && name !== choice) {
+        notes.push(`skipped ${name}: software device ${device}`);
+        continue;
+      }
+      if (name === "webgpu") {
+        try {
+          await import("@tensorflow/tfjs-backend-webgpu"); // registers "webgpu"
+        } catch (error) {
+          notes.push(`webgpu failed to load: ${error instanceof Error ? error.message : String(error)}`);
+          continue;
+        }
       }
     }
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
-        return { name: tf.getBackend(), notes };
+        return { name: tf.getBackend(), device, software, notes };
       }
       notes.push(`${name} unavailable`);
     } catch (error) {
@@ -70,4 +123,10 @@ export async function initBackend(choice: BackendChoice = "auto"): Promise<Backe
     }
   }
   throw new Error(`no tfjs backend could start (${notes.join("; ")})`);
+}
+
+/** A one-line description for the page: "webgpu on google swiftshader (software: a CPU emulating a GPU)". */
+export function describeBackend(info: BackendInfo): string {
+  if (info.device === "") return info.name;
+  return `${info.name} on ${info.device}${info.software ? " (software: a CPU emulating a GPU)" : ""}`;
 }

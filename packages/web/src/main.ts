@@ -1,6 +1,6 @@
 import "./style.css";
 import { AppState } from "./app-state.js";
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from "./backend.js";
+import { BACKEND_CHOICES, describeBackend, initBackend, type BackendChoice } from "./backend.js";
 import { h, select } from "./dom.js";
 import { samplingPanel } from "./panels/sampling-panel.js";
 import { textPanel } from "./panels/text-panel.js";
@@ -9,7 +9,7 @@ import { trainingPanel } from "./panels/training-panel.js";
 import { windowsPanel } from "./panels/windows-panel.js";
 
 /**
- * Entry point: starts the tfjs backend (`?backend=webgl|wasm|cpu` in the address forces one),
+ * Entry point: starts the tfjs backend (`?backend=webgpu|webgl|wasm|cpu` in the address forces one),
  * then builds the page from its panels, which share the text through `AppState`.
  */
 async function main(): Promise<void> {
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
 
   const backendSelect = select("backend-select", BACKEND_CHOICES.map((b) => [b, b] as const), choice);
   const backendLabel = h("span", { class: "pill", "data-testid": "backend" }, "starting…");
+  const backendWhy = h("span", { class: "backend-why", "data-testid": "backend-why" }, "");
   backendSelect.addEventListener("change", () => {
     params.set("backend", backendSelect.value);
     location.search = params.toString(); // a backend switch reloads: models live on one backend
@@ -30,13 +31,15 @@ async function main(): Promise<void> {
       "header",
       {},
       h("div", {}, h("h1", {}, "tfgpt in the browser"), h("p", { class: "subtitle" }, "Tokenize a text, cut it into training windows, train a small GPT on it and sample from it: all in this tab, with TensorFlow.js.")),
-      h("div", { class: "backend" }, h("label", { class: "field" }, h("span", {}, "backend"), backendSelect), backendLabel),
+      h("div", { class: "backend" }, h("label", { class: "field" }, h("span", {}, "backend"), backendSelect), backendLabel, backendWhy),
     ),
   );
 
   const info = await initBackend(choice);
   backendLabel.textContent = info.name;
   backendLabel.title = info.notes.join("\n") || `tfjs backend ${info.name}`;
+  // Which device, and why the better backends were passed over (e.g. "skipped webgpu: software device …").
+  backendWhy.textContent = [describeBackend(info), ...info.notes].join("; ");
 
   const state = new AppState();
   const text = textPanel(state);

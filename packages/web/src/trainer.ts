@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, GPTDataset } from "@tfgpt/datasets";
-import { countParams, createGPT, generate, GPT_PRESETS, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfig } from "@tfgpt/layers";
+import { countParams, createGPT, generateAsync, GPT_PRESETS, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfig } from "@tfgpt/layers";
 import type { Tokenizer } from "@tfgpt/tokenizers/core";
 import { tokenizerFor, type TokenizerName } from "./tokenizer-choice.js";
 
@@ -76,8 +76,10 @@ export class Trainer {
   async trainStep(): Promise<StepResult> {
     const batch = this.loader.nextBatch();
     const started = performance.now();
-    const xs = tf.tensor2d(batch.inputs, [batch.batchSize, batch.maxLength], "int32");
-    const ys = tf.tensor3d(batch.targets, [batch.batchSize, batch.maxLength, 1], "int32"); // Keras passes labels as [B, T, 1]
+    // idsTensor records the ids' range, so the layers check it without reading the ids back
+    // (a GPU stall; on webgpu over SwiftShader, a dataSync that returns zeros and breaks the device).
+    const xs = idsTensor(batch.inputs, [batch.batchSize, batch.maxLength]);
+    const ys = idsTensor(batch.targets, [batch.batchSize, batch.maxLength, 1]); // Keras passes labels as [B, T, 1]
     try {
       const out = await this.model.trainOnBatch(xs, ys);
       const loss = Array.isArray(out) ? (out[0] as number) : out;
@@ -99,9 +101,9 @@ export class Trainer {
     return [this.tokenizer.specialTokens.get("<|endoftext|>") ?? 0];
   }
 
-  /** The id that follows `ids` (temperature 0: the most likely one). */
-  nextId(ids: readonly number[], temperature: number, topK: number | undefined, seed: number): number {
-    const out = generate(this.model, ids, { maxNewTokens: 1, temperature, topK, seed, contextLength: this.config.contextLength });
+  /** The id that follows `ids` (temperature 0: the most likely one), read back asynchronously (webgpu has no safe dataSync). */
+  async nextId(ids: readonly number[], temperature: number, topK: number | undefined, seed: number): Promise<number> {
+    const out = await generateAsync(this.model, ids, { maxNewTokens: 1, temperature, topK, seed, contextLength: this.config.contextLength });
     return out[out.length - 1] as number;
   }
 

@@ -84,7 +84,7 @@ describe("Trainer", () => {
     const last5 = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
     expect(last5).toBeLessThan((losses[0] as number) - 1);
     const ids = trainer.promptIds("I HAD");
-    const next = trainer.nextId(ids, 0, undefined, 1);
+    const next = await trainer.nextId(ids, 0, undefined, 1);
     expect(Number.isInteger(next) && next >= 0 && next < 257).toBe(true);
     expect(trainer.promptIds("")).toEqual([256]); // byte's <|endoftext|>
     trainer.dispose();

@@ -48,7 +48,7 @@ export function samplingPanel(training: TrainingHandle): HTMLElement {
       const started = performance.now();
       try {
         for (let i = 0; i < budget && training.trainer() === trainer; i++) {
-          ids.push(trainer.nextId(ids, t, k === 0 ? undefined : k, readNumber(seed) + i));
+          ids.push(await trainer.nextId(ids, t, k === 0 ? undefined : k, readNumber(seed) + i));
           generated.textContent = trainer.tokenizer.decode(ids.slice(promptIds.length));
           await tf.nextFrame();
         }

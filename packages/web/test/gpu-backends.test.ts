@@ -1,0 +1,146 @@
+/**
+ * Our GPT on tfjs's GPU backends, in a real browser: Debian's chromium (driven by playwright-core)
+ * opens test/gpu/index.html served by Vite on 127.0.0.1 (WebGPU needs a secure context) and runs
+ * test/gpu/backend-check.ts on cpu, then on webgpu and on webgl with the cpu run's weights. On a
+ * machine without a GPU, chromium runs both on SwiftShader (a CPU emulating a GPU: correctness only,
+ * so the model is tiny and the steps few). Checked per backend, against cpu:
+ * - forward logits of a fixed batch within float32 tolerance;
+ * - four AdamW training steps on one batch (fused head + cross-entropy, TokenEmbedding's and the
+ *   positional embedding's gradients, LayerNorm's broadcasting path): the same losses, falling,
+ *   and no synchronous host read (`dataSync`) inside a step, one asynchronous read (the loss);
+ * - greedy generation with the KV cache (and without): the same ids.
+ * Skips with a message where /usr/bin/chromium is missing, and per backend where the browser
+ * offers no WebGPU adapter or WebGL context.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { createServer, type ViteDevServer } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CheckRequest, CheckResult } from "./gpu/backend-check.js";
+
+const CHROMIUM = process.env.TFGPT_CHROMIUM ?? "/usr/bin/chromium";
+const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const hasChromium = existsSync(CHROMIUM);
+const title = hasChromium
+  ? "GPT on webgpu and webgl in headless chromium"
+  : `GPT on webgpu and webgl in headless chromium: SKIPPED, ${CHROMIUM} not found (apt-get install -y chromium, or set TFGPT_CHROMIUM)`;
+if (!hasChromium) console.warn(title);
+
+/** Chromium flags: GPU allowed (no --disable-gpu), WebGPU enabled, SwiftShader allowed where there is no GPU. */
+const GPU_CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--enable-unsafe-webgpu",
+  "--enable-unsafe-swiftshader",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const REQUEST = {
+  config: { vocabSize: 64, contextLength: 16, embeddingDim: 32, numHeads: 2, numLayers: 2, qkvBias: true },
+  batchSize: 2,
+  trainSteps: 4,
+  learningRate: 1e-2,
+  promptLength: 4,
+  newTokens: 8,
+  initScale: 5,
+} satisfies Omit<CheckRequest, "backend">;
+
+async function run(page: Page, request: CheckRequest): Promise<CheckResult> {
+  return page.evaluate(async (r) => {
+    const check = window.tfgptRunCheck;
+    if (check === undefined) throw new Error("backend-check.ts did not load");
+    return check(r);
+  }, request);
+}
+
+function maxAbsDiff(a: readonly number[], b: readonly number[]): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+  return worst;
+}
+
+describe.skipIf(!hasChromium)(title, () => {
+  let server: ViteDevServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let userDataDir = "";
+  let reference: CheckResult;
+  const pageErrors: string[] = [];
+  const available: Record<"webgpu" | "webgl", string | null> = { webgpu: null, webgl: null };
+
+  beforeAll(async () => {
+    server = await createServer({
+      root: webRoot,
+      configFile: path.join(webRoot, "vite.config.ts"),
+      logLevel: "warn",
+      server: { host: "127.0.0.1", port: 0, hmr: false, watch: null },
+    });
+    await server.listen();
+    const url = server.resolvedUrls?.local[0] ?? "";
+    userDataDir = mkdtempSync(path.join(os.tmpdir(), "tfgpt-chromium-"));
+    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: GPU_CHROMIUM_ARGS });
+    browser = context.browser() ?? undefined;
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") pageErrors.push(message.text());
+    });
+    await page.goto(`${url}test/gpu/index.html`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
+    const probe = await page.evaluate(async () => {
+      const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<object | null> } }).gpu;
+      const adapter = gpu === undefined ? null : await gpu.requestAdapter().catch(() => null);
+      const gl = document.createElement("canvas").getContext("webgl2");
+      return { webgpu: adapter === null ? `no WebGPU adapter (navigator.gpu ${gpu === undefined ? "missing" : "present"})` : null, webgl: gl === null ? "no WebGL2 context" : null };
+    });
+    available.webgpu = probe.webgpu;
+    available.webgl = probe.webgl;
+    reference = await run(page, { ...REQUEST, backend: "cpu" });
+    // Sanity of the reference itself: the KV cache gives the window's ids, and the loss falls.
+    expect(reference.cachedIds).toEqual(reference.uncachedIds);
+    expect(reference.losses.at(-1)).toBeLessThan((reference.losses[0] as number) - 0.1);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (userDataDir !== "") rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  for (const backend of ["webgpu", "webgl"] as const) {
+    it(`${backend}: logits, training losses and greedy KV-cache ids equal cpu's; no host sync in a step`, async (ctx) => {
+      const missing = available[backend];
+      if (missing !== null) {
+        console.warn(`${backend} test SKIPPED: ${missing} (chromium needs --enable-unsafe-webgpu --enable-unsafe-swiftshader and a page on 127.0.0.1)`);
+        ctx.skip();
+      }
+      const result = await run(page, { ...REQUEST, backend, weights: reference.weights });
+      console.log(
+        `${backend} on ${result.info.device}${result.info.software ? " (software)" : ""}: losses ${result.losses.map((l) => l.toFixed(4)).join(" ")} (cpu ${reference.losses.map((l) => l.toFixed(4)).join(" ")}), ` +
+          `max |logit - cpu| ${maxAbsDiff(result.logits, reference.logits).toExponential(2)}, train ${result.trainTokensPerSecond.toFixed(0)} tokens/s, generate ${result.generateTokensPerSecond.toFixed(1)} tokens/s`,
+      );
+      expect(result.info.name).toBe(backend);
+      expect(result.weights).toHaveLength(reference.weights.length);
+      // Forward: the same weights give the same logits (float32; the GPU sums in another order).
+      expect(maxAbsDiff(result.logits, reference.logits)).toBeLessThan(2e-3);
+      // Training: the same losses step by step (the first is the forward pass again), falling.
+      expect(Math.abs((result.losses[0] as number) - (reference.losses[0] as number))).toBeLessThan(1e-3);
+      expect(maxAbsDiff(result.losses, reference.losses)).toBeLessThan(2e-2);
+      expect(result.losses.at(-1)).toBeLessThan((result.losses[0] as number) - 0.1);
+      // No dataSync in a step; the loss is read once, asynchronously (tfjs's trainOnBatch).
+      expect(result.syncReadsPerStep).toEqual(result.losses.map(() => 0));
+      expect(Math.max(...result.asyncReadsPerStep)).toBeLessThanOrEqual(1);
+      // Generation: the same greedy ids as cpu, with and without the KV cache.
+      expect(result.cachedIds).toEqual(reference.cachedIds);
+      expect(result.uncachedIds).toEqual(reference.cachedIds);
+      expect(pageErrors).toEqual([]);
+    }, 300_000);
+  }
+});

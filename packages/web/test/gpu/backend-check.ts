@@ -1,0 +1,172 @@
+/**
+ * Runs in the page of test/gpu/index.html (served by Vite, driven by test/gpu-backends.test.ts and
+ * scripts/measure-backends.mjs): builds one fixed GPT on a chosen tfjs backend and reports its
+ * forward logits, a few training steps (loss, host reads per step, tokens/s) and greedy
+ * generation (on the loaded weights, before training) with and without the KV cache, so the test can compare webgpu and webgl with cpu.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { adamW, createGPT, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
+import { initBackend, type BackendChoice, type BackendInfo } from "../../src/backend.js";
+
+/** What `runCheck` is asked to do. */
+export interface CheckRequest {
+  readonly backend: BackendChoice;
+  readonly config: GPTConfigInput;
+  /** The weights to load, in `model.getWeights()` order (from a run on another backend); absent: the model's own random ones. */
+  readonly weights?: number[][];
+  readonly batchSize: number;
+  readonly trainSteps: number;
+  readonly learningRate: number;
+  readonly promptLength: number;
+  readonly newTokens: number;
+  /** Without `weights`: multiply the random initial weights by this (default 1), so that logits differ by more than float32 noise and greedy picks are stable across backends. */
+  readonly initScale?: number;
+  /** Time a second cached generation (the first compiles the backend's kernels/shaders). */
+  readonly warmGenerate?: boolean;
+  /** Skip generation without the cache (it re-runs the window per token: slow on emulated GPUs). */
+  readonly skipUncached?: boolean;
+}
+
+/** What `runCheck` reports. */
+export interface CheckResult {
+  readonly info: BackendInfo;
+  readonly weights: number[][];
+  /** Logits of the first sequence of the batch, `[T * V]` flattened. */
+  readonly logits: number[];
+  readonly losses: number[];
+  /** Synchronous host reads (`dataSync`, `arraySync`) and asynchronous ones (`data()`) per training step. */
+  readonly syncReadsPerStep: number[];
+  readonly asyncReadsPerStep: number[];
+  /** Training tokens per second over the steps after the first (the first compiles kernels/shaders). */
+  readonly trainTokensPerSecond: number;
+  readonly cachedIds: number[];
+  readonly uncachedIds: number[] | null;
+  /** Generated tokens per second with the KV cache (with `warmGenerate`, of the second run: the first compiles kernels). */
+  readonly generateTokensPerSecond: number;
+}
+
+/** mulberry32: the same fixed ids on every run. */
+function ids(count: number, vocab: number, seed: number): Int32Array {
+  let state = seed >>> 0;
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) % vocab) as number;
+  }
+  return out;
+}
+
+/**
+ * Whether a synchronous read throws (with its stack) instead of running: on webgpu, tfjs 4.22's
+ * `dataSync` returns zeros on SwiftShader and leaves the device unusable, so any sync read must fail loudly.
+ */
+let forbidSyncReads = false;
+
+/** Host reads so far: synchronous (`dataSync`, `arraySync`) and asynchronous (`data()`), counted at the engine. */
+const reads = { sync: 0, async: 0 };
+{
+  const engine = tf.engine() as unknown as { readSync(id: object): unknown; read(id: object): Promise<unknown> };
+  const readSync = engine.readSync;
+  const read = engine.read;
+  engine.readSync = function (id) {
+    reads.sync++;
+    if (forbidSyncReads) throw new Error(`synchronous host read (dataSync) on ${tf.getBackend()}: ${new Error().stack ?? ""}`);
+    return readSync.call(this, id);
+  };
+  engine.read = function (id) {
+    reads.async++;
+    return read.call(this, id);
+  };
+}
+
+/** Runs `body`, counting the host reads it makes. */
+async function countingReads<T>(body: () => Promise<T>): Promise<{ value: T; sync: number; async: number }> {
+  const before = { ...reads };
+  const value = await body();
+  return { value, sync: reads.sync - before.sync, async: reads.async - before.async };
+}
+
+export async function runCheck(request: CheckRequest): Promise<CheckResult> {
+  const info = await initBackend(request.backend);
+  forbidSyncReads = info.name === "webgpu";
+  if (info.name !== request.backend && request.backend !== "auto") throw new Error(`asked for ${request.backend}, got ${info.name}: ${info.notes.join("; ")}`);
+  const { batchSize: B, trainSteps, promptLength, newTokens } = request;
+  const model = createGPT(request.config);
+  const optimizer = adamW({ learningRate: request.learningRate, weightDecay: 0.01 });
+  try {
+    if (request.weights !== undefined) {
+      const shapes = model.getWeights().map((w) => w.shape);
+      const loaded = request.weights.map((values, i) => tf.tensor(values, shapes[i]));
+      model.setWeights(loaded);
+      tf.dispose(loaded);
+    } else if (request.initScale !== undefined && request.initScale !== 1) {
+      const scale = request.initScale;
+      const scaled = model.getWeights().map((w) => tf.mul(w, scale));
+      model.setWeights(scaled);
+      tf.dispose(scaled);
+    }
+    const weights = await Promise.all(model.getWeights().map(async (w) => Array.from(await w.data())));
+    const { contextLength: T, vocabSize: V } = parseGPTConfig(request.config);
+    const tokens = ids(B * (T + 1), V, 1234);
+    const xsValues = new Int32Array(B * T);
+    const ysValues = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      xsValues.set(tokens.subarray(b * (T + 1), b * (T + 1) + T), b * T);
+      ysValues.set(tokens.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
+    }
+    const xs = idsTensor(xsValues, [B, T]);
+    const ys = idsTensor(ysValues, [B, T, 1]);
+
+    // apply, not predict: predict slices the batch into new tensors, which lose the id range
+    // recorded by idsTensor, so TokenEmbedding would read the ids back to check them.
+    const logitsTensor = tf.tidy(() => tf.slice(model.apply(xs, { training: false }) as tf.Tensor, [0, 0, 0], [1, T, V]));
+    const logits = Array.from(await logitsTensor.data());
+    logitsTensor.dispose();
+
+    const prompt = Array.from(xsValues.subarray(0, promptLength));
+    const options = { maxNewTokens: newTokens, temperature: 0, stop: null, contextLength: T };
+    let genStart = performance.now();
+    let cachedIds = await generateAsync(model, prompt, { ...options, cache: true });
+    if (request.warmGenerate === true) {
+      genStart = performance.now();
+      cachedIds = await generateAsync(model, prompt, { ...options, cache: true });
+    }
+    const generateTokensPerSecond = newTokens / Math.max(1e-6, (performance.now() - genStart) / 1000);
+    const uncachedIds = request.skipUncached === true ? null : await generateAsync(model, prompt, { ...options, cache: false });
+
+    model.compile({ optimizer, loss: sparseCrossEntropyFromLogits });
+    const losses: number[] = [];
+    const syncReadsPerStep: number[] = [];
+    const asyncReadsPerStep: number[] = [];
+    let after = 0;
+    let started = 0;
+    for (let s = 0; s < trainSteps; s++) {
+      if (s === 1) started = performance.now();
+      const { value, sync, async } = await countingReads(() => model.trainOnBatch(xs, ys));
+      losses.push(Array.isArray(value) ? (value[0] as number) : value);
+      syncReadsPerStep.push(sync);
+      asyncReadsPerStep.push(async);
+      if (s >= 1) after += B * T;
+    }
+    const trainTokensPerSecond = after / Math.max(1e-6, (performance.now() - started) / 1000);
+    xs.dispose();
+    ys.dispose();
+
+    return { info, weights, logits, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond };
+  } finally {
+    forbidSyncReads = false;
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+declare global {
+  interface Window {
+    tfgptRunCheck?: typeof runCheck;
+  }
+}
+window.tfgptRunCheck = runCheck;
+document.body.dataset.ready = "true";
