@@ -34,3 +34,14 @@ export {
   savePretrained,
   type SavePretrainedOptions,
 } from "./pretrained-node.js";
+export {
+  CHECKPOINT_FILES,
+  checkpointDirectory,
+  type CheckpointDirectoryOptions,
+  checkpointName,
+  LATEST_FILE,
+  readCheckpointFiles,
+  resolveCheckpoint,
+  writeCheckpointFiles,
+  writeDirAtomic,
+} from "./checkpoint-node.js";
