@@ -260,7 +260,30 @@ export class Trainer {
    * `accBeta` entries are not needed: AdamW computes `beta^t` from the step count).
    */
   async restoreOptimizer(step: number, weights: ReadonlyArray<{ name: string; tensor: tf.Tensor }>): Promise<void> {
-    await this.optimizer.setWeights(weights.filter((w) => !w.name.startsWith("__")));
+    const kept = weights.filter((w) => !w.name.startsWith("__"));
+    // The moments are saved under the variable names of the process that saved them; a model
+    // loaded again has fresh names (`wte/embeddings_1`), and an old name may even belong to
+    // another live model. Moments come in the order of the trainable weights: map by position,
+    // checking shapes.
+    const own = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const savedNames = kept.filter((w) => w.name.endsWith("/m")).map((w) => w.name.slice(0, -2));
+    const rename = new Map<string, string>();
+    if (savedNames.length === own.length) {
+      savedNames.forEach((name, i) => rename.set(name, (own[i] as tf.Variable).name));
+      for (const w of kept) {
+        const match = /^(.*)\/([mv])$/.exec(w.name);
+        const target = match ? own[savedNames.indexOf(match[1] as string)] : undefined;
+        if (target !== undefined && !tf.util.arraysEqual(target.shape, w.tensor.shape)) {
+          throw new LayerConfigError(`restoreOptimizer: saved moments "${w.name}" have shape [${w.tensor.shape.join(", ")}], the model's variable "${(target as tf.Variable).name}" [${target.shape.join(", ")}]`, "weights");
+        }
+      }
+    }
+    const renamed = kept.map((w) => {
+      const match = /^(.*)\/([mv])$/.exec(w.name);
+      const to = match ? rename.get(match[1] as string) : undefined;
+      return to === undefined ? w : { name: `${to}/${match?.[2]}`, tensor: w.tensor };
+    });
+    await this.optimizer.setWeights(renamed);
     this.step = step;
   }
 
