@@ -45,3 +45,4 @@ export {
   writeCheckpointFiles,
   writeDirAtomic,
 } from "./checkpoint-node.js";
+export { progressCallback, type ProgressCallbackOptions } from "./progress-callback-node.js";
