@@ -532,6 +532,8 @@ async function trainInRunDir(
           progress.log(`checkpoint ${await checkpoint()}`);
         }
         watchdog.resume();
+        // Let signal handlers run (a step's awaits resolve as microtasks on the CPU backends).
+        await new Promise((resolve) => setImmediate(resolve));
         if (io.signal?.aborted) break;
       }
     } finally {
