@@ -23,6 +23,7 @@ export {
   type TrainerState,
 } from "./trainer.js";
 export { missingTrainingInternals, TFJS_CHECKED_VERSION } from "./tfjs-training-internals.js";
+export { memoryCheckpoint, type MemoryCheckpoint } from "./checkpoint-memory.js";
 export { formatDuration, Progress, renderBar, type ProgressArgs, type ProgressStream } from "./progress.js";
 export { type Initializer, type InitializerSpec, type SerializedInitializer } from "./initializers.js";
 export { matMul, matMulTransposedB } from "./matmul.js";

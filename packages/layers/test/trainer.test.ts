@@ -9,6 +9,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { checkpointDirectory } from "../src/checkpoint-node.js";
+import { memoryCheckpoint } from "../src/checkpoint-memory.js";
 import { createGPT, GPT_PRESETS } from "../src/gpt.js";
 import { LayerConfigError } from "../src/errors.js";
 import { idsTensor } from "../src/id-range.js";
@@ -144,6 +145,25 @@ describe("Trainer", () => {
     expect(await weightsOf(trainer)).toEqual(expected);
     trainer.dispose();
     trainer.model.dispose();
+  });
+
+  it("memoryCheckpoint (browser-safe): a copy that later steps do not change; restores bit-exact; toBlobs gives the directory's files", async () => {
+    const options = { learningRate: 1e-2, gradClip: 1 } as const;
+    const a = new Trainer(createGPT({ ...shape, seed: 9 }), options);
+    let i = 0;
+    const next = (): TrainBatch => batch(i++);
+    await a.fit(2, next);
+    const io = memoryCheckpoint();
+    await a.save(io, { position: i });
+    await a.fit(2, next);
+    const expected = await weightsOf(a);
+    const { trainer: b, dataState } = await Trainer.fromCheckpoint(await io.load());
+    i = (dataState as { position: number }).position;
+    await b.fit(2, next);
+    expect(await weightsOf(b)).toEqual(expected);
+    expect(Object.keys(io.toBlobs()).sort()).toEqual(["model.json", "optimizer.bin", "optimizer.json", "state.json", "weights.bin"]);
+    expect(JSON.parse(await io.toBlobs()["state.json"]!.text())).toMatchObject({ version: 2, step: 2, dataState: { position: 2 } });
+    for (const t of [a, b]) (t.dispose(), t.model.dispose());
   });
 
   it("reads nothing back to the host in a step", async () => {
