@@ -9,9 +9,15 @@
  *     model.json           tfjs layers-model format (topology + weights manifest)
  *     weights.bin
  *     optimizer.json       optimizer class, config and weights manifest
- *     optimizer.bin        its slots (Adam: iterations, m, v, and the running beta powers)
- *     state.json           step, train config, model config, tokenizer spec, loader position
+ *     optimizer.bin        its slots (AdamW: iterations, m, v)
+ *     state.json           version 2: step, trainer options, loader position (dataState),
+ *                          train config, model config, tokenizer spec
  * ```
+ *
+ * Written by `@tfgpt/layers`' `Trainer` through `checkpointDirectory` (`@tfgpt/layers/node`);
+ * this module reads and validates them with the CLI's messages. Version 1 (before the Trainer:
+ * tfjs's Adam, the position under `loader`) still loads and resumes: its Adam moments have
+ * AdamW's names, and the run keeps Adam's settings (no decay, no clipping, constant rate).
  *
  * Why numbered directories and a pointer: a directory cannot be renamed over a non-empty one on
  * POSIX, so "write a temp dir, rename over the old one" would need a window with no checkpoint.
@@ -20,15 +26,11 @@
  * and only then the previous checkpoint is removed. A crash or Ctrl-C at any point leaves the
  * last complete checkpoint readable.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
-/** A named tensor, as `Optimizer.getWeights` returns them (tfjs does not re-export the type). */
-type NamedTensor = Awaited<ReturnType<tf.Optimizer["getWeights"]>>[number];
 import { z } from "zod";
-import { writeFileAtomic } from "./atomic.js";
 import { CliError } from "./errors.js";
 import { checkTopologyAgainstState } from "./model-consistency.js";
 
@@ -46,7 +48,8 @@ export const LATEST_FILE = "latest.json";
 
 /** What `state.json` holds besides the tensors. Train-specific parts are validated by `train.ts`. */
 export const CheckpointStateSchema = z.object({
-  version: z.literal(1),
+  /** 1: before the Trainer (tfjs Adam); 2: the Trainer's. */
+  version: z.union([z.literal(1), z.literal(2)]),
   /** Optimizer steps done. */
   step: z.number().int().nonnegative(),
   /** The resolved training config (text path, context, batch size, seed, lr, ...). */
@@ -55,12 +58,21 @@ export const CheckpointStateSchema = z.object({
   model: z.record(z.string(), z.unknown()),
   /** Rebuilds the tokenizer: `getTokenizer(name, options)`. */
   tokenizer: z.object({ name: z.string(), options: z.record(z.string(), z.unknown()).optional() }),
-  /** The data loader's position (its `state()`), restored with `restore()`. */
-  loader: z.unknown(),
+  /** Version 1: the data loader's position (its `state()`), restored with `restore()`. */
+  loader: z.unknown().optional(),
+  /** Version 2: the same, as the Trainer stores the caller's data state. */
+  dataState: z.unknown().optional(),
+  /** Version 2: the Trainer's resolved options. */
+  trainer: z.record(z.string(), z.unknown()).optional(),
   /** Fingerprint of the training tokens, so a resume on a changed text is refused. */
   data: z.object({ tokens: z.number().int().nonnegative(), hash: z.string() }),
 });
 export type CheckpointState = z.infer<typeof CheckpointStateSchema>;
+
+/** The loader position of a checkpoint of either version. */
+export function loaderStateOf(state: CheckpointState): unknown {
+  return state.version === 1 ? state.loader : state.dataState;
+}
 
 const LatestSchema = z.object({ checkpoint: z.string().regex(/^checkpoint-\d+$/) });
 
@@ -83,91 +95,24 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-/**
- * Creates `target` atomically: `write` fills a temp directory beside it, which is then renamed
- * to `target`. On any error the temp directory is removed and `target` does not exist.
- *
- * @param target the directory to create; must not exist.
- * @param write fills the directory it is given.
- */
-export async function writeDirAtomic(target: string, write: (dir: string) => Promise<void>): Promise<void> {
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(4).toString("hex")}`);
-  await mkdir(tmp, { recursive: true });
-  try {
-    await write(tmp);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-}
-
+export { writeDirAtomic } from "@tfgpt/layers/node";
 export { writeFileAtomic } from "./atomic.js";
 
-/** The private fields of tfjs's Adam that `getWeights` leaves out (see {@link saveOptimizer}). */
-interface AdamInternals {
-  accBeta1?: tf.Variable;
-  accBeta2?: tf.Variable;
-}
-
-const ACC_BETA = ["accBeta1", "accBeta2"] as const;
-
 /**
- * Serializes an optimizer: `getWeights()` (iterations and slots) plus, for Adam, its running
- * powers `beta1^t`, `beta2^t`. tfjs's `setWeights` recomputes those as `pow(beta, t + 1)`,
- * which differs in the last float32 bits from the running product it keeps while training; we
- * save and restore them so that a resumed run matches an uninterrupted one exactly.
+ * The optimizer state saved in checkpoint `dir`, for `Trainer.restoreOptimizer`: AdamW's (version
+ * 2) or tfjs Adam's (version 1; the same `<variable>/m|v` names, its `__accBeta` extras dropped
+ * by the Trainer). The caller disposes the tensors.
  */
-async function encodeOptimizer(optimizer: tf.Optimizer): Promise<{ json: string; data: ArrayBuffer }> {
-  const named = await optimizer.getWeights();
-  const internals = optimizer as unknown as AdamInternals;
-  const extra: NamedTensor[] = [];
-  for (const key of ACC_BETA) {
-    const v = internals[key];
-    if (v instanceof tf.Variable) extra.push({ name: `__${key}`, tensor: v });
-  }
-  try {
-    const { data, specs } = await tf.io.encodeWeights([...named, ...extra]);
-    const className = (optimizer.constructor as unknown as { className: string }).className;
-    const json = JSON.stringify({ className, config: optimizer.getConfig(), weightSpecs: specs }, null, 1);
-    return { json, data };
-  } finally {
-    // getWeights returns the live slot variables plus a fresh `iter` scalar: dispose only that one.
-    for (const { name, tensor } of named) if (name === "iter") tensor.dispose();
-  }
-}
-
-/**
- * Restores the optimizer state saved in checkpoint `dir` into `optimizer` (same class and
- * config, attached to a model with the same weights in the same order). Adam's `setWeights`
- * creates the slot variables itself, so no dummy step is needed first.
- */
-export async function restoreOptimizer(dir: string, optimizer: tf.Optimizer): Promise<void> {
+export async function readOptimizerWeights(dir: string): Promise<Array<{ name: string; tensor: tf.Tensor }>> {
   const parsed = await readJson(dir, CHECKPOINT_FILES.optimizer, OptimizerFileSchema);
-  const className = (optimizer.constructor as unknown as { className: string }).className;
-  if (parsed.className !== className) {
-    throw new CliError(`checkpoint ${dir}: optimizer is ${parsed.className}, expected ${className}`);
+  if (parsed.className !== "AdamW" && parsed.className !== "Adam") {
+    throw new CliError(`checkpoint ${dir}: optimizer is ${parsed.className}, expected AdamW (or Adam in a version-1 checkpoint)`);
   }
   const data = await readBinary(dir, CHECKPOINT_FILES.optimizerWeights);
   const specs = parsed.weightSpecs as unknown as tf.io.WeightsManifestEntry[];
   checkWeightSize(dir, CHECKPOINT_FILES.optimizerWeights, data, specs);
   const map = tf.io.decodeWeights(data, specs);
-  const weights: NamedTensor[] = [];
-  const extras = new Map<string, tf.Tensor>();
-  for (const spec of specs) {
-    const tensor = map[spec.name] as tf.Tensor;
-    if (spec.name.startsWith("__")) extras.set(spec.name.slice(2), tensor);
-    else weights.push({ name: spec.name, tensor });
-  }
-  await optimizer.setWeights(weights);
-  const internals = optimizer as unknown as AdamInternals;
-  for (const key of ACC_BETA) {
-    const saved = extras.get(key);
-    const v = internals[key];
-    if (saved && v instanceof tf.Variable) v.assign(saved);
-  }
-  // setWeights turned the slot tensors into new variables (copies); the decoded ones can go.
-  tf.dispose(Object.values(map));
+  return specs.map((spec) => ({ name: spec.name, tensor: map[spec.name] as tf.Tensor }));
 }
 
 function checkWeightSize(dir: string, file: string, data: ArrayBuffer, specs: tf.io.WeightsManifestEntry[]): void {
@@ -210,54 +155,6 @@ async function readJson<S extends z.ZodType>(dir: string, file: string, schema: 
     throw new CliError(`checkpoint ${dir} is corrupt: ${file} ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
   }
   return result.data;
-}
-
-/** What {@link saveCheckpoint} writes. */
-export interface CheckpointContents {
-  readonly model: tf.LayersModel;
-  readonly optimizer: tf.Optimizer;
-  readonly state: CheckpointState;
-}
-
-/**
- * Writes a checkpoint into run directory `runDir` as `checkpoint-<step>/`, atomically, points
- * `latest.json` at it and removes older checkpoints.
- *
- * @returns the checkpoint directory written.
- */
-export async function saveCheckpoint(runDir: string, contents: CheckpointContents): Promise<string> {
-  const name = `checkpoint-${String(contents.state.step).padStart(6, "0")}`;
-  const target = path.join(runDir, name);
-  await mkdir(runDir, { recursive: true });
-  // Saving the same step twice (e.g. Ctrl-C right after a periodic save): the first is complete.
-  if (await exists(target)) return target;
-  await writeDirAtomic(target, async (dir) => {
-    await contents.model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const weights = artifacts.weightData ? joinWeightData(artifacts.weightData) : new ArrayBuffer(0);
-        const modelJson = {
-          modelTopology: artifacts.modelTopology,
-          format: artifacts.format ?? "layers-model",
-          generatedBy: artifacts.generatedBy,
-          convertedBy: artifacts.convertedBy ?? null,
-          weightsManifest: [{ paths: [`./${CHECKPOINT_FILES.weights}`], weights: artifacts.weightSpecs ?? [] }],
-        };
-        await writeFile(path.join(dir, CHECKPOINT_FILES.model), JSON.stringify(modelJson));
-        await writeFile(path.join(dir, CHECKPOINT_FILES.weights), new Uint8Array(weights));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-      }),
-    );
-    const optimizer = await encodeOptimizer(contents.optimizer);
-    await writeFile(path.join(dir, CHECKPOINT_FILES.optimizer), optimizer.json);
-    await writeFile(path.join(dir, CHECKPOINT_FILES.optimizerWeights), new Uint8Array(optimizer.data));
-    // state.json last: its presence marks the files above as written.
-    await writeFile(path.join(dir, CHECKPOINT_FILES.state), `${JSON.stringify(contents.state, null, 1)}\n`);
-  });
-  await writeFileAtomic(path.join(runDir, LATEST_FILE), `${JSON.stringify({ checkpoint: name })}\n`);
-  for (const entry of await readdir(runDir)) {
-    if (/^checkpoint-\d+$/.test(entry) && entry !== name) await rm(path.join(runDir, entry), { recursive: true, force: true });
-  }
-  return target;
 }
 
 async function exists(p: string): Promise<boolean> {

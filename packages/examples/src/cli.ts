@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { UsageError } from "./errors.js";
+import { TRAIN_CONTROLS_HELP, TRAIN_DEFAULTS } from "./train-config.js";
 import type { CommandIO } from "./io.js";
 import { LORA_CLI_OPTIONS, LORA_USAGE } from "./lora-flags.js";
 
@@ -111,6 +112,9 @@ const COMMANDS: Record<string, CommandSpec> = {
             [--stride N] [--steps N | --epochs N] [--lr X] [--val-fraction 0.1] [--seed S]
             [--backend auto|tensorflow|wasm|cpu] [--out DIR] [--resume DIR] [--init-from DIR]
             [--checkpoint-every N] [--eval-every N] [--sample] [--overwrite]
+            [--layers N] [--heads N] [--width N] [--dropout P] [--lr-schedule constant|cosine]
+            [--warmup-steps N] [--min-lr X] [--lr-decay-steps N] [--weight-decay X] [--grad-clip X]
+            [--grad-accum N] [--eval-iters N]
             [--lora-rank R [--lora-alpha A] [--lora-dropout P] [--lora-targets LIST]]
 
   --text FILE           training text (default: "The Verdict", shipped with this package)
@@ -124,7 +128,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   --stride N            tokens between window starts (default: --context)
   --steps N             optimizer steps in total (default 300)
   --epochs N            passes over the training windows instead of --steps
-  --lr X                Adam learning rate (default 0.003)
+  --lr X                AdamW peak learning rate (default ${TRAIN_DEFAULTS.lr})
   --val-fraction F      held-out tail of the tokens for validation loss (default 0.1; 0: none)
   --seed S              seed of the initial weights and the shuffling (default 0)
   --backend B           auto (default), tensorflow, wasm or cpu
@@ -136,6 +140,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   --eval-every N        validation loss every N steps (default: about 10 times a run)
   --sample              print a short greedy sample at the end
   --overwrite           start afresh in an --out that holds a previous run
+${TRAIN_CONTROLS_HELP}
 ${LORA_USAGE}`,
     options: {
       text: str,
@@ -158,6 +163,18 @@ ${LORA_USAGE}`,
       "eval-every": str,
       sample: bool,
       overwrite: bool,
+      layers: str,
+      heads: str,
+      width: str,
+      dropout: str,
+      "lr-schedule": str,
+      "warmup-steps": str,
+      "min-lr": str,
+      "lr-decay-steps": str,
+      "weight-decay": str,
+      "grad-clip": str,
+      "grad-accum": str,
+      "eval-iters": str,
       ...LORA_CLI_OPTIONS,
     },
     interruptible: true,

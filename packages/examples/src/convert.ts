@@ -8,11 +8,11 @@
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { gptConfigOfModel, hasLoRA, mergeLoRA } from "@tfgpt/layers";
-import { fromPretrained, savePretrained } from "@tfgpt/layers/node";
+import { gptConfigOfModel, GPTModel, hasLoRA, mergeLoRA, Trainer } from "@tfgpt/layers";
+import { checkpointDirectory, fromPretrained, savePretrained } from "@tfgpt/layers/node";
 import { BpeTokenizer, bpeModelOf, getTokenizer, toHuggingFaceJson, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
-import { CheckpointStateSchema, loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./checkpoint.js";
+import { loadCheckpoint, writeFileAtomic } from "./checkpoint.js";
 import { UsageError } from "./errors.js";
 import type { CommandIO } from "./io.js";
 import { isPretrainedDir, OPENAI_TOKENIZER_FILES, pretrainedTokenizer, TOKENIZER_FILES } from "./pretrained-dir.js";
@@ -85,20 +85,19 @@ export async function runConvert(config: ConvertConfig, io: CommandIO): Promise<
     } else {
       if (tokenizer === undefined) await pretrainedTokenizer(config.from, modelConfig.vocabSize); // throws the clear error
       const t = tokenizer as Tokenizer;
-      const optimizer = tf.train.adam();
+      if (!(model instanceof GPTModel)) throw new UsageError(`\`--from\` ${config.from} holds a ${model.getClassName()}, not a GPTModel`);
+      // A step-0 checkpoint of the Trainer (AdamW without moments yet): for sample, --init-from, --resume.
+      const trainer = new Trainer(model);
       try {
-        const state = CheckpointStateSchema.parse({
-          version: 1,
-          step: 0,
+        const extra = {
           train: { convertedFrom: path.resolve(config.from) },
           model: modelConfig,
           tokenizer: { name: t.spec.name, ...(t.spec.options ? { options: t.spec.options } : {}) },
-          loader: null,
           data: { tokens: 0, hash: "" },
-        });
-        await saveCheckpoint(to, { model, optimizer, state });
+        };
+        await trainer.save(checkpointDirectory(to), null, extra);
       } finally {
-        optimizer.dispose();
+        trainer.dispose();
       }
     }
     io.stdout.write(`${to} (${format === "hf" ? "Hugging Face: config.json + model.safetensors" : "tfgpt run directory"})\n`);

@@ -30,6 +30,7 @@ import {
   classificationLoss,
   createClassifier,
   gptConfigOfModel,
+  adamW,
   headCrossEntropy,
   idsTensor,
   targetsTensor,
@@ -38,7 +39,8 @@ import {
 } from "@tfgpt/layers";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
-import { CheckpointStateSchema, LATEST_FILE, loadCheckpoint, readCheckpointState, restoreOptimizer, saveCheckpoint, type CheckpointState } from "./checkpoint.js";
+import { CheckpointStateSchema, LATEST_FILE, loadCheckpoint, readCheckpointState, type CheckpointState } from "./checkpoint.js";
+import { restoreFinetuneOptimizer, saveFinetuneCheckpoint } from "./finetune-checkpoint.js";
 import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
@@ -227,11 +229,9 @@ async function finetuneInRunDir(
         : loaded.model;
   }
   const parts = settings.task === "instruct" ? gptParts(model) : undefined;
-  const optimizer = tf.train.adam(settings.lr);
-  if (resumeFrom) {
-    // Adam's slots exist once it has seen the variables: restore after naming them (no step taken).
-    await restoreOptimizer(resumeFrom.dir, optimizer);
-  }
+  // AdamW without weight decay is Adam; its state (step, moments by variable name) is checkpointable.
+  const optimizer = adamW({ learningRate: settings.lr, weightDecay: 0 });
+  if (resumeFrom) await restoreFinetuneOptimizer(resumeFrom.dir, optimizer);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const trainable = variables.reduce((n, v) => n + v.size, 0);
   io.stderr.write(
@@ -302,7 +302,7 @@ async function finetuneInRunDir(
       loader: loader.state(),
       data: { tokens: data.train.length, hash },
     });
-    lastCheckpoint = await saveCheckpoint(runDir, { model, optimizer, state });
+    lastCheckpoint = await saveFinetuneCheckpoint(runDir, { model, optimizer, state });
     await metrics.flush(runDir);
     return lastCheckpoint;
   };

@@ -18,11 +18,10 @@ export {
   loadCheckpoint,
   readCheckpointState,
   resolveCheckpointDir,
-  restoreOptimizer,
-  saveCheckpoint,
+  loaderStateOf,
+  readOptimizerWeights,
   writeDirAtomic,
   writeFileAtomic,
-  type CheckpointContents,
   type CheckpointState,
   type LoadedCheckpoint,
 } from "./checkpoint.js";

@@ -5,12 +5,42 @@
  */
 import { z } from "zod";
 import { LORA_FLAG_FIELDS, loraFlagWithoutRank, LoRASettingsSchema } from "./lora-flags.js";
-import { backendFlag, integerFlag, LIMITS, numberFlag, stringFlag } from "./options.js";
+import { backendFlag, choiceFlag, integerFlag, LIMITS, numberFlag, stringFlag } from "./options.js";
 
 /** Steps when neither `--steps` nor `--epochs` is given. */
 export const DEFAULT_STEPS = 300;
 /** The prompt of `--sample` (the book's). */
 export const SAMPLE_PROMPT = "Every effort moves you";
+
+/**
+ * Defaults of the training controls, as `@tfgpt/layers`' `TRAINER_DEFAULTS` has them (a test
+ * checks they agree; kept here too so that `--help` shows them without loading tfjs). `lr` is
+ * the CLI's own (3e-3, for the small models it trains by default).
+ */
+export const TRAIN_DEFAULTS = {
+  lr: 3e-3,
+  lrSchedule: "constant",
+  warmupSteps: 0,
+  weightDecay: 0.1,
+  gradClip: 1,
+  gradAccum: 1,
+  evalIters: 20,
+  dropout: 0,
+} as const;
+
+/** The help lines of the training controls, their defaults from {@link TRAIN_DEFAULTS}. */
+export const TRAIN_CONTROLS_HELP = `  --layers N            transformer blocks (default: the preset's)
+  --heads N             attention heads (default: the preset's)
+  --width N             embedding width C (default: the preset's)
+  --dropout P           dropout rate while training (default ${TRAIN_DEFAULTS.dropout}; resume is bit-exact only with 0)
+  --lr-schedule S       constant or cosine (default ${TRAIN_DEFAULTS.lrSchedule})
+  --warmup-steps N      linear learning-rate warmup steps (default ${TRAIN_DEFAULTS.warmupSteps})
+  --min-lr X            learning rate at the end of the cosine decay (default: --lr / 10)
+  --lr-decay-steps N    step where the cosine decay ends (default: --steps of the first run)
+  --weight-decay X      AdamW decay, on weight matrices only (default ${TRAIN_DEFAULTS.weightDecay})
+  --grad-clip X         largest global gradient norm, 0 for none (default ${TRAIN_DEFAULTS.gradClip})
+  --grad-accum N        micro-batches of --batch-size per optimizer step (default ${TRAIN_DEFAULTS.gradAccum})
+  --eval-iters N        batches each validation (and train) loss estimate averages (default ${TRAIN_DEFAULTS.evalIters})`;
 
 /** Overrides of the preset's shape (programmatic use and tests: tiny, fast models). */
 export const ModelOverridesSchema = z
@@ -47,7 +77,31 @@ export const TrainConfigSchema = z
     steps: integerFlag("steps", 1, LIMITS.steps).optional(),
     /** Epochs instead of steps: `epochs x` batches per epoch. */
     epochs: integerFlag("epochs", 1, LIMITS.epochs).optional(),
-    /** Adam learning rate. Default 0.003. */
+    /** Transformer blocks (overrides the preset's). */
+    layers: integerFlag("layers", 1, 1024).optional(),
+    /** Attention heads (overrides the preset's). */
+    heads: integerFlag("heads", 1, 1024).optional(),
+    /** Embedding width (overrides the preset's). */
+    width: integerFlag("width", 1, 1 << 16).optional(),
+    /** Dropout rate. Default 0. */
+    dropout: numberFlag("dropout", { min: 0, max: 0.99 }).optional(),
+    /** Learning-rate schedule. Default `"constant"`. */
+    lrSchedule: choiceFlag("lr-schedule", ["constant", "cosine"]).optional(),
+    /** Warmup steps. Default 0. */
+    warmupSteps: integerFlag("warmup-steps", 0, LIMITS.steps).optional(),
+    /** Cosine floor. Default `lr / 10`. */
+    minLr: numberFlag("min-lr", { min: 0, max: 1 }).optional(),
+    /** Where the cosine decay ends. Default: `steps`. */
+    lrDecaySteps: integerFlag("lr-decay-steps", 1, LIMITS.steps).optional(),
+    /** AdamW weight decay (matrices only). Default 0.1. */
+    weightDecay: numberFlag("weight-decay", { min: 0, max: 1 }).optional(),
+    /** Gradient clipping norm, 0 for none. Default 1. */
+    gradClip: numberFlag("grad-clip", { min: 0 }).optional(),
+    /** Gradient accumulation micro-batches. Default 1. */
+    gradAccum: integerFlag("grad-accum", 1, 1 << 16).optional(),
+    /** Batches per loss estimate. Default 20. */
+    evalIters: integerFlag("eval-iters", 1, 1 << 20).optional(),
+    /** AdamW learning rate. Default 0.003. */
     lr: numberFlag("lr", { min: 0, exclusiveMin: true, max: 1 }).optional(),
     /** Fraction of the tokens (the tail) held out for validation. Default 0.1. */
     valFraction: numberFlag("val-fraction", { min: 0, max: 0.5 }).optional(),
@@ -82,7 +136,7 @@ export const TrainConfigSchema = z
       ctx.addIssue({ code: "custom", message: "`--encoding` and `--tokenizer` cannot be used together" });
     }
     if (c.initFrom !== undefined) {
-      const clash = (["resume", "preset", "encoding", "tokenizer", "model"] as const).find((k) => c[k] !== undefined);
+      const clash = (["resume", "preset", "encoding", "tokenizer", "model", "layers", "heads", "width", "dropout"] as const).find((k) => c[k] !== undefined);
       if (clash !== undefined) {
         const flag = clash === "model" ? "model overrides" : `--${clash}`;
         ctx.addIssue({ code: "custom", message: `\`--init-from\` cannot be used with \`${flag}\` (the directory fixes the model and its tokenizer)` });
@@ -118,11 +172,24 @@ export const RunSettingsSchema = z.object({
   initFrom: z.string().optional(),
   /** LoRA adapters trained instead of the whole model (`--lora-rank` ...). */
   lora: LoRASettingsSchema.optional(),
+  // The training controls (absent in version-1 checkpoints: those trained with tfjs's Adam, no
+  // decay, no clipping, a constant rate; a resume keeps that, see train.ts).
+  lrSchedule: z.enum(["constant", "cosine"]).optional(),
+  warmupSteps: z.number().int().nonnegative().optional(),
+  minLr: z.number().nonnegative().optional(),
+  lrDecaySteps: z.number().int().positive().optional(),
+  weightDecay: z.number().nonnegative().optional(),
+  gradClip: z.number().nonnegative().optional(),
+  gradAccum: z.number().int().positive().optional(),
+  evalIters: z.number().int().positive().optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 
 /** Flags that must agree with the checkpoint on `--resume` (the others may change). */
-export const FIXED_ON_RESUME = ["text", "encoding", "tokenizer", "preset", "context", "batchSize", "stride", "lr", "valFraction", "seed"] as const;
+export const FIXED_ON_RESUME = [
+  "text", "encoding", "tokenizer", "preset", "context", "batchSize", "stride", "lr", "valFraction", "seed",
+  "lrSchedule", "warmupSteps", "minLr", "lrDecaySteps", "weightDecay", "gradClip", "gradAccum",
+] as const;
 
 export const FLAG_NAMES: Record<(typeof FIXED_ON_RESUME)[number], string> = {
   text: "text",
@@ -135,5 +202,12 @@ export const FLAG_NAMES: Record<(typeof FIXED_ON_RESUME)[number], string> = {
   lr: "lr",
   valFraction: "val-fraction",
   seed: "seed",
+  lrSchedule: "lr-schedule",
+  warmupSteps: "warmup-steps",
+  minLr: "min-lr",
+  lrDecaySteps: "lr-decay-steps",
+  weightDecay: "weight-decay",
+  gradClip: "grad-clip",
+  gradAccum: "grad-accum",
 };
 

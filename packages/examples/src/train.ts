@@ -1,16 +1,16 @@
 /**
  * `tfgpt train`: the packages end to end. Text -> tokenizer -> `GPTDataset` (train split and a
- * held-out tail for validation) -> `DataLoader` -> `toTfDataset` -> `createGPT` ->
- * `model.fitDataset`, whose batch callback drives the progress bar, the validation passes,
- * `metrics.jsonl` + `loss.svg` and the checkpoints. `--resume` rebuilds model, optimizer and
- * loader position from a checkpoint, so the resumed run takes the same steps on the same
- * batches as an uninterrupted one.
+ * held-out tail for validation) -> `DataLoader` -> `createGPT` (seeded) -> `@tfgpt/layers`'
+ * `Trainer` (fused head + loss, clipping, accumulation, AdamW with warmup + cosine), one
+ * `trainStep` a step; between steps the progress bar, the validation passes, `metrics.jsonl` +
+ * `loss.svg` and the checkpoints (`checkpointDirectory`). `--resume` rebuilds model, optimizer,
+ * step and loader position from a checkpoint, so the resumed run takes the same steps on the
+ * same batches as an uninterrupted one, bit for bit.
  */
 import { rm, stat } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { DataLoader, DataLoaderStateSchema, GPTDataset, type TokenSource } from "@tfgpt/datasets";
-import { toTfDataset } from "@tfgpt/datasets/tf";
+import { DataLoader, DataLoaderStateSchema, GPTDataset, type Batch, type TokenSource } from "@tfgpt/datasets";
 import {
   applyLoRA,
   countParams,
@@ -20,23 +20,27 @@ import {
   GPTModel,
   loraParamCounts,
   paramSplit,
+  idsTensor,
   parseGPTConfig,
   sparseCrossEntropyFromLogits,
+  Trainer,
   trainingStateBytes,
   WASM_TRAINING_STATE_LIMIT,
   type GPTConfigInput,
   type ParamSplit,
+  type TrainBatch,
+  type TrainerOptions,
 } from "@tfgpt/layers";
-import { saveAdapters } from "@tfgpt/layers/node";
+import { checkpointDirectory, saveAdapters } from "@tfgpt/layers/node";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
 import {
   CheckpointStateSchema,
   LATEST_FILE,
   loadCheckpoint,
+  loaderStateOf,
   readCheckpointState,
-  restoreOptimizer,
-  saveCheckpoint,
+  readOptimizerWeights,
   writeFileAtomic,
   type CheckpointState,
 } from "./checkpoint.js";
@@ -54,10 +58,10 @@ import {
   FLAG_NAMES,
   RunSettingsSchema,
   SAMPLE_PROMPT,
+  TRAIN_DEFAULTS,
   type RunSettings,
   type TrainConfig,
 } from "./train-config.js";
-import { withSeededRandom } from "./seeded.js";
 import { isShardInput, loadShardSplits } from "./shard-input.js";
 import { DEFAULT_TEXT_PATH, readTextFile } from "./text-file.js";
 import { loadTokenizerFile } from "./tokenizer-flag.js";
@@ -168,17 +172,22 @@ function withLoader(
 export const MAX_EVAL_WINDOWS = 256;
 
 /**
- * Mean cross-entropy (nats per token) of `model` over the first {@link MAX_EVAL_WINDOWS} windows
- * of `dataset`. A `GPTModel` computes it with `meanLoss` (the fused head: no logits), in batches
+ * Mean cross-entropy (nats per token) of `model` over the first `maxWindows` (default
+ * {@link MAX_EVAL_WINDOWS}) windows of `dataset`. A `GPTModel` computes it with `meanLoss` (the fused head: no logits), in batches
  * of up to 64 windows; any other model through its `[B, T, V]` logits, in batches that keep them
  * under 2^24 floats (64 MiB).
  *
  * @param vocabSize the model's vocabulary (logits per position).
  */
-export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset<TokenSource>, vocabSize: number): Promise<number> {
+export async function evaluateLoss(
+  model: tf.LayersModel,
+  dataset: GPTDataset<TokenSource>,
+  vocabSize: number,
+  maxWindows: number = MAX_EVAL_WINDOWS,
+): Promise<number> {
   const fused = model instanceof GPTModel;
   const perWindow = dataset.maxLength * vocabSize;
-  const batchSize = fused ? Math.min(MAX_EVAL_WINDOWS, 64) : Math.max(1, Math.min(MAX_EVAL_WINDOWS, Math.floor(2 ** 24 / perWindow)));
+  const batchSize = fused ? Math.min(maxWindows, 64) : Math.max(1, Math.min(maxWindows, Math.floor(2 ** 24 / perWindow)));
   const loader = new DataLoader(dataset, { batchSize, shuffle: false, dropLast: false });
   let total = 0;
   let count = 0;
@@ -194,7 +203,7 @@ export async function evaluateLoss(model: tf.LayersModel, dataset: GPTDataset<To
     total += (await sum.data())[0] as number;
     sum.dispose();
     count += batch.inputs.length;
-    if (count >= MAX_EVAL_WINDOWS * batch.maxLength) break;
+    if (count >= maxWindows * batch.maxLength) break;
   }
   return total / count;
 }
@@ -233,6 +242,14 @@ function newRunSettings(config: TrainConfig, stepsPerEpoch?: number, init?: Init
   const preset = init !== undefined ? "init-from" : (config.preset ?? "tiny");
   const presetContext = init !== undefined ? init.config.contextLength : presetOf(preset).contextLength;
   const context = config.context ?? Math.min(presetContext, 64);
+  const steps = config.steps ?? (config.epochs !== undefined && stepsPerEpoch !== undefined ? config.epochs * stepsPerEpoch : DEFAULT_STEPS);
+  const shape = {
+    ...config.model,
+    ...(config.layers !== undefined ? { numLayers: config.layers } : {}),
+    ...(config.heads !== undefined ? { numHeads: config.heads } : {}),
+    ...(config.width !== undefined ? { embeddingDim: config.width } : {}),
+    ...(config.dropout !== undefined ? { dropout: config.dropout } : {}),
+  };
   return {
     text: path.resolve(config.text ?? DEFAULT_TEXT_PATH),
     encoding: config.tokenizer !== undefined ? "bpe" : (config.encoding ?? "gpt2"),
@@ -241,14 +258,46 @@ function newRunSettings(config: TrainConfig, stepsPerEpoch?: number, init?: Init
     context,
     batchSize: config.batchSize ?? 8,
     stride: config.stride ?? context,
-    steps: config.steps ?? (config.epochs !== undefined && stepsPerEpoch !== undefined ? config.epochs * stepsPerEpoch : DEFAULT_STEPS),
-    lr: config.lr ?? 3e-3,
+    steps,
+    lr: config.lr ?? TRAIN_DEFAULTS.lr,
     valFraction: config.valFraction ?? 0.1,
     seed: config.seed ?? 0,
-    ...(config.model ? { model: config.model } : {}),
+    ...(Object.keys(shape).length > 0 ? { model: shape } : {}),
+    lrSchedule: config.lrSchedule ?? TRAIN_DEFAULTS.lrSchedule,
+    warmupSteps: config.warmupSteps ?? TRAIN_DEFAULTS.warmupSteps,
+    ...(config.minLr !== undefined ? { minLr: config.minLr } : {}),
+    lrDecaySteps: config.lrDecaySteps ?? steps,
+    weightDecay: config.weightDecay ?? TRAIN_DEFAULTS.weightDecay,
+    gradClip: config.gradClip ?? TRAIN_DEFAULTS.gradClip,
+    gradAccum: config.gradAccum ?? TRAIN_DEFAULTS.gradAccum,
+    evalIters: config.evalIters ?? TRAIN_DEFAULTS.evalIters,
     ...(init !== undefined ? { initFrom: init.dir, encoding: init.kind === "pretrained" ? "init-from" : "checkpoint" } : {}),
     ...(config.loraRank !== undefined ? { lora: loraSettingsOf(config) } : {}),
   };
+}
+
+/**
+ * The Trainer's options of a run. A version-1 checkpoint (no training controls saved) keeps what
+ * it was trained with: tfjs Adam's betas, no decay, no clipping, a constant rate.
+ */
+function trainerOptions(settings: RunSettings): TrainerOptions {
+  if (settings.weightDecay === undefined) return { learningRate: settings.lr, beta2: 0.999, weightDecay: 0, gradClip: 0, schedule: "constant" };
+  return {
+    learningRate: settings.lr,
+    schedule: settings.lrSchedule ?? "constant",
+    warmupSteps: settings.warmupSteps ?? 0,
+    ...(settings.minLr !== undefined ? { minLearningRate: Math.min(settings.minLr, settings.lr) } : {}),
+    totalSteps: settings.lrDecaySteps ?? settings.steps,
+    weightDecay: settings.weightDecay,
+    gradClip: settings.gradClip ?? 0,
+    gradAccum: settings.gradAccum ?? 1,
+  };
+}
+
+/** The int32 tensors of a loader batch (id ranges recorded: no host read in the step). */
+function toTrainBatch(batch: Batch): TrainBatch {
+  const shape = [batch.batchSize, batch.maxLength];
+  return { inputs: idsTensor(batch.inputs, shape), targets: idsTensor(batch.targets, shape) };
 }
 
 /** Checks that the flags given with `--resume` agree with the checkpoint's settings. */
@@ -396,7 +445,7 @@ async function trainInRunDir(
     if (settings.lora !== undefined) freezeBase(loaded.model); // what compile does: the adapters train, nothing else
     const { frozen } = paramSplit(loaded.model);
     checkWasmMemory(settings.preset, { trainable: loaded.model.countParams() - frozen, frozen }, settings.lora);
-    const position = DataLoaderStateSchema.safeParse(loaded.state.loader);
+    const position = DataLoaderStateSchema.safeParse(loaderStateOf(loaded.state));
     if (!position.success) throw new CliError(`checkpoint ${resumeFrom.dir} is corrupt: state.json has no valid loader position`);
     data.loader.restore(position.data);
   } else if (init !== undefined) {
@@ -416,13 +465,12 @@ async function trainInRunDir(
       ...settings.model,
     };
     checkWasmMemory(settings.preset, stateParams(modelConfig, settings.lora), settings.lora);
-    const frozen = modelConfig;
-    model = withSeededRandom(settings.seed, () => createGPT(frozen));
+    model = createGPT({ ...modelConfig, seed: settings.seed });
   }
   let loraLine = "";
   if (resumeFrom === undefined && settings.lora !== undefined) {
     const lora = settings.lora;
-    const counts = withSeededRandom(settings.seed, () => applyLoRA(model, lora));
+    const counts = applyLoRA(model, { ...lora, seed: settings.seed });
     loraLine = `${describeLoRA(lora, counts)}\n`;
   } else if (settings.lora !== undefined) {
     loraLine = `${describeLoRA(settings.lora, { trainable: paramSplit(model).trainable, total: model.countParams() })}\n`;
@@ -435,9 +483,19 @@ async function trainInRunDir(
     tf.getBackend(),
     `--preset ${settings.preset} --context ${settings.context} --batch-size ${settings.batchSize}`,
   );
-  const optimizer = tf.train.adam(settings.lr);
-  model.compile({ optimizer, loss: sparseCrossEntropyFromLogits });
-  if (resumeFrom !== undefined) await restoreOptimizer(resumeFrom.dir, optimizer);
+  if (!(model instanceof GPTModel)) {
+    model.dispose();
+    throw new CliError(`the model to train is a ${model.getClassName()}, not a GPTModel of @tfgpt/layers`);
+  }
+  const trainer = new Trainer(model, trainerOptions(settings));
+  if (resumeFrom !== undefined) {
+    const saved = await readOptimizerWeights(resumeFrom.dir);
+    try {
+      await trainer.restoreOptimizer(startStep, saved);
+    } finally {
+      tf.dispose(saved.map((w) => w.tensor));
+    }
+  }
 
   const params = model.countParams();
   io.stderr.write(
@@ -453,25 +511,34 @@ async function trainInRunDir(
   let lastLoss = Number.NaN;
   let lastVal: number | undefined;
 
+  const store = checkpointDirectory(runDir);
   const checkpoint = async (): Promise<string> => {
-    const state: CheckpointState = CheckpointStateSchema.parse({
-      version: 1,
-      step,
+    const extra = {
       train: settings,
       model: modelConfig,
       tokenizer: { name: data.tokenizer.spec.name, ...(data.tokenizer.spec.options ? { options: data.tokenizer.spec.options } : {}) },
-      loader: data.loader.state(),
       data: { tokens: data.train.tokens.length, hash: data.dataHash },
-    });
-    lastCheckpoint = await saveCheckpoint(runDir, { model, optimizer, state });
+    };
+    await trainer.save(store, data.loader.state(), extra);
+    lastCheckpoint = store.lastSaved as string;
     await metrics.flush(runDir);
     return lastCheckpoint;
   };
-  const evaluate = async (): Promise<void> => {
+  // Loss estimates over --eval-iters batches of windows (nanoGPT's estimate_loss): validation,
+  // and the training windows too (the first ones, in order), so "train loss" is not one batch's.
+  const evalWindows = Math.min(MAX_EVAL_WINDOWS * 4, (settings.evalIters ?? TRAIN_DEFAULTS.evalIters) * settings.batchSize);
+  let trainEstimate: number | undefined;
+  const evaluate = async (withTrain: boolean): Promise<void> => {
     if (!data.val) return;
-    lastVal = await evaluateLoss(model, data.val, data.tokenizer.vocabSize);
+    lastVal = await evaluateLoss(model, data.val, data.tokenizer.vocabSize, evalWindows);
+    trainEstimate = withTrain ? await evaluateLoss(model, data.train, data.tokenizer.vocabSize, evalWindows) : undefined;
     metrics.add({ step, val_loss: lastVal });
   };
+  // Endless batches across loader epochs, pulled lazily (no read-ahead): after each step the
+  // loader's state is exactly the position of the next batch.
+  const batches = (function* () {
+    for (;;) for (const batch of data.loader) yield batch;
+  })();
 
   try {
     const total = settings.steps;
@@ -479,40 +546,43 @@ async function trainInRunDir(
     const progress = new Progress({ totalSteps: total, startStep, tokensPerStep: settings.batchSize * settings.context, stream: io.stderr });
     const started = performance.now();
     if (startStep === 0) {
-      await evaluate();
+      await evaluate(false);
       if (lastVal !== undefined) progress.log(`step 0: val loss ${lastVal.toFixed(4)}`);
     }
-    const remaining = total - startStep;
     // A stuck step (tfjs-wasm out of heap spins) ends the process with an error, never hangs it.
     const watchdog = new StepWatchdog({ hint: `the last checkpoint is kept (continue with: tfgpt train --resume ${runDir})` });
     const hangAt = Number(process.env.TFGPT_TEST_HANG_AT_STEP ?? Number.NaN); // fault injection (tests only)
-    // An endless stream cut at `remaining` batches; the generator is lazy (no read-ahead), so
-    // the loader's state after each step is exactly the position of the next batch.
-    await model.fitDataset(toTfDataset(data.loader, { epochs: Infinity }), {
-      epochs: 1,
-      batchesPerEpoch: remaining,
-      verbose: 0,
-      callbacks: {
-        onBatchEnd: async (_batch, logs) => {
-          step++;
-          watchdog.beat(step);
-          if (step === hangAt) for (;;); // a step that never ends, as tfjs-wasm's when out of heap
-          lastLoss = Number(logs?.loss);
-          metrics.add({ step, loss: lastLoss, time: Number(((performance.now() - started) / 1000).toFixed(3)) });
-          progress.step(step, lastLoss);
-          if (step % evalEvery === 0 || step === total) {
-            await evaluate();
-            if (lastVal !== undefined) progress.log(`step ${step}: train loss ${lastLoss.toFixed(4)}, val loss ${lastVal.toFixed(4)}`);
-            await metrics.flush(runDir);
-          }
-          if (config.checkpointEvery !== undefined && step % config.checkpointEvery === 0 && step < total) {
-            progress.log(`checkpoint ${await checkpoint()}`);
-          }
-          if (io.signal?.aborted) model.stopTraining = true;
-          watchdog.resume();
-        },
-      },
-    }).finally(() => watchdog.stop());
+    try {
+      while (step < total) {
+        // One step of the Trainer: gradAccum micro-batches, clipped, AdamW at the schedule's rate.
+        const micro: TrainBatch[] = [];
+        for (let k = 0; k < trainer.options.gradAccum; k++) micro.push(toTrainBatch(batches.next().value as Batch));
+        const loss = trainer.trainStep(micro);
+        for (const b of micro) tf.dispose([b.inputs, b.targets]);
+        lastLoss = (await loss.data())[0] as number;
+        loss.dispose();
+        step = trainer.step;
+        watchdog.beat(step);
+        if (step === hangAt) for (;;); // a step that never ends, as tfjs-wasm's when out of heap
+        metrics.add({ step, loss: lastLoss, time: Number(((performance.now() - started) / 1000).toFixed(3)) });
+        progress.step(step, lastLoss);
+        if (step % evalEvery === 0 || step === total) {
+          await evaluate(true);
+          const train = trainEstimate !== undefined ? trainEstimate.toFixed(4) : lastLoss.toFixed(4);
+          if (lastVal !== undefined) progress.log(`step ${step}: train loss ${train}, val loss ${lastVal.toFixed(4)}`);
+          await metrics.flush(runDir);
+        }
+        if (config.checkpointEvery !== undefined && step % config.checkpointEvery === 0 && step < total) {
+          progress.log(`checkpoint ${await checkpoint()}`);
+        }
+        watchdog.resume();
+        // Let signal handlers run (a step's awaits resolve as microtasks on the CPU backends).
+        await new Promise((resolve) => setImmediate(resolve));
+        if (io.signal?.aborted) break;
+      }
+    } finally {
+      watchdog.stop();
+    }
     progress.done();
     const dir = await checkpoint();
     // LoRA: the adapters alone too (a few MB; `loadAdapters` onto the base model checks it is theirs).
@@ -535,6 +605,6 @@ async function trainInRunDir(
     return { runDir, step, checkpoint: dir, loss: lastLoss, valLoss: lastVal };
   } finally {
     model.dispose();
-    optimizer.dispose();
+    trainer.dispose();
   }
 }

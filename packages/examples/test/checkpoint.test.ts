@@ -1,17 +1,14 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { createGPT, GPT_PRESETS, GPTModel, idsTensor, Trainer, type TrainBatch } from "@tfgpt/layers";
+import { checkpointDirectory } from "@tfgpt/layers/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  loadCheckpoint,
-  resolveCheckpointDir,
-  restoreOptimizer,
-  saveCheckpoint,
-  writeDirAtomic,
-  type CheckpointState,
-} from "../src/checkpoint.js";
-import { useTestBackend } from "./helpers.js";
+import { memoryIO } from "../src/io.js";
+import { loadCheckpoint, loaderStateOf, readOptimizerWeights, resolveCheckpointDir, writeDirAtomic } from "../src/checkpoint.js";
+import { runTrain, TrainConfigSchema } from "../src/train.js";
+import { BACKEND_OPTION, useTestBackend } from "./helpers.js";
 
 let tmp: string;
 beforeAll(async () => {
@@ -23,34 +20,27 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-function state(step: number): CheckpointState {
-  return {
-    version: 1,
-    step,
-    train: { lr: 0.01 },
-    model: { units: 3 },
-    tokenizer: { name: "byte" },
-    loader: { epoch: 0, batchIndex: step },
-    data: { tokens: 100, hash: "abcd1234" },
-  };
+/** What the CLI keeps beside the Trainer's state (version 2 state.json). */
+function extra() {
+  return { train: { lr: 0.01 }, model: { ...shape }, tokenizer: { name: "byte" }, data: { tokens: 100, hash: "abcd1234" } };
 }
 
-function makeModel(seed: number): tf.LayersModel {
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [4], units: 8, activation: "tanh", kernelInitializer: tf.initializers.glorotNormal({ seed }) }),
-      tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }),
-    ],
-  });
-  return model;
+const shape = { ...GPT_PRESETS.tiny, vocabSize: 31, contextLength: 8, embeddingDim: 8, numHeads: 2, numLayers: 1 };
+
+function batch(b: number): TrainBatch {
+  const xs = Int32Array.from({ length: 16 }, (_, i) => (i * 5 + b * 3) % 31);
+  const ys = Int32Array.from({ length: 16 }, (_, i) => (i * 5 + b * 3 + 1) % 31);
+  return { inputs: idsTensor(xs, [2, 8]), targets: idsTensor(ys, [2, 8]) };
 }
 
-const xs = tf.tensor2d(Array.from({ length: 32 }, (_, i) => Math.sin(i)), [8, 4]);
-const ys = tf.tensor2d(Array.from({ length: 24 }, (_, i) => Math.cos(i)), [8, 3]);
-
-async function trainSteps(model: tf.LayersModel, steps: number): Promise<number[]> {
+async function steps(trainer: Trainer, from: number, count: number): Promise<number[]> {
   const losses: number[] = [];
-  for (let i = 0; i < steps; i++) losses.push(Number(await model.trainOnBatch(xs, ys)));
+  for (let i = from; i < from + count; i++) {
+    const b = batch(i);
+    const loss = trainer.trainStep([b]);
+    losses.push((await loss.data())[0] as number);
+    tf.dispose([loss, b.inputs, b.targets]);
+  }
   return losses;
 }
 
@@ -72,43 +62,44 @@ describe("writeDirAtomic", () => {
   });
 });
 
-describe("saveCheckpoint / loadCheckpoint / restoreOptimizer", () => {
-  it("resumes Adam exactly: 6 steps == 3 steps + save + load + 3 steps", async () => {
-    const straight = makeModel(1);
-    straight.compile({ optimizer: tf.train.adam(0.05), loss: "meanSquaredError" });
-    const expected = await trainSteps(straight, 6);
+describe("checkpoints of the Trainer, read by the CLI", () => {
+  it("resume exactly: 6 steps == 3 steps + save + loadCheckpoint + readOptimizerWeights + 3 steps", async () => {
+    const options = { learningRate: 0.05, schedule: "cosine", totalSteps: 6, warmupSteps: 1 } as const;
+    const straight = new Trainer(createGPT({ ...shape, seed: 1 }), options);
+    const expected = await steps(straight, 0, 6);
 
-    const first = makeModel(1);
-    const firstOpt = tf.train.adam(0.05);
-    first.compile({ optimizer: firstOpt, loss: "meanSquaredError" });
-    const part1 = await trainSteps(first, 3);
-    const runDir = path.join(tmp, "run-adam");
-    const dir = await saveCheckpoint(runDir, { model: first, optimizer: firstOpt, state: state(3) });
-    expect(path.basename(dir)).toBe("checkpoint-000003");
+    const first = new Trainer(createGPT({ ...shape, seed: 1 }), options);
+    const part1 = await steps(first, 0, 3);
+    const runDir = path.join(tmp, "run-adamw");
+    const io = checkpointDirectory(runDir);
+    await first.save(io, { epoch: 0, batchIndex: 3 }, extra());
+    expect(path.basename(io.lastSaved as string)).toBe("checkpoint-000003");
 
     const loaded = await loadCheckpoint(runDir);
     expect(loaded.state.step).toBe(3);
-    const resumedOpt = tf.train.adam(0.05);
-    loaded.model.compile({ optimizer: resumedOpt, loss: "meanSquaredError" });
-    await restoreOptimizer(loaded.dir, resumedOpt);
-    const part2 = await trainSteps(loaded.model, 3);
+    expect(loaded.state.version).toBe(2);
+    expect(loaderStateOf(loaded.state)).toEqual({ epoch: 0, batchIndex: 3 });
+    const resumed = new Trainer(loaded.model as GPTModel, options);
+    const saved = await readOptimizerWeights(loaded.dir);
+    await resumed.restoreOptimizer(loaded.state.step, saved);
+    tf.dispose(saved.map((w) => w.tensor));
+    const part2 = await steps(resumed, 3, 3);
 
-    // Bit-for-bit: the slots, the iteration count and Adam's running beta powers are restored.
     expect([...part1, ...part2]).toEqual(expected);
-    const a = straight.getWeights().map((w) => Array.from(w.dataSync()));
-    const b = loaded.model.getWeights().map((w) => Array.from(w.dataSync()));
+    const a = straight.model.getWeights().map((w) => Array.from(w.dataSync()));
+    const b = resumed.model.getWeights().map((w) => Array.from(w.dataSync()));
     expect(b).toEqual(a);
+    for (const t of [straight, first, resumed]) (t.dispose(), t.model.dispose());
   });
 
   it("keeps only the latest checkpoint and points latest.json at it", async () => {
-    const model = makeModel(2);
-    const optimizer = tf.train.adam(0.01);
-    model.compile({ optimizer, loss: "meanSquaredError" });
+    const trainer = new Trainer(createGPT({ ...shape, seed: 2 }));
     const runDir = path.join(tmp, "run-keep");
-    await trainSteps(model, 1);
-    await saveCheckpoint(runDir, { model, optimizer, state: state(1) });
-    await trainSteps(model, 1);
-    await saveCheckpoint(runDir, { model, optimizer, state: state(2) });
+    const io = checkpointDirectory(runDir);
+    await steps(trainer, 0, 1);
+    await trainer.save(io, null, extra());
+    await steps(trainer, 1, 1);
+    await trainer.save(io, null, extra());
     const entries = (await readdir(runDir)).sort();
     expect(entries).toEqual(["checkpoint-000002", "latest.json"]);
     expect(await resolveCheckpointDir(runDir)).toBe(path.join(runDir, "checkpoint-000002"));
@@ -119,6 +110,8 @@ describe("saveCheckpoint / loadCheckpoint / restoreOptimizer", () => {
       "state.json",
       "weights.bin",
     ]);
+    trainer.dispose();
+    trainer.model.dispose();
   });
 
   it("names the problem of a missing, incomplete or corrupt checkpoint", async () => {
@@ -127,11 +120,13 @@ describe("saveCheckpoint / loadCheckpoint / restoreOptimizer", () => {
     await writeDirAtomic(empty, async () => {});
     await expect(loadCheckpoint(empty)).rejects.toThrow(/is not a checkpoint: it has neither state\.json nor latest\.json/);
 
-    const model = makeModel(3);
-    const optimizer = tf.train.adam(0.01);
-    model.compile({ optimizer, loss: "meanSquaredError" });
+    const trainer = new Trainer(createGPT({ ...shape, seed: 3 }));
     const runDir = path.join(tmp, "run-corrupt");
-    const dir = await saveCheckpoint(runDir, { model, optimizer, state: state(0) });
+    const io = checkpointDirectory(runDir);
+    await trainer.save(io, null, extra());
+    const dir = io.lastSaved as string;
+    trainer.dispose();
+    trainer.model.dispose();
 
     const weights = await readFile(path.join(dir, "weights.bin"));
     await writeFile(path.join(dir, "weights.bin"), weights.subarray(0, 10));
@@ -143,5 +138,44 @@ describe("saveCheckpoint / loadCheckpoint / restoreOptimizer", () => {
 
     await writeFile(path.join(runDir, "latest.json"), "garbage");
     await expect(loadCheckpoint(runDir)).rejects.toThrow(/is corrupt: latest\.json/);
+  });
+});
+
+describe("a version-1 checkpoint (tfjs Adam, before the Trainer: test/fixtures/checkpoint-v1)", () => {
+  const fixture = path.resolve(import.meta.dirname, "fixtures/checkpoint-v1");
+
+  it("loads: weights, Adam's moments into AdamW, the loader position", async () => {
+    const loaded = await loadCheckpoint(path.join(fixture, "run"));
+    expect(loaded.state.version).toBe(1);
+    expect(loaded.state.step).toBe(3);
+    expect(loaderStateOf(loaded.state)).toMatchObject({ epoch: 0, batchIndex: 3 });
+    expect(loaded.model).toBeInstanceOf(GPTModel);
+    const trainer = new Trainer(loaded.model as GPTModel, { learningRate: 0.01, beta2: 0.999, weightDecay: 0, gradClip: 0 });
+    const saved = await readOptimizerWeights(loaded.dir);
+    expect(saved.map((w) => w.name)).toContain("__accBeta1");
+    await trainer.restoreOptimizer(3, saved);
+    tf.dispose(saved.map((w) => w.tensor));
+    const moments = await trainer.optimizer.getWeights();
+    expect(moments.length).toBe(1 + 2 * loaded.model.trainableWeights.length);
+    trainer.dispose();
+    loaded.model.dispose();
+  });
+
+  it("resumes with tfgpt train --resume, and the new checkpoint is version 2", async () => {
+    const copy = path.join(tmp, "v1");
+    await cp(fixture, copy, { recursive: true });
+    const stateFile = path.join(copy, "run", "checkpoint-000003", "state.json");
+    const state = JSON.parse(await readFile(stateFile, "utf8"));
+    state.train.text = path.join(copy, "text.txt");
+    await writeFile(stateFile, JSON.stringify(state));
+    const io = memoryIO();
+    const run = await runTrain(TrainConfigSchema.parse({ resume: path.join(copy, "run"), steps: 5, evalEvery: 5, ...BACKEND_OPTION }), io);
+    expect(io.err()).toMatch(/resuming .*checkpoint-000003 at step 3/);
+    expect(run.step).toBe(5);
+    expect(Number.isFinite(run.loss)).toBe(true);
+    const next = JSON.parse(await readFile(path.join(run.checkpoint, "state.json"), "utf8"));
+    expect(next.version).toBe(2);
+    expect(next.dataState).toMatchObject({ epoch: 0, batchIndex: 5 });
+    expect(next.trainer).toMatchObject({ learningRate: 0.01, weightDecay: 0, gradClip: 0, beta2: 0.999 });
   });
 });

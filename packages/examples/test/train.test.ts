@@ -6,7 +6,7 @@ import { memoryIO } from "../src/io.js";
 import type { MetricRecord } from "../src/metrics.js";
 import { runSample, SampleConfigSchema } from "../src/sample.js";
 import { runTrain, TrainConfigSchema } from "../src/train.js";
-import { BACKEND_OPTION, DATA_DIR, useTestBackend } from "./helpers.js";
+import { BACKEND_OPTION, DATA_DIR, runCli, useTestBackend } from "./helpers.js";
 
 const verdict = path.join(DATA_DIR, "the-verdict.txt");
 let tmp: string;
@@ -39,6 +39,25 @@ async function readMetrics(runDir: string): Promise<MetricRecord[]> {
 
 const trainLosses = (m: MetricRecord[]) => m.filter((r) => r.loss !== undefined).map((r) => [r.step, r.loss]);
 const valLosses = (m: MetricRecord[]) => m.filter((r) => r.val_loss !== undefined).map((r) => [r.step, r.val_loss]);
+
+describe("tfgpt train: training controls", () => {
+  it("--help lists the new flags with the defaults of the Trainer's schema", async () => {
+    const { TRAINER_DEFAULTS } = await import("@tfgpt/layers");
+    const { TRAIN_DEFAULTS } = await import("../src/train-config.js");
+    for (const [cli, layers] of [["lrSchedule", "schedule"], ["warmupSteps", "warmupSteps"], ["weightDecay", "weightDecay"], ["gradClip", "gradClip"], ["gradAccum", "gradAccum"]] as const) {
+      expect(TRAIN_DEFAULTS[cli], `TRAIN_DEFAULTS.${cli} vs TRAINER_DEFAULTS.${layers}`).toBe(TRAINER_DEFAULTS[layers]);
+    }
+    expect(TRAIN_DEFAULTS.lr).toBe(TRAINER_DEFAULTS.learningRate);
+    const help = runCli(["train", "--help"]);
+    expect(help.code).toBe(0);
+    for (const flag of ["--layers N", "--heads N", "--width N", "--dropout P", "--lr-schedule S", "--min-lr X", "--lr-decay-steps N", "--eval-iters N"]) expect(help.stdout).toContain(flag);
+    expect(help.stdout).toMatch(/--warmup-steps N .*\(default 0\)/);
+    expect(help.stdout).toMatch(/--weight-decay X .*\(default 0\.1\)/);
+    expect(help.stdout).toMatch(/--grad-clip X .*\(default 1\)/);
+    expect(help.stdout).toMatch(/--grad-accum N .*\(default 1\)/);
+    expect(help.stdout).toMatch(/--lr-schedule S .*\(default constant\)/);
+  });
+});
 
 describe("tfgpt train", () => {
   it("N steps in one run equal N/2 + resume + N/2 (same losses, same next batch)", async () => {
@@ -74,7 +93,28 @@ describe("tfgpt train", () => {
     const state = JSON.parse(await readFile(path.join(splitDir, "checkpoint-000006", "state.json"), "utf8"));
     expect(state.step).toBe(6);
     expect(state.tokenizer).toEqual({ name: "byte" });
-    expect(state.loader).toMatchObject({ shuffle: true, batchSize: 4, seed: 0 });
+    expect(state.dataState).toMatchObject({ shuffle: true, batchSize: 4, seed: 0 });
+  });
+
+  it("with --grad-accum 2 --lr-schedule cosine --warmup-steps 5 --grad-clip 1: 10 steps + resume to 20 == 20 steps (same losses, same weights bytes)", async () => {
+    const controls = { ...tiny(), gradAccum: 2, lrSchedule: "cosine", warmupSteps: 5, gradClip: 1, evalEvery: 10, evalIters: 2 };
+    const straightDir = path.join(tmp, "controls-straight");
+    const straight = await runTrain(TrainConfigSchema.parse({ ...controls, steps: 20, out: straightDir }), memoryIO());
+    const splitDir = path.join(tmp, "controls-split");
+    // The cosine decay ends at step 20 in both (--lr-decay-steps; default: the first run's --steps).
+    await runTrain(TrainConfigSchema.parse({ ...controls, steps: 10, lrDecaySteps: 20, out: splitDir }), memoryIO());
+    const resumed = await runTrain(TrainConfigSchema.parse({ resume: splitDir, steps: 20, evalEvery: 10, ...BACKEND_OPTION }), memoryIO());
+    expect(resumed.step).toBe(20);
+    expect(resumed.loss).toBe(straight.loss);
+    expect(trainLosses(await readMetrics(splitDir))).toEqual(trainLosses(await readMetrics(straightDir)));
+    const weights = (dir: string) => readFile(path.join(dir, "weights.bin"));
+    expect((await weights(resumed.checkpoint)).equals(await weights(straight.checkpoint))).toBe(true);
+    const state = JSON.parse(await readFile(path.join(resumed.checkpoint, "state.json"), "utf8"));
+    expect(state.trainer).toMatchObject({ gradAccum: 2, schedule: "cosine", warmupSteps: 5, gradClip: 1, totalSteps: 20, weightDecay: 0.1 });
+    // A changed control on --resume is refused, naming the flag.
+    await expect(runTrain(TrainConfigSchema.parse({ resume: splitDir, steps: 30, gradAccum: 4 }), memoryIO())).rejects.toThrow(
+      /`--grad-accum` 4 differs from the checkpoint's 2/,
+    );
   });
 
   it("--epochs N trains N passes over the training windows", async () => {
@@ -85,7 +125,7 @@ describe("tfgpt train", () => {
     );
     expect(run.step).toBe(6);
     const state = JSON.parse(await readFile(path.join(run.checkpoint, "state.json"), "utf8"));
-    expect(state.loader).toMatchObject({ epoch: 2, batchIndex: 0 });
+    expect(state.dataState).toMatchObject({ epoch: 2, batchIndex: 0 });
   });
 
   it("refuses to resume with a changed setting, and to overwrite a run", async () => {

@@ -14,6 +14,8 @@ export const AdamWOptionsSchema = z.strictObject({
   epsilon: z.number().positive().default(1e-8).describe("a positive number"),
   /** Decoupled weight decay: each step multiplies every weight by `1 - learningRate * weightDecay`. Default `0.01`. */
   weightDecay: z.number().min(0).default(0.01).describe("a non-negative number"),
+  /** Which variables decay: `"all"` (as `AdamW(model.parameters())`) or `"matrices"` (rank 2 and up, nanoGPT's groups: no decay on biases, layer norms). Default `"all"`. */
+  decay: z.enum(["all", "matrices"]).default("all").describe('"all" or "matrices"'),
 });
 
 /** Options of `adamW` / `new AdamW(...)`; every field has PyTorch's default. */
@@ -38,7 +40,7 @@ interface Moments {
  *     m = beta1 m + (1 - beta1) g;   v = beta2 v + (1 - beta2) g^2
  *     w -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + epsilon)
  *
- * The decay applies to every variable it updates (as `AdamW(model.parameters())` does). Moments
+ * The decay applies to every variable it updates (as `AdamW(model.parameters())` does), or with `decay: "matrices"` to rank-2+ ones only. Moments
  * are kept by variable name, so the order of the gradients does not matter, and
  * `getWeights`/`setWeights` save and restore them with the step count (checkpoints); restored
  * moments whose names match no variable (a model loaded again under fresh variable names) go, in
@@ -53,11 +55,13 @@ export class AdamW extends tf.Optimizer {
   static get className(): string {
     return "AdamW";
   }
-  readonly learningRate: number;
+  /** Step size; a schedule (the `Trainer`) sets it before each step. */
+  learningRate: number;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
   readonly weightDecay: number;
+  readonly decay: "all" | "matrices";
   private moments = new Map<string, Moments>();
   /**
    * Restored moments whose variable names match no variable of this process (a model loaded
@@ -75,6 +79,7 @@ export class AdamW extends tf.Optimizer {
     this.beta2 = o.beta2;
     this.epsilon = o.epsilon;
     this.weightDecay = o.weightDecay;
+    this.decay = o.decay;
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
@@ -97,7 +102,8 @@ export class AdamW extends tf.Optimizer {
         const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
         const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
         const step = tf.mul(tf.div(m1, tf.add(tf.sqrt(v1), epsilon)), stepSize);
-        const decayed = keep === 1 ? variable : tf.mul(variable, keep);
+        const decays = keep !== 1 && (this.decay === "all" || variable.rank >= 2);
+        const decayed = decays ? tf.mul(variable, keep) : variable;
         m.assign(m1);
         v.assign(v1);
         variable.assign(tf.sub(decayed, step));
@@ -170,7 +176,7 @@ export class AdamW extends tf.Optimizer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
+    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, decay: this.decay };
   }
 
   /** @nocollapse */

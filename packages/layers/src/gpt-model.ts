@@ -4,6 +4,7 @@ import { headCrossEntropy, type HeadImplementation } from "./head-cross-entropy.
 import { isLoRAWeightName } from "./lora-linear.js";
 import { perplexity, sparseCrossEntropyFromLogits } from "./losses.js";
 import { TokenEmbedding } from "./token-embedding.js";
+import { TrainFunctionModel, type TrainFunction } from "./tfjs-training-internals.js";
 
 /**
  * Training state (bytes) past which the `wasm` backend is refused: weights and gradients (8 bytes
@@ -62,13 +63,6 @@ export function checkWasmTrainingMemory(params: number | ParamSplit, optimizer?:
   );
 }
 
-/** What tfjs's train function gets: the inputs, then the targets, then sample weights. */
-type TrainFunction = (data: tf.Tensor[]) => tf.Scalar[];
-
-/** Internals of `tf.LayersModel` that the fused train function reads (fields tfjs declares private). */
-interface LayersModelInternals {
-  collectedTrainableWeights?: tf.LayerVariable[];
-}
 
 /**
  * A `tf.LayersModel` whose training step fuses the output head with the loss. `createGPT`
@@ -87,7 +81,7 @@ interface LayersModelInternals {
  * model.compile({ optimizer: adamW(), loss: sparseCrossEntropyFromLogits });
  * await model.fitDataset(dataset, { epochs: 1 }); // fused head + loss
  */
-export class GPTModel extends tf.LayersModel {
+export class GPTModel extends TrainFunctionModel {
   /** @nocollapse */
   static override className = "GPTModel";
   /** Whether training may use the fused head + loss (when the compile settings allow it). Default `true`. */
@@ -118,10 +112,9 @@ export class GPTModel extends tf.LayersModel {
     super.compile(args);
   }
 
-  protected override makeTrainFunction(): TrainFunction {
+  protected override wrapTrainFunction(stock: TrainFunction): TrainFunction {
     const { frozen } = paramSplit(this);
-    checkWasmTrainingMemory({ trainable: this.countParams() - frozen, frozen }, this.optimizer_);
-    const stock = super.makeTrainFunction();
+    checkWasmTrainingMemory({ trainable: this.countParams() - frozen, frozen }, this.optimizer);
     if (!this.usesFusedTraining) return stock;
     const fused = this.fusedTrainFunction();
     return (data) => (data.length > this.inputs.length + 1 && data[this.inputs.length + 1] != null ? stock(data) : fused(data));
@@ -147,6 +140,31 @@ export class GPTModel extends tf.LayersModel {
       const dim = hidden.shape[hidden.rank - 1] as number;
       return headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, head.layer.table.read() as tf.Tensor2D, targets, this.headImplementation);
     });
+  }
+
+  /**
+   * The training loss of one batch, as a training step computes it: the graph run with
+   * `training: true` (dropout on), the head and the loss fused by `headCrossEntropy` when the
+   * head is a `TokenEmbedding` (else the logits and `sparseCrossEntropyFromLogits`), plus the
+   * layers' own losses. For gradients: `tf.variableGrads(() => model.trainingLoss(ids, targets))`.
+   * Reads nothing back to the host.
+   *
+   * @param ids int32 `[batch, T]`.
+   * @param targets int32 `[batch, T]`.
+   */
+  trainingLoss(ids: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+    const head = this.head();
+    let loss: tf.Scalar;
+    if (head === null) {
+      const logits = this.apply(ids, { training: true }) as tf.Tensor;
+      loss = tf.mean(sparseCrossEntropyFromLogits(tf.reshape(targets, ids.shape), logits)) as tf.Scalar;
+    } else {
+      const hidden = this.trunkModel(head).apply(ids, { training: true }) as tf.Tensor; // [B, T, C]
+      const dim = hidden.shape[hidden.rank - 1] as number;
+      loss = headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, head.layer.table.read() as tf.Tensor2D, targets, this.headImplementation);
+    }
+    for (const extra of this.calculateLosses()) loss = tf.add(loss, extra);
+    return loss;
   }
 
   /**
@@ -206,10 +224,7 @@ export class GPTModel extends tf.LayersModel {
         for (const extra of this.calculateLosses()) loss = tf.add(loss, extra);
         return loss;
       };
-      const internals = this as unknown as LayersModelInternals;
-      const weights = internals.collectedTrainableWeights ?? this.trainableWeights;
-      const variables = weights.map((w) => w.read() as tf.Variable);
-      const value = this.optimizer_.minimize(totalLoss, true, variables) as tf.Scalar;
+      const value = this.optimizer.minimize(totalLoss, true, this.compiledTrainableVariables()) as tf.Scalar;
       this.fusedSteps++;
       return [value, ...metricValues];
     };

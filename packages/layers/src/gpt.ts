@@ -3,6 +3,7 @@ import { z } from "zod";
 import { checkHeads } from "./attention.js";
 import { parseOptions } from "./errors.js";
 import { GPTModel } from "./gpt-model.js";
+import { seededNormals } from "./initializers.js";
 import { LayerNorm } from "./layer-norm.js";
 import { PositionalEmbedding } from "./positional-embedding.js";
 import { TokenEmbedding } from "./token-embedding.js";
@@ -18,6 +19,7 @@ export const GPTConfigSchema = z.object({
   dropout: z.number().min(0).lt(1).default(0).describe("a number in [0, 1)"),
   qkvBias: z.boolean().default(false).describe("a boolean"),
   tieWeights: z.boolean().default(true).describe("a boolean"),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe("an integer in [0, 2^32)"),
 });
 
 /**
@@ -30,6 +32,8 @@ export const GPTConfigSchema = z.object({
  * - `dropout`: rate after the embeddings, in attention and after each residual branch, training only. Default 0.
  * - `qkvBias`: bias on the query/key/value projection. Default `false` (the book's setting).
  * - `tieWeights`: the output head reuses the token embedding table. Default `true` (GPT-2).
+ * - `seed`: makes the random initial weights a function of it (same seed, same weights; built
+ *   without touching `Math.random`). Default: unseeded (tfjs draws from `Math.random`).
  */
 export type GPTConfig = z.output<typeof GPTConfigSchema>;
 /** What `createGPT` accepts: a `GPTConfig` whose defaulted fields may be left out. */
@@ -113,7 +117,9 @@ export interface CreateGPTOptions {
 export function createGPT(config: GPTConfigInput, options: CreateGPTOptions = {}): GPTModel {
   const c = parseGPTConfig(config);
   const zeros = options.initialize === "zeros";
-  const normal = (stddev: number) => (zeros ? tf.initializers.zeros() : tf.initializers.randomNormal({ mean: 0, stddev }));
+  const seeded = c.seed !== undefined ? seededNormals(c.seed) : undefined;
+  const normal = (stddev: number) =>
+    zeros ? tf.initializers.zeros() : seeded !== undefined ? seeded(stddev) : tf.initializers.randomNormal({ mean: 0, stddev });
   const ids = tf.input({ shape: [null], dtype: "int32", name: "ids" });
 
   const wte = new TokenEmbedding({ vocabSize: c.vocabSize, embeddingDim: c.embeddingDim, embeddingsInitializer: normal(0.02), name: "wte" });

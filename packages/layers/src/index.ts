@@ -9,6 +9,22 @@ import "./register.js";
 
 export { LayerConfigError } from "./errors.js";
 export { AdamW, adamW, AdamWOptionsSchema, type AdamWOptions } from "./adamw.js";
+export {
+  learningRateAt,
+  TRAINER_DEFAULTS,
+  Trainer,
+  TrainerOptionsSchema,
+  type CheckpointIO,
+  type ResolvedTrainerOptions,
+  type TrainBatch,
+  type TrainerCallbacks,
+  type TrainerCheckpoint,
+  type TrainerOptions,
+  type TrainerState,
+} from "./trainer.js";
+export { missingTrainingInternals, TFJS_CHECKED_VERSION } from "./tfjs-training-internals.js";
+export { memoryCheckpoint, type MemoryCheckpoint } from "./checkpoint-memory.js";
+export { formatDuration, Progress, renderBar, type ProgressArgs, type ProgressStream } from "./progress.js";
 export { type Initializer, type InitializerSpec, type SerializedInitializer } from "./initializers.js";
 export { matMul, matMulTransposedB } from "./matmul.js";
 export { idRangeOf, idsTensor, recordedIdRange, recordIdRange, targetsTensor, type IdRange } from "./id-range.js";

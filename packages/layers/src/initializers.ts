@@ -50,3 +50,41 @@ export function serializeInitializer(init: Initializer): SerializedInitializer {
 export function gpt2Normal(stddev = 0.02, seed?: number): Initializer {
   return tf.initializers.randomNormal(seed === undefined ? { mean: 0, stddev } : { mean: 0, stddev, seed });
 }
+
+/** mulberry32: a small, well-mixed 32-bit PRNG returning integers in [0, 2^32). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+type RandomNormalInstance = ReturnType<typeof tf.initializers.randomNormal>;
+const RandomNormal = tf.initializers.randomNormal({}).constructor as new (args: { mean?: number; stddev?: number }) => RandomNormalInstance;
+
+/**
+ * A seeded stream of GPT-2 normal initializers: every tensor any of them makes draws a fresh seed
+ * from one generator seeded with `seed`, so that building the same model twice (same layers, same
+ * order) gives the same weights, without touching `Math.random` (tfjs's unseeded initializers use
+ * it). Each initializer serializes as a plain `RandomNormal` (no seed), as the unseeded ones do.
+ *
+ * @example const normal = seededNormals(0); const init = normal(0.02);
+ */
+export function seededNormals(seed: number): (stddev: number) => Initializer {
+  const next = mulberry32(seed ^ 0x9e3779b9);
+  class SeededNormal extends RandomNormal {
+    private readonly stddevValue: number;
+    constructor(stddev: number) {
+      super({ mean: 0, stddev });
+      this.stddevValue = stddev;
+    }
+    override apply(shape: number[], dtype?: tf.DataType): tf.Tensor {
+      return tf.randomNormal(shape, 0, this.stddevValue, dtype === "int32" ? "int32" : "float32", next());
+    }
+  }
+  return (stddev) => new SeededNormal(stddev);
+}

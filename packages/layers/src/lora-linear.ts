@@ -63,9 +63,9 @@ export function isLoRAWeightName(name: string): boolean {
  * on a tensor created as `[in_dim, rank]`, whose fan-in (its second axis) is the rank: uniform in
  * `[-1/sqrt(r), 1/sqrt(r)]` (`bound = sqrt(6 / ((1 + a^2) fan_in))`).
  */
-export function loraAInitializer(rank: number): Initializer {
+export function loraAInitializer(rank: number, seed?: number): Initializer {
   const bound = Math.sqrt(6 / ((1 + 5) * rank));
-  return tf.initializers.randomUniform({ minval: -bound, maxval: bound });
+  return tf.initializers.randomUniform({ minval: -bound, maxval: bound, ...(seed !== undefined ? { seed } : {}) });
 }
 
 /** The tensors of one adapter, as a projection reads them. */

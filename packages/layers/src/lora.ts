@@ -40,6 +40,7 @@ export const LoRAOptionsSchema = z.strictObject({
   alpha: z.number().positive().optional().describe("a positive number"),
   dropout: z.number().min(0).lt(1).optional().describe("a number in [0, 1)"),
   targets: z.array(z.string().min(1)).min(1).optional().describe("a non-empty list of kernel names or patterns"),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe("an integer in [0, 2^32)"),
 });
 /** What `applyLoRA` accepts. */
 export type LoRAOptions = z.input<typeof LoRAOptionsSchema>;
@@ -178,7 +179,8 @@ export function applyLoRA(model: tf.LayersModel, options: LoRAOptions): LoRAPara
   for (const [i, kernels] of blocks) {
     const block = layers[i];
     if (block === undefined) throw new Error(`unreachable: no block h${i}`);
-    block.enableLoRA({ ...spec, kernels });
+    // A seed makes every A a function of (seed, block): the same run twice starts from the same adapters.
+    block.enableLoRA({ ...spec, kernels }, options.seed === undefined ? undefined : (options.seed + 7919 * i) >>> 0);
   }
   freezeBase(model);
   appliedTargets.set(model, targets);

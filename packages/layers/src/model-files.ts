@@ -34,9 +34,24 @@ export function directoryHandler(dir: string): tf.io.IOHandler {
       await mkdir(temp, { recursive: true });
       await writeFile(path.join(temp, MODEL_JSON), JSON.stringify(json));
       await writeFile(path.join(temp, WEIGHTS_BIN), new Uint8Array(weightData));
-      await rm(target, { recursive: true, force: true });
+      // Never delete-then-rename: the old directory is renamed aside, the complete new one renamed
+      // into place, and only then the old one removed (a crash leaves one of them complete).
       await mkdir(path.dirname(target), { recursive: true });
-      await rename(temp, target);
+      const old = `${target}.old-${process.pid}-${Date.now()}`;
+      const hadOld = await rename(target, old).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === "ENOENT") return false;
+          throw err;
+        },
+      );
+      try {
+        await rename(temp, target);
+      } catch (err) {
+        if (hadOld) await rename(old, target);
+        throw err;
+      }
+      if (hadOld) await rm(old, { recursive: true, force: true });
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {

@@ -35,3 +35,15 @@ export {
   type SavePretrainedOptions,
 } from "./pretrained-node.js";
 export { loadAdapters, saveAdapters } from "./lora-node.js";
+export {
+  CHECKPOINT_FILES,
+  checkpointDirectory,
+  type CheckpointDirectoryOptions,
+  checkpointName,
+  LATEST_FILE,
+  readCheckpointFiles,
+  resolveCheckpoint,
+  writeCheckpointFiles,
+  writeDirAtomic,
+} from "./checkpoint-node.js";
+export { progressCallback, type ProgressCallbackOptions } from "./progress-callback-node.js";

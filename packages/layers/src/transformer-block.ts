@@ -127,13 +127,13 @@ export class TransformerBlock extends tf.layers.Layer {
    *
    * @throws LayerConfigError when the block has adapters already or the rank exceeds a kernel's smaller side.
    */
-  enableLoRA(spec: BlockLoRA): void {
+  enableLoRA(spec: BlockLoRA, seed?: number): void {
     const parsed = parse(BlockLoRASchema, spec, "LoRA");
     if (this.loraSpec !== null) throw new LayerConfigError(`block ${this.name} has LoRA adapters already (merge or remove them first)`, "lora");
     this.checkRank(parsed);
     this.build();
     this.loraSpec = parsed;
-    this.addAdapters(parsed, `${this.name}/`);
+    this.addAdapters(parsed, `${this.name}/`, seed);
   }
 
   /**
@@ -177,13 +177,13 @@ export class TransformerBlock extends tf.layers.Layer {
   }
 
   /** Adds the adapter weights (named `<prefix><kernel>/lora_a|b`) and freezes every base weight. */
-  private addAdapters(spec: BlockLoRA, prefix: string): void {
+  private addAdapters(spec: BlockLoRA, prefix: string, seed?: number): void {
     for (const w of this.trainableWeights) w.trainable = false;
-    for (const kernel of spec.kernels) {
+    for (const [k, kernel] of spec.kernels.entries()) {
       const [rows, cols] = loraKernelShape(kernel, this.embeddingDim);
       const names = adapterWeightNames(kernel);
       this.adapters[kernel] = {
-        a: this.addWeight(`${prefix}${names.a}`, [rows, spec.rank], "float32", loraAInitializer(spec.rank)),
+        a: this.addWeight(`${prefix}${names.a}`, [rows, spec.rank], "float32", loraAInitializer(spec.rank, seed === undefined ? undefined : (seed + 104729 * k) >>> 0)),
         b: this.addWeight(`${prefix}${names.b}`, [spec.rank, cols], "float32", tf.initializers.zeros()),
       };
     }

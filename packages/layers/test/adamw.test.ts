@@ -34,7 +34,7 @@ describe("adamW", () => {
   it("takes PyTorch's AdamW steps (defaults lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01)", () => {
     const w = tf.variable(tf.tensor1d(start));
     const opt = adamW();
-    expect(opt.getConfig()).toEqual({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 });
+    expect(opt.getConfig()).toEqual({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, decay: "all" });
     for (const g of grads) opt.applyGradients({ [w.name]: tf.tensor1d(g) });
     const expected = torchAdamW(start, grads);
     const got = Array.from(w.dataSync());
@@ -121,7 +121,8 @@ describe("adamW", () => {
     expect(again.getConfig()).toEqual(opt.getConfig());
     expect(() => adamW({ learningRate: 0 })).toThrow(/`learningRate` must be a positive number, received 0/);
     expect(() => adamW({ beta2: 1 })).toThrow(/`beta2` must be a number in \[0, 1\), received 1/);
-    expect(() => adamW({ decay: 0.1 } as never)).toThrow(/adamW has no option `decay`/);
+    expect(() => adamW({ momentum: 0.1 } as never)).toThrow(/adamW has no option `momentum`/);
+    expect(() => adamW({ decay: "biases" } as never)).toThrow(/`decay` must be "all" or "matrices"/);
   });
 
   it("does not leak tensors across steps", () => {

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, GPTDataset } from "@tfgpt/datasets";
-import { countParams, createGPT, generateAsync, GPT_PRESETS, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfig } from "@tfgpt/layers";
+import { countParams, createGPT, generateAsync, GPT_PRESETS, GPTModel, idsTensor, parseGPTConfig, Trainer as LayersTrainer, type GPTConfig } from "@tfgpt/layers";
 import type { Tokenizer } from "@tfgpt/tokenizers/core";
 import { tokenizerFor, type TokenizerName } from "./tokenizer-choice.js";
 
@@ -36,19 +36,19 @@ export interface StepResult {
 }
 
 /**
- * A GPT, its Adam optimizer and a shuffled loader over the text's windows (`stride` = context
- * length, as the book trains). Steps one batch at a time so the page can draw between steps,
- * stop, and resume exactly where it stopped (same model, optimizer state and loader position).
+ * A GPT (seeded), `@tfgpt/layers`' `Trainer` (AdamW, clipping: the CLI's training step) and a
+ * shuffled loader over the text's windows (`stride` = context length, as the book trains). Steps
+ * one batch at a time so the page can draw between steps, stop, and resume exactly where it
+ * stopped (same model, optimizer state and loader position).
  */
 export class Trainer {
-  readonly model: tf.LayersModel;
+  readonly model: GPTModel;
   readonly tokenizer: Tokenizer;
   readonly config: GPTConfig;
   readonly params: number;
   readonly windows: number;
   private readonly loader: DataLoader;
-  private readonly optimizer: tf.Optimizer;
-  private steps = 0;
+  private readonly core: LayersTrainer;
 
   /**
    * @throws DatasetError when the text has fewer tokens than one window needs (context + 1).
@@ -61,15 +61,14 @@ export class Trainer {
     const dataset = new GPTDataset(ids, { maxLength: T, stride: T });
     this.windows = dataset.length;
     this.loader = new DataLoader(dataset, { batchSize: settings.batchSize, shuffle: true, seed: settings.seed });
-    this.model = createGPT(this.config);
+    this.model = createGPT({ ...this.config, seed: settings.seed });
     this.params = countParams(this.config);
-    this.optimizer = tf.train.adam(settings.learningRate);
-    this.model.compile({ optimizer: this.optimizer, loss: sparseCrossEntropyFromLogits });
+    this.core = new LayersTrainer(this.model, { learningRate: settings.learningRate });
   }
 
   /** Steps taken so far. */
   get step(): number {
-    return this.steps;
+    return this.core.step;
   }
 
   /** Trains on the next batch and returns its loss. */
@@ -78,17 +77,17 @@ export class Trainer {
     const started = performance.now();
     // idsTensor records the ids' range, so the layers check it without reading the ids back
     // (a GPU stall; on webgpu over SwiftShader, a dataSync that returns zeros and breaks the device).
-    const xs = idsTensor(batch.inputs, [batch.batchSize, batch.maxLength]);
-    const ys = idsTensor(batch.targets, [batch.batchSize, batch.maxLength, 1]); // Keras passes labels as [B, T, 1]
+    const shape = [batch.batchSize, batch.maxLength];
+    const inputs = idsTensor(batch.inputs, shape);
+    const targets = idsTensor(batch.targets, shape);
     try {
-      const out = await this.model.trainOnBatch(xs, ys);
-      const loss = Array.isArray(out) ? (out[0] as number) : out;
+      const lossTensor = this.core.trainStep([{ inputs, targets }]);
+      const loss = (await lossTensor.data())[0] as number;
+      lossTensor.dispose();
       const seconds = Math.max(1e-6, (performance.now() - started) / 1000);
-      this.steps++;
-      return { step: this.steps, loss, tokensPerSecond: batch.inputs.length / seconds };
+      return { step: this.core.step, loss, tokensPerSecond: batch.inputs.length / seconds };
     } finally {
-      xs.dispose();
-      ys.dispose();
+      tf.dispose([inputs, targets]);
     }
   }
 
@@ -110,6 +109,6 @@ export class Trainer {
   /** Frees the model's and optimizer's tensors. */
   dispose(): void {
     this.model.dispose();
-    this.optimizer.dispose();
+    this.core.dispose();
   }
 }

@@ -1,0 +1,312 @@
+/**
+ * The training loop of tfgpt, readable the way nanoGPT's `train.py` is. The CLI (`tfgpt train`)
+ * and the page use it; `model.fit`/`fitDataset` stay for tfjs users (`GPTModel`).
+ *
+ *     lr = learningRateAt(step)                          warmup, then cosine decay (or constant)
+ *     for each of gradAccum micro-batches:               gradient accumulation
+ *         loss = model.trainingLoss(ids, targets)        forward, fused head + cross-entropy
+ *         grads += d(loss / gradAccum) / d(weights)
+ *     grads *= min(1, gradClip / ||grads||)              global-norm clipping (0: off)
+ *     adamW.applyGradients(grads)                        decoupled decay on matrices only
+ *     step += 1
+ *
+ * Nothing is read back to the host in a step (the loss comes back as a tensor). A checkpoint
+ * (`checkpoint()`, `Trainer.fromCheckpoint`) holds the weights, AdamW's moments (by variable
+ * name), the step, the resolved options (the schedule) and an opaque data state of the caller's
+ * (a DataLoader's `state()`); with dropout 0 a restored trainer continues bit for bit. It is
+ * written through a {@link CheckpointIO}: `checkpointDirectory` of `@tfgpt/layers/node` (an atomic
+ * directory per step), or any other store.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
+import { AdamW } from "./adamw.js";
+import { LayerConfigError, parseOptions } from "./errors.js";
+import type { GPTModel } from "./gpt-model.js";
+
+/** zod schema of the `Trainer`'s options; the defaults are the CLI's (`tfgpt train --help` shows them). */
+export const TrainerOptionsSchema = z.strictObject({
+  /** Peak learning rate (after warmup). Default `0.003`. */
+  learningRate: z.number().positive().max(1).default(3e-3).describe("a number in (0, 1]"),
+  /** `"cosine"`: decay from `learningRate` to `minLearningRate` over `totalSteps`; `"constant"`: no decay. Default `"constant"`. */
+  schedule: z.enum(["constant", "cosine"]).default("constant").describe('"constant" or "cosine"'),
+  /** Steps of linear warmup from `learningRate / (warmupSteps + 1)`. Default 0. */
+  warmupSteps: z.number().int().min(0).default(0).describe("a non-negative integer"),
+  /** Learning rate at the end of the cosine decay. Default: `learningRate / 10` (nanoGPT). */
+  minLearningRate: z.number().min(0).optional().describe("a non-negative number"),
+  /** Steps of the whole run (where the cosine decay ends). Required with `schedule: "cosine"`. */
+  totalSteps: z.number().int().positive().optional().describe("a positive integer"),
+  /** AdamW's decoupled weight decay, on weight matrices only (not biases, layer norms). Default `0.1`. */
+  weightDecay: z.number().min(0).default(0.1).describe("a non-negative number"),
+  /** Largest global gradient norm; larger gradients are scaled down to it. 0 turns clipping off. Default `1`. */
+  gradClip: z.number().min(0).default(1).describe("a non-negative number"),
+  /** Micro-batches whose gradients are averaged into one step. Default 1. */
+  gradAccum: z.number().int().positive().default(1).describe("a positive integer"),
+  /** AdamW's beta1. Default `0.9`. */
+  beta1: z.number().min(0).lt(1).default(0.9).describe("a number in [0, 1)"),
+  /** AdamW's beta2. Default `0.95` (nanoGPT). */
+  beta2: z.number().min(0).lt(1).default(0.95).describe("a number in [0, 1)"),
+  /** AdamW's epsilon. Default `1e-8`. */
+  epsilon: z.number().positive().default(1e-8).describe("a positive number"),
+});
+export type TrainerOptions = z.input<typeof TrainerOptionsSchema>;
+export type ResolvedTrainerOptions = z.output<typeof TrainerOptionsSchema>;
+/** The defaults of {@link TrainerOptionsSchema} (the one place the CLI's help takes them from). */
+export const TRAINER_DEFAULTS: ResolvedTrainerOptions = TrainerOptionsSchema.parse({});
+
+/** One batch: int32 ids and next-token targets, both `[batch, T]`. */
+export interface TrainBatch {
+  readonly inputs: tf.Tensor;
+  readonly targets: tf.Tensor;
+}
+
+/** What a checkpoint holds; `CheckpointIO` stores it. */
+export interface TrainerCheckpoint {
+  /** The model: topology, weight specs and weight bytes (tfjs's layers-model artifacts). */
+  readonly model: tf.io.ModelArtifacts;
+  /** AdamW's step count and moments (`<variable>/m`, `<variable>/v`), encoded by `tf.io.encodeWeights`. */
+  readonly optimizer: { readonly weightSpecs: tf.io.WeightsManifestEntry[]; readonly weightData: ArrayBuffer };
+  readonly state: TrainerState;
+}
+
+/** The JSON part of a checkpoint. */
+export interface TrainerState {
+  /** 2 (version 1: the CLI's checkpoints before the Trainer, with tfjs's Adam). */
+  readonly version: 2;
+  /** Optimizer steps done. */
+  readonly step: number;
+  /** The resolved options, the schedule included. */
+  readonly trainer: ResolvedTrainerOptions;
+  /** The caller's data position (e.g. a DataLoader's `state()`), stored as given. */
+  readonly dataState?: unknown;
+  /** Anything else the caller keeps beside it (JSON). */
+  readonly extra?: Record<string, unknown>;
+}
+
+/** Where checkpoints go: a directory (`checkpointDirectory` in `@tfgpt/layers/node`), IndexedDB, a download... */
+export interface CheckpointIO {
+  save(checkpoint: TrainerCheckpoint): Promise<void>;
+  load(): Promise<TrainerCheckpoint>;
+}
+
+/** Callbacks of `Trainer.fit`. */
+export interface TrainerCallbacks {
+  /** After each step, with the step number (1-based count of steps done) and the loss tensor (read it only if you need it: a host sync). */
+  onStep?: (step: number, loss: tf.Scalar) => void | Promise<void>;
+}
+
+/**
+ * The learning rate of step `step` (0-based): nanoGPT's `get_lr`. Linear warmup
+ * `lr * (step + 1) / (warmupSteps + 1)`, then with `"cosine"` a half cosine from `lr` down to
+ * `minLearningRate` at `totalSteps`, and `minLearningRate` after it.
+ */
+export function learningRateAt(step: number, options: ResolvedTrainerOptions): number {
+  const lr = options.learningRate;
+  if (step < options.warmupSteps) return (lr * (step + 1)) / (options.warmupSteps + 1);
+  if (options.schedule === "constant") return lr;
+  const min = options.minLearningRate ?? lr / 10;
+  const total = options.totalSteps as number;
+  if (step >= total) return min;
+  const ratio = (step - options.warmupSteps) / Math.max(1, total - options.warmupSteps);
+  return min + 0.5 * (1 + Math.cos(Math.PI * ratio)) * (lr - min);
+}
+
+function parseTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
+  const o = parseOptions(TrainerOptionsSchema, options, "Trainer");
+  if (o.schedule === "cosine" && o.totalSteps === undefined) {
+    throw new LayerConfigError('`totalSteps` is required with `schedule: "cosine"` (where the decay ends), received undefined', "totalSteps");
+  }
+  if (o.minLearningRate !== undefined && o.minLearningRate > o.learningRate) {
+    throw new LayerConfigError(`\`minLearningRate\` must be at most \`learningRate\` ${o.learningRate}, received ${o.minLearningRate}`, "minLearningRate");
+  }
+  return o;
+}
+
+/**
+ * Trains a `GPTModel` (see the module comment).
+ *
+ * @example
+ * const trainer = new Trainer(createGPT({ ...GPT_PRESETS.tiny, vocabSize: 256, seed: 0 }), { schedule: "cosine", totalSteps: 100, warmupSteps: 10 });
+ * for (let i = 0; i < 100; i++) tf.dispose(trainer.step([nextBatch()]));
+ */
+export class Trainer {
+  readonly model: GPTModel;
+  readonly options: ResolvedTrainerOptions;
+  readonly optimizer: AdamW;
+  /** Steps done. */
+  step = 0;
+
+  constructor(model: GPTModel, options: TrainerOptions = {}) {
+    this.model = model;
+    this.options = parseTrainerOptions(options);
+    const o = this.options;
+    this.optimizer = new AdamW({ learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay, decay: "matrices" });
+  }
+
+  /** The learning rate the next step uses. */
+  get learningRate(): number {
+    return learningRateAt(this.step, this.options);
+  }
+
+  /**
+   * One optimizer step over `batches` (exactly `gradAccum` micro-batches; the caller keeps and
+   * disposes them). Returns the mean loss of the micro-batches, before the update, as a tensor.
+   */
+  trainStep(batches: readonly TrainBatch[]): tf.Scalar {
+    const { gradAccum, gradClip } = this.options;
+    if (batches.length !== gradAccum) {
+      throw new LayerConfigError(`trainStep: \`batches\` must hold gradAccum = ${gradAccum} micro-batches, received ${batches.length}`, "batches");
+    }
+    this.optimizer.learningRate = this.learningRate;
+    const variables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    let grads: tf.NamedTensorMap = {};
+    let loss: tf.Scalar = tf.scalar(0);
+    for (const { inputs, targets } of batches) {
+      const micro = tf.variableGrads(() => tf.div(this.model.trainingLoss(inputs, targets), gradAccum) as tf.Scalar, variables);
+      const summed = tf.tidy(() => {
+        const next: tf.NamedTensorMap = {};
+        for (const [name, g] of Object.entries(micro.grads)) next[name] = grads[name] === undefined ? tf.clone(g) : tf.add(grads[name] as tf.Tensor, g);
+        return next;
+      });
+      const total = tf.add(loss, micro.value) as tf.Scalar;
+      tf.dispose([grads, micro.grads, micro.value, loss]);
+      grads = summed;
+      loss = total;
+    }
+    if (gradClip > 0) {
+      const clipped = this.clipGradients(grads);
+      tf.dispose(grads);
+      grads = clipped;
+    }
+    this.optimizer.applyGradients(grads);
+    tf.dispose(grads);
+    this.step++;
+    return loss;
+  }
+
+  /**
+   * `grads` scaled by `min(1, gradClip / (||grads|| + 1e-6))`, the norm taken over all of them
+   * together (PyTorch's `clip_grad_norm_`); new tensors, computed on the device.
+   */
+  clipGradients(grads: tf.NamedTensorMap): tf.NamedTensorMap {
+    const gradClip = this.options.gradClip;
+    return tf.tidy(() => {
+      const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
+      const scale = tf.minimum(1, tf.div(gradClip, tf.add(norm, 1e-6)));
+      const out: tf.NamedTensorMap = {};
+      for (const [name, g] of Object.entries(grads)) out[name] = tf.mul(g, scale);
+      return out;
+    });
+  }
+
+  /**
+   * Mean loss over up to `iters` batches (no dropout, no gradients): nanoGPT's `estimate_loss`.
+   * One host read at the end.
+   */
+  async evaluate(batches: Iterable<TrainBatch>, iters: number): Promise<number> {
+    let sum: tf.Scalar = tf.scalar(0);
+    let n = 0;
+    for (const { inputs, targets } of batches) {
+      if (n >= iters) break;
+      const next = tf.tidy(() => tf.add(sum, this.model.meanLoss(inputs, targets)) as tf.Scalar);
+      sum.dispose();
+      sum = next;
+      n++;
+    }
+    const value = n === 0 ? Number.NaN : ((await sum.data())[0] as number) / n;
+    sum.dispose();
+    return value;
+  }
+
+  /** Runs `steps` steps, pulling `gradAccum` batches a step from `next` (which owns them: they are disposed after the step). */
+  async fit(steps: number, next: () => TrainBatch | Promise<TrainBatch>, callbacks: TrainerCallbacks = {}): Promise<void> {
+    for (let i = 0; i < steps; i++) {
+      const batches: TrainBatch[] = [];
+      for (let k = 0; k < this.options.gradAccum; k++) batches.push(await next());
+      const loss = this.trainStep(batches);
+      for (const b of batches) tf.dispose([b.inputs, b.targets]);
+      await callbacks.onStep?.(this.step, loss);
+      loss.dispose();
+    }
+  }
+
+  /** The checkpoint of now: weights, optimizer, step, options, and the caller's data state and extras. */
+  async checkpoint(dataState?: unknown, extra?: Record<string, unknown>): Promise<TrainerCheckpoint> {
+    let model: tf.io.ModelArtifacts | undefined;
+    await this.model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        model = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
+      }),
+    );
+    const encoded = await tf.io.encodeWeights(await this.optimizer.getWeights());
+    const state: TrainerState = {
+      version: 2,
+      step: this.step,
+      trainer: this.options,
+      ...(dataState !== undefined ? { dataState } : {}),
+      ...(extra !== undefined ? { extra } : {}),
+    };
+    return { model: model as tf.io.ModelArtifacts, optimizer: { weightSpecs: encoded.specs, weightData: encoded.data }, state };
+  }
+
+  /** Writes {@link checkpoint} through `io`. */
+  async save(io: CheckpointIO, dataState?: unknown, extra?: Record<string, unknown>): Promise<void> {
+    await io.save(await this.checkpoint(dataState, extra));
+  }
+
+  /**
+   * Sets the optimizer state and the step from a checkpoint's (the weights are the model's
+   * business). Accepts tfjs Adam's weights too (same `<variable>/m|v` names; its extra
+   * `accBeta` entries are not needed: AdamW computes `beta^t` from the step count).
+   */
+  async restoreOptimizer(step: number, weights: ReadonlyArray<{ name: string; tensor: tf.Tensor }>): Promise<void> {
+    const kept = weights.filter((w) => !w.name.startsWith("__"));
+    // The moments are saved under the variable names of the process that saved them; a model
+    // loaded again has fresh names (`wte/embeddings_1`), and an old name may even belong to
+    // another live model. Moments come in the order of the trainable weights: map by position,
+    // checking shapes.
+    const own = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const savedNames = kept.filter((w) => w.name.endsWith("/m")).map((w) => w.name.slice(0, -2));
+    const rename = new Map<string, string>();
+    if (savedNames.length === own.length) {
+      savedNames.forEach((name, i) => rename.set(name, (own[i] as tf.Variable).name));
+      for (const w of kept) {
+        const match = /^(.*)\/([mv])$/.exec(w.name);
+        const target = match ? own[savedNames.indexOf(match[1] as string)] : undefined;
+        if (target !== undefined && !tf.util.arraysEqual(target.shape, w.tensor.shape)) {
+          throw new LayerConfigError(`restoreOptimizer: saved moments "${w.name}" have shape [${w.tensor.shape.join(", ")}], the model's variable "${(target as tf.Variable).name}" [${target.shape.join(", ")}]`, "weights");
+        }
+      }
+    }
+    const renamed = kept.map((w) => {
+      const match = /^(.*)\/([mv])$/.exec(w.name);
+      const to = match ? rename.get(match[1] as string) : undefined;
+      return to === undefined ? w : { name: `${to}/${match?.[2]}`, tensor: w.tensor };
+    });
+    await this.optimizer.setWeights(renamed);
+    this.step = step;
+  }
+
+  /**
+   * A trainer continuing `checkpoint`: the model rebuilt from it (its classes registered:
+   * importing `@tfgpt/layers` does that), the optimizer and the step restored.
+   *
+   * @param options overrides of the saved options (e.g. a longer `totalSteps`).
+   */
+  static async fromCheckpoint(checkpoint: TrainerCheckpoint, options: TrainerOptions = {}): Promise<{ trainer: Trainer; dataState: unknown; extra: Record<string, unknown> | undefined }> {
+    if (checkpoint.state.version !== 2) {
+      throw new LayerConfigError(`checkpoint version must be 2, received ${JSON.stringify(checkpoint.state.version)}`, "version");
+    }
+    const model = (await tf.loadLayersModel(tf.io.fromMemory(checkpoint.model))) as GPTModel;
+    const trainer = new Trainer(model, { ...checkpoint.state.trainer, ...options });
+    const named = tf.io.decodeWeights(checkpoint.optimizer.weightData, checkpoint.optimizer.weightSpecs);
+    await trainer.restoreOptimizer(checkpoint.state.step, Object.entries(named).map(([name, tensor]) => ({ name, tensor })));
+    tf.dispose(Object.values(named));
+    return { trainer, dataState: checkpoint.state.dataState, extra: checkpoint.state.extra };
+  }
+
+  /** Disposes the optimizer's moments (the model is the caller's). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
