@@ -2,10 +2,12 @@
  * End to end, in a real browser: Debian's chromium (driven by playwright-core) opens the app served
  * by Vite's dev server on 127.0.0.1, and the test checks what a user sees: gpt2 ids equal to
  * `getTokenizer("gpt2")`'s, the book's first sliding windows, a loss that goes down while training,
- * stop/resume, and sampled text. It saves `docs/web-after-training.png`.
+ * stop/resume, and sampled text. It saves a screenshot to a temporary directory (tests never write
+ * tracked files; `TFGPT_SCREENSHOT=path` keeps it, e.g. to refresh `docs/web-after-training.png`).
  * Skips (with a message) where /usr/bin/chromium is missing; CI installs it.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +20,7 @@ const CHROMIUM = process.env.TFGPT_CHROMIUM ?? "/usr/bin/chromium";
 const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(webRoot, "../..");
 const dataDir = process.env.TFGPT_DATA_DIR ?? path.resolve(repoRoot, "../shared/data");
-const screenshot = path.join(repoRoot, "docs", "web-after-training.png");
+const screenshot = process.env.TFGPT_SCREENSHOT ?? path.join(mkdtempSync(path.join(tmpdir(), "tfgpt-e2e-")), "web-after-training.png");
 const hasChromium = existsSync(CHROMIUM);
 const title = hasChromium
   ? "web app in headless chromium"
