@@ -49,8 +49,16 @@ export async function saveFinetuneCheckpoint(runDir: string, contents: { model: 
   return target;
 }
 
-/** Restores the AdamW state saved in checkpoint directory `dir` (step and moments). */
-export async function restoreFinetuneOptimizer(dir: string, optimizer: AdamW): Promise<void> {
+/** A variable's name without tfjs's `_N` uniqueness suffix (`h0/attn/c_attn/kernel_3` -> `h0/attn/c_attn/kernel`). */
+const pathOf = (name: string): string => name.replace(/_\d+$/, "");
+
+/**
+ * Restores the AdamW state saved in checkpoint directory `dir` (step and moments) for `model`'s
+ * variables. The moments were saved under the variable names of the process that saved them;
+ * a model loaded again has other `_N` suffixes (and another layer order), so they are matched by
+ * weight path.
+ */
+export async function restoreFinetuneOptimizer(dir: string, optimizer: AdamW, model: tf.LayersModel): Promise<void> {
   let spec: { className?: unknown; weightSpecs?: unknown };
   let data: Buffer;
   try {
@@ -63,6 +71,14 @@ export async function restoreFinetuneOptimizer(dir: string, optimizer: AdamW): P
     throw new CliError(`checkpoint ${dir}: its optimizer is ${JSON.stringify(spec.className)}, not the AdamW \`tfgpt finetune\` writes`);
   }
   const named = tf.io.decodeWeights(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer, spec.weightSpecs as tf.io.WeightsManifestEntry[]);
-  await optimizer.setWeights(Object.entries(named).map(([name, tensor]) => ({ name, tensor })));
+  const current = new Map(model.weights.map((w) => [pathOf(w.name), w.name]));
+  const renamed = Object.entries(named).map(([name, tensor]) => {
+    const match = /^(.*)\/([mv])$/.exec(name);
+    if (match === null) return { name, tensor }; // the step count
+    const to = current.get(pathOf(match[1] as string));
+    if (to === undefined) throw new CliError(`checkpoint ${dir}: its optimizer has moments for ${JSON.stringify(match[1])}, which the model has no weight for`);
+    return { name: `${to}/${match[2]}`, tensor };
+  });
+  await optimizer.setWeights(renamed);
   tf.dispose(Object.values(named));
 }

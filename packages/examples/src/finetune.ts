@@ -231,7 +231,7 @@ async function finetuneInRunDir(
   const parts = settings.task === "instruct" ? gptParts(model) : undefined;
   // AdamW without weight decay is Adam; its state (step, moments by variable name) is checkpointable.
   const optimizer = adamW({ learningRate: settings.lr, weightDecay: 0 });
-  if (resumeFrom) await restoreFinetuneOptimizer(resumeFrom.dir, optimizer);
+  if (resumeFrom) await restoreFinetuneOptimizer(resumeFrom.dir, optimizer, model);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const trainable = variables.reduce((n, v) => n + v.size, 0);
   io.stderr.write(
