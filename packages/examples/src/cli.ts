@@ -187,6 +187,7 @@ ${LORA_USAGE}`,
                [--batch-size N] [--lr X] [--context N] [--val-fraction F] [--seed S] [--balance]
                [--trainable-blocks N|all] [--mask-prompt] [--samples N] [--max-new-tokens N]
                [--checkpoint-every N] [--eval-every N] [--backend B] [--overwrite]
+               [--lora-rank R [--lora-alpha A] [--lora-dropout P] [--lora-targets LIST]]
        tfgpt finetune --resume DIR [--steps N]
 
   --task T              classify (chapter 6: labelled texts, class head on the last token,
@@ -212,8 +213,11 @@ ${LORA_USAGE}`,
   --eval-every N        accuracy / validation loss every N steps (default: 5 times a run)
   --backend B           auto (default), tensorflow, wasm or cpu
   --overwrite           start afresh in an --out that holds a previous run
-  --resume DIR          continue the run in DIR`,
+  --resume DIR          continue the run in DIR
+${LORA_USAGE}
+                        (classify: the class head trains too; --trainable-blocks is then unused)`,
     options: {
+      ...LORA_CLI_OPTIONS,
       task: str,
       data: str,
       "init-from": str,

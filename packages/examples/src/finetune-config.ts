@@ -4,6 +4,7 @@
  * checkpoints, restored on `--resume`).
  */
 import { z } from "zod";
+import { LORA_FLAG_FIELDS, loraFlagWithoutRank, LoRASettingsSchema } from "./lora-flags.js";
 import { backendFlag, choiceFlag, integerFlag, LIMITS, numberFlag, stringFlag } from "./options.js";
 
 /** The fine-tuning tasks: chapter 6's classification and chapter 7's instruction following. */
@@ -39,9 +40,14 @@ export const FinetuneConfigSchema = z
     checkpointEvery: integerFlag("checkpoint-every", 1, LIMITS.steps).optional(),
     evalEvery: integerFlag("eval-every", 1, LIMITS.steps).optional(),
     backend: backendFlag,
+    /** LoRA: `--lora-rank` (and alpha, dropout, targets): train adapters (and a classifier's head) only. */
+    ...LORA_FLAG_FIELDS,
   })
   .superRefine((c, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: "custom", message });
+    const loraAlone = loraFlagWithoutRank(c);
+    if (loraAlone !== undefined) issue(`\`${loraAlone}\` needs \`--lora-rank\``);
+    if (c.resume !== undefined && c.loraRank !== undefined) issue("`--lora-rank` cannot be used with `--resume` (a resumed run keeps its adapters)");
     if (c.resume === undefined) {
       if (c.task === undefined) issue("`--task` is required (classify or instruct)");
       else if (c.data === undefined) issue("`--data` is required");
@@ -73,5 +79,7 @@ export const FinetuneSettingsSchema = z.object({
   maskPrompt: z.boolean(),
   /** Classification: the label set in class order. */
   labels: z.array(z.string()).optional(),
+  /** LoRA adapters trained instead of the blocks (`--lora-rank` ...). */
+  lora: LoRASettingsSchema.optional(),
 });
 export type FinetuneSettings = z.infer<typeof FinetuneSettingsSchema>;

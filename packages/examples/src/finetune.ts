@@ -31,7 +31,10 @@ import {
   createClassifier,
   gptConfigOfModel,
   adamW,
+  applyLoRA,
+  freezeBase,
   headCrossEntropy,
+  paramSplit,
   idsTensor,
   targetsTensor,
   TokenEmbedding,
@@ -41,6 +44,7 @@ import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
 import { CheckpointStateSchema, LATEST_FILE, loadCheckpoint, readCheckpointState, type CheckpointState } from "./checkpoint.js";
 import { restoreFinetuneOptimizer, saveFinetuneCheckpoint } from "./finetune-checkpoint.js";
+import { describeLoRA, loraSettingsOf } from "./lora-flags.js";
 import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
 import type { CommandIO } from "./io.js";
@@ -160,6 +164,7 @@ export async function runFinetune(
       balance: config.balance ?? false,
       trainableBlocks: config.trainableBlocks ?? 1,
       maskPrompt: config.maskPrompt ?? false,
+      ...(config.loraRank !== undefined ? { lora: loraSettingsOf(config) } : {}),
     };
   }
   const init = await resolveInitFrom(settings.initFrom);
@@ -228,6 +233,16 @@ async function finetuneInRunDir(
         ? createClassifier(loaded.model, { numClasses: (data.labels ?? []).length, trainableBlocks: settings.trainableBlocks, seed: settings.seed })
         : loaded.model;
   }
+  // LoRA: rank-r adapters on the blocks' kernels train, every other weight is frozen (a
+  // classifier's new head excepted: it starts random). A resumed model has its adapters already.
+  let loraLine = "";
+  if (settings.lora !== undefined) {
+    if (!resumeFrom) applyLoRA(model, { ...settings.lora, seed: settings.seed });
+    freezeBase(model);
+    if (settings.task === "classify") for (const w of model.getLayer("cls_head").weights) w.trainable = true;
+    const { trainable } = paramSplit(model);
+    loraLine = `${describeLoRA(settings.lora, { trainable, total: model.countParams() })}\n`;
+  }
   const parts = settings.task === "instruct" ? gptParts(model) : undefined;
   // AdamW without weight decay is Adam; its state (step, moments by variable name) is checkpointable.
   const optimizer = adamW({ learningRate: settings.lr, weightDecay: 0 });
@@ -237,7 +252,8 @@ async function finetuneInRunDir(
   io.stderr.write(
     `${backendLine}\nmodel: ${init.dir} (${model.countParams().toLocaleString("en-US")} parameters, ${trainable.toLocaleString("en-US")} trained), context ${settings.context}; ` +
       `task ${settings.task}: ${data.trainIndices.length} train / ${data.valIndices.length} validation examples, ${loader.numBatches} batches of ${loader.batchSize} per epoch\n` +
-      `${resumeFrom ? `resuming ${resumeFrom.dir} at step ${run.startStep}` : "fine-tuning"} to step ${settings.steps}; run directory ${runDir}\n`,
+      `${resumeFrom ? `resuming ${resumeFrom.dir} at step ${run.startStep}` : "fine-tuning"} to step ${settings.steps}; run directory ${runDir}\n` +
+      loraLine,
   );
 
   const batchTensors = (indices: readonly number[]): { xs: tf.Tensor; ys: tf.Tensor } => {

@@ -62,6 +62,24 @@ describe("tfgpt finetune", () => {
     expect(sb.loader).toEqual(sa.loader);
   }, 120_000);
 
+  it("classify with LoRA: only the adapters and the class head train; the split run resumes bit for bit", async () => {
+    const io = memoryIO();
+    const lora = { loraRank: "2", loraTargets: "c_attn,mlp" };
+    const straight = await runFinetune(classify(path.join(tmp, "lora"), { steps: "4", ...lora }), io);
+    expect(io.err()).toMatch(/LoRA rank 2, alpha 2 on c_attn, mlp: [\d,]+ trainable of [\d,]+ parameters/);
+    const [, trainable, total] = /: ([\d,]+) trainable of ([\d,]+) parameters/.exec(io.err())!.map((x) => Number(x.replace(/,/g, "")));
+    // The tiny fixture: 2 blocks x (c_attn [32, 96] + c_fc [32, 128] + mlp c_proj [128, 32]) adapters of rank 2, plus the [32, 2] head and its bias.
+    expect(trainable).toBe(2 * 2 * (32 + 96 + 32 + 128 + 128 + 32) + 32 * 2 + 2);
+    expect(total).toBeGreaterThan(trainable! * 10);
+    expect(straight.after.train_loss).toBeLessThan(straight.before.train_loss as number);
+    await runFinetune(classify(path.join(tmp, "lora-split"), { steps: "2", ...lora }), memoryIO());
+    const resumed = await runFinetune(FinetuneConfigSchema.parse({ resume: path.join(tmp, "lora-split"), steps: "4", ...BACKEND_OPTION }), memoryIO());
+    const a = await readFile(path.join(straight.checkpoint, "weights.bin"));
+    const b = await readFile(path.join(resumed.checkpoint, "weights.bin"));
+    expect(b.equals(a)).toBe(true);
+    expect(() => FinetuneConfigSchema.parse({ task: "classify", data: csv, initFrom: FIXTURE, loraAlpha: "4" })).toThrow(/`--lora-alpha` needs `--lora-rank`/);
+  }, 120_000);
+
   it("instruct: the masked loss falls; the checkpoint is a GPT that sample runs", async () => {
     const io = memoryIO();
     const out = path.join(tmp, "ins");
