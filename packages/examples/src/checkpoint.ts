@@ -30,21 +30,13 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
+import { CHECKPOINT_FILES, LATEST_FILE } from "@tfgpt/layers/node";
 import { z } from "zod";
 import { CliError } from "./errors.js";
 import { checkTopologyAgainstState } from "./model-consistency.js";
 
-/** File names inside a checkpoint directory. */
-export const CHECKPOINT_FILES = {
-  model: "model.json",
-  weights: "weights.bin",
-  optimizer: "optimizer.json",
-  optimizerWeights: "optimizer.bin",
-  state: "state.json",
-} as const;
-
-/** The pointer file of a run directory. */
-export const LATEST_FILE = "latest.json";
+// The file names of a checkpoint directory and of a run's pointer file: the Trainer's (one layout).
+export { CHECKPOINT_FILES, LATEST_FILE };
 
 /** What `state.json` holds besides the tensors. Train-specific parts are validated by `train.ts`. */
 export const CheckpointStateSchema = z.object({
