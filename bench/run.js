@@ -10,6 +10,7 @@ import { runChild } from "./lib/child.js";
 import { repoRoot } from "./lib/data.js";
 import { machineInfo } from "./lib/machine.js";
 import { plan } from "./lib/plan.js";
+import { benchPython } from "./lib/python.js";
 import { renderReport, torchBest } from "./lib/report.js";
 import { throughputSvg } from "./lib/svg.js";
 
@@ -96,10 +97,18 @@ async function main() {
     opts.quick = saved.mode === "quick";
   } else {
     const t0 = performance.now();
-    const jobs = plan(opts.quick).filter((j) => opts.only.includes(j.group));
+    // The venv (torch 2.13 + transformers) only when a selected group runs Python.
+    const py = opts.only.some((g) => g === "torch" || g === "generation") ? benchPython(log) : {};
+    if (py.note) log(`bench: Python rows use ${py.note}`);
+    const jobs = plan(opts.quick, { python: py.python, pythonSkip: py.python ? undefined : py.note }).filter((j) => opts.only.includes(j.group));
     log(`bench: ${jobs.length} jobs (${opts.quick ? "quick" : "full"}), groups ${opts.only.join(", ")}`);
     for (const [i, j] of jobs.entries()) {
       log(`[${i + 1}/${jobs.length}] ${j.id} (limit ${j.limitS} s) ...`);
+      if (j.skip !== undefined) {
+        results[j.id] = { ok: true, result: { skipped: j.skip }, seconds: 0, limitS: j.limitS };
+        log(`    skipped: ${j.skip}`);
+        continue;
+      }
       const r = await runChild(j.command, j.argv, { timeoutMs: j.limitS * 1000, env: j.env, log, cwd: repoRoot });
       results[j.id] = { ...r, limitS: j.limitS };
       log(`    ${r.ok ? "done" : `FAILED: ${r.error}`} in ${r.seconds.toFixed(1)} s`);

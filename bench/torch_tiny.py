@@ -1,11 +1,13 @@
-"""Row 5: the tiny GPT in PyTorch on the same CPU, the reference users compare tokens/s with.
+"""Row 5: our GPT's shapes in PyTorch on the same CPU, the reference users compare tokens/s with.
 
-Same shape as createGPT("tiny"): vocab 50,257, context 64, width 64, 2 layers, 2 heads,
-pre-LayerNorm blocks with a GELU MLP, tied head, AdamW, batch 8. Threads come from the
-environment the harness sets (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS) and --threads
-(torch.set_num_threads). Prints one `BENCH_RESULT <json>` line, like the Node rows.
+--preset tiny (default): createGPT("tiny"): vocab 50,257, context 64, width 64, 2 layers,
+2 heads, no dropout, batch 8. --preset gpt2-small: createGPT("gpt2-small") (GPT-2 124M without
+the qkv bias, dropout 0.1, position table 1,024) trained at --context 256 x --batch 4.
+Both: pre-LayerNorm blocks with a tanh-GELU MLP, tied head, AdamW (weight decay 0.1). Threads
+come from the environment the harness sets (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS) and
+--threads (torch.set_num_threads). Prints one `BENCH_RESULT <json>` line, like the Node rows.
 
-usage: python3 bench/torch_tiny.py --threads 1 --steps 20 --warmup 3
+usage: python bench/torch_tiny.py --threads 1 --steps 20 --warmup 3 [--preset gpt2-small --context 256 --batch 4]
 """
 import argparse
 import json
@@ -25,9 +27,11 @@ except Exception as err:  # the harness reports the row as skipped with this rea
 
 
 class Block(nn.Module):
-    def __init__(self, c, n_heads):
+    def __init__(self, c, n_heads, dropout):
         super().__init__()
         self.n_heads = n_heads
+        self.dropout = dropout
+        self.drop = nn.Dropout(dropout)
         self.ln1 = nn.LayerNorm(c)
         self.qkv = nn.Linear(c, 3 * c, bias=False)  # qkvBias false, as the tiny preset
         self.proj = nn.Linear(c, c)
@@ -39,23 +43,24 @@ class Block(nn.Module):
         b, t, c = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
         q, k, v = (z.view(b, t, self.n_heads, c // self.n_heads).transpose(1, 2) for z in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True) if hasattr(F, "scaled_dot_product_attention") else self._attend(q, k, v, t)
-        x = x + self.proj(y.transpose(1, 2).contiguous().view(b, t, c))
-        return x + self.fc2(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+        p = self.dropout if self.training else 0.0
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=p) if hasattr(F, "scaled_dot_product_attention") else self._attend(q, k, v, t)
+        x = x + self.drop(self.proj(y.transpose(1, 2).contiguous().view(b, t, c)))
+        return x + self.drop(self.fc2(F.gelu(self.fc(self.ln2(x)), approximate="tanh")))
 
-    @staticmethod
-    def _attend(q, k, v, t):
+    def _attend(self, q, k, v, t):
         att = (q @ k.transpose(-2, -1)) / math.sqrt(k.size(-1))
         mask = torch.tril(torch.ones(t, t, dtype=torch.bool))
-        return att.masked_fill(~mask, float("-inf")).softmax(dim=-1) @ v
+        return self.drop(att.masked_fill(~mask, float("-inf")).softmax(dim=-1)) @ v
 
 
 class TinyGPT(nn.Module):
-    def __init__(self, vocab, context, c, n_layers, n_heads):
+    def __init__(self, vocab, context, c, n_layers, n_heads, dropout):
         super().__init__()
         self.wte = nn.Embedding(vocab, c)
         self.wpe = nn.Embedding(context, c)
-        self.blocks = nn.ModuleList(Block(c, n_heads) for _ in range(n_layers))
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(c, n_heads, dropout) for _ in range(n_layers))
         self.ln_f = nn.LayerNorm(c)
         self.head = nn.Linear(c, vocab, bias=False)
         self.head.weight = self.wte.weight  # tied, as in GPT-2 and createGPT
@@ -66,7 +71,7 @@ class TinyGPT(nn.Module):
 
     def forward(self, ids):
         t = ids.shape[1]
-        x = self.wte(ids) + self.wpe(torch.arange(t))
+        x = self.drop(self.wte(ids) + self.wpe(torch.arange(t)))
         for blk in self.blocks:
             x = blk(x)
         return self.head(self.ln_f(x))
@@ -95,17 +100,24 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--preset", choices=["tiny", "gpt2-small"], default="tiny")
+    ap.add_argument("--context", type=int, default=256, help="gpt2-small only: tokens a row")
+    ap.add_argument("--batch", type=int, default=4, help="gpt2-small only: rows a batch")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    cfg = dict(vocab=50257, context=64, c=64, n_layers=2, n_heads=2)
-    batch = 8
+    if args.preset == "tiny":
+        cfg = dict(vocab=50257, context=64, c=64, n_layers=2, n_heads=2, dropout=0.0)
+        batch, seq = 8, 64
+    else:
+        cfg = dict(vocab=50257, context=1024, c=768, n_layers=12, n_heads=12, dropout=0.1)
+        batch, seq = args.batch, args.context
     model = TinyGPT(**cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
     g = torch.Generator().manual_seed(11)
-    data = torch.randint(0, cfg["vocab"], (batch * cfg["context"] + 1,), generator=g)
-    xs = data[:-1].view(batch, cfg["context"])
-    ys = data[1:].view(batch, cfg["context"])
+    data = torch.randint(0, cfg["vocab"], (batch * seq + 1,), generator=g)
+    xs = data[:-1].view(batch, seq)
+    ys = data[1:].view(batch, seq)
     losses, secs = [], []
     for i in range(args.warmup + args.steps):
         t0 = time.perf_counter()
@@ -117,12 +129,15 @@ def main():
         losses.append(loss.item())
         if i >= args.warmup:
             secs.append(time.perf_counter() - t0)
-    tokens = batch * cfg["context"]
+    tokens = batch * seq
     shown = torch.__config__.show()
     blas_info = re.search(r"BLAS_INFO=([^,\s]+)", shown)
     capability = re.search(r"CPU capability usage: (\S+)", shown)
     print("BENCH_RESULT " + json.dumps({
         "torch": torch.__version__,
+        "preset": args.preset,
+        "batch": batch,
+        "context": seq,
         "threads": torch.get_num_threads(),
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")},
         "blas": blas_target(),

@@ -23,6 +23,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { pipIndexArgs } from "./lib/pip.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const started = Date.now();
@@ -231,18 +232,3 @@ const p = probe();
 if (!p.ok) fail(`${pkg} was built but does not load: ${p.why}`);
 const secs = ((Date.now() - started) / 1000).toFixed(0);
 log(`${pkg} ${version} built against TensorFlow ${p.tensorflow} from ${path.basename(wheel)} (C API in ${tfDir}) in ${secs} s; loads: backend ${p.backend}, ${p.gpu ? "GPU" : "CPU"}`);
-
-/** `--index-url` / `--extra-index-url` from `pip config list`: the default index may be unreachable. */
-function pipIndexArgs() {
-  const r = run("python3", ["-m", "pip", "config", "list"]);
-  if (r.status !== 0) return [];
-  const urls = { index: [], extra: [] };
-  for (const line of r.stdout.split("\n")) {
-    const m = /^[^=]*\.(index-url|extra-index-url)='(.*)'$/.exec(line.trim());
-    if (m === null) continue;
-    urls[m[1] === "index-url" ? "index" : "extra"].push(...m[2].split(/\s+/).filter(Boolean));
-  }
-  const all = [...new Set([...urls.index, ...urls.extra])];
-  if (all.length === 0) return [];
-  return ["--index-url", all[0], ...all.slice(1).flatMap((u) => ["--extra-index-url", u])];
-}

@@ -5,12 +5,17 @@
 const NODE = process.execPath;
 
 /** One benchmark process: `group` selects it with --only, `limitS` is its time limit. */
-function job(id, group, script, args, limitS, { nodeFlags = [], command, env } = {}) {
-  return { id, group, command: command ?? NODE, argv: command ? args : [...nodeFlags, `bench/rows/${script}`, JSON.stringify(args)], limitS, env };
+function job(id, group, script, args, limitS, { nodeFlags = [], command, env, skip } = {}) {
+  return { id, group, command: command ?? NODE, argv: command ? args : [...nodeFlags, `bench/rows/${script}`, JSON.stringify(args)], limitS, env, skip };
+}
+
+/** A Python row: `python` is the bench venv's interpreter; without one the row is skipped with `pythonSkip`. */
+function pyJob(id, group, args, limitS, { python, pythonSkip, env }) {
+  return job(id, group, null, args, limitS, { command: python ?? "python3", env, skip: python ? undefined : pythonSkip ?? "no Python for the bench" });
 }
 
 /** The ordered job list; `q` is true for --quick (short inputs, few repetitions). */
-export function plan(q, { python = "/usr/bin/python3" } = {}) {
+export function plan(q, { python, pythonSkip, debianPython = "/usr/bin/python3" } = {}) {
   const jobs = [];
   const reps = q ? 2 : 5;
 
@@ -68,22 +73,28 @@ export function plan(q, { python = "/usr/bin/python3" } = {}) {
   // 256, batch 4; fails with "not installed" where tfjs-node is not (npm run setup:tensorflow).
   jobs.push(job("train-ours-tensorflow-124m", "training", "training.js", { mode: "train", impl: "ours", backend: "tensorflow", preset: "gpt2-small", context: 256, batchSize: 4, steps: q ? 1 : 3, warmup: 1, matmulReps: 2, matmulSize: 1024, budgetS: q ? 60 : 240 }, q ? 240 : 420));
 
-  // 5. PyTorch reference, 1 and 2 threads (BLAS and intra-op threads set alike).
+  // 5. PyTorch reference, 1 and 2 threads (BLAS and intra-op threads set alike): torch 2.13 (CPU
+  // build, MKL) from the bench venv for `tiny` and for the 124M shape; Debian's PyTorch 1.13 +
+  // OpenBLAS (/usr/bin/python3, when python3-torch is installed) for `tiny` only, as a footnote.
   for (const threads of [1, 2]) {
-    const env = { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined };
-    jobs.push(job(`torch-${threads}`, "torch", null, ["bench/torch_tiny.py", "--threads", String(threads), "--steps", q ? "5" : "30", "--warmup", q ? "2" : "5"], q ? 90 : 180, { command: python, env }));
+    const env = { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined };
+    const tinyArgs = ["bench/torch_tiny.py", "--threads", String(threads), "--steps", q ? "5" : "30", "--warmup", q ? "2" : "5"];
+    jobs.push(pyJob(`torch-${threads}`, "torch", tinyArgs, q ? 90 : 180, { python, pythonSkip, env }));
+    const bigArgs = ["bench/torch_tiny.py", "--preset", "gpt2-small", "--context", "256", "--batch", "4", "--threads", String(threads), "--steps", q ? "1" : "3", "--warmup", "1"];
+    jobs.push(pyJob(`torch-124m-${threads}`, "torch", bigArgs, q ? 180 : 300, { python, pythonSkip, env }));
+    jobs.push(job(`torch-debian-${threads}`, "torch", null, ["bench/torch_tiny.py", "--threads", String(threads), "--steps", q ? "5" : "20", "--warmup", q ? "2" : "3"], q ? 90 : 180, { command: debianPython, env }));
   }
 
   // 6. Generation with the gpt2 (124M) shape: transformers first (it writes the random weights
-  // both generate from), then ours on wasm loading that safetensors file. Python: the venv in
-  // $TFGPT_BENCH_PYTHON (torch 2.13 + transformers), else `python`.
+  // both generate from), then ours on wasm loading that safetensors file. Python: the bench venv
+  // (torch 2.13 + transformers; bench/lib/python.js) or $TFGPT_BENCH_PYTHON.
   const gen = { prompt: 32, newTokens: q ? 32 : 128 };
   const genDir = "bench/out/gpt2-random";
   const threads = "2";
   // torch at 1 and 2 threads: on a busy 2-core machine its 2-thread runs can be ~8x slower than 1 thread (OpenMP spin-waits).
   for (const t of ["1", threads]) {
     const args = ["bench/generation_hf.py", "--threads", t, "--prompt", String(gen.prompt), "--new", String(gen.newTokens), "--reps", q ? "1" : "2"];
-    jobs.push(job(`gen-transformers-${t}`, "generation", null, t === "1" ? [...args, "--save", genDir] : args, q ? 180 : 400, { command: process.env.TFGPT_BENCH_PYTHON ?? python, env: { OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t } }));
+    jobs.push(pyJob(`gen-transformers-${t}`, "generation", t === "1" ? [...args, "--save", genDir] : args, q ? 180 : 400, { python, pythonSkip, env: { OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t } }));
   }
   jobs.push(job("gen-ours-wasm", "generation", "generation.js", { backend: "wasm", dir: genDir, ...gen, reps: q ? 1 : 3, uncachedReps: 1 }, q ? 240 : 500));
   return jobs;

@@ -161,9 +161,9 @@ function trainingSection({ res, m }, torchBest) {
 }
 
 /** The best PyTorch row (highest median tokens/s), for the training table's last column. */
-export function torchBest(results) {
+export function torchBest(results, ids = ["torch-1", "torch-2"]) {
   let best;
-  for (const id of ["torch-1", "torch-2"]) {
+  for (const id of ids) {
     const r = results[id];
     if (r?.ok && r.result.tokensPerSec) {
       const med = median(r.result.tokensPerSec);
@@ -183,38 +183,62 @@ function spread(xs) {
   return `**${num(median(xs))}** (${num(Math.min(...xs))}–${num(Math.max(...xs))})`;
 }
 
-function torchSection({ res }, best, oursWasm) {
-  const out = ["## 5. Reference: the same `tiny` model in PyTorch on the same CPU", ""];
-  if (res("torch-1") === undefined && res("torch-2") === undefined) return [...out, "not run", ""].join("\n");
-  const rows = [];
-  let skipped;
-  let info;
-  for (const id of ["torch-1", "torch-2"]) {
-    const r = res(id);
-    if (r === undefined) continue;
-    if (!r.ok) {
-      rows.push([id.slice(6), `fails: ${r.error}`, "–", "–"]);
-      continue;
+function torchInfo(r) {
+  // MKL is linked into torch's wheel; a `generic` BLAS is whatever libblas.so.3 resolves to.
+  return `PyTorch ${r.torch} (CPU capability ${r.cpuCapability}, BLAS_INFO=${r.blasInfo}${r.blasInfo !== "mkl" && r.blas !== "unknown" ? `; \`libblas.so.3\` resolves to \`${r.blas}\`` : ""})`;
+}
+
+function torchSection({ res, m }, best, oursWasm) {
+  const out = ["## 5. Reference: the same models in PyTorch on the same CPU", ""];
+  const ids = ["torch-1", "torch-2", "torch-124m-1", "torch-124m-2", "torch-debian-1", "torch-debian-2"];
+  if (ids.every((id) => res(id) === undefined)) return [...out, "not run", ""].join("\n");
+  const oursTf = val(m("train-ours-tensorflow", "tokensPerSec"));
+  const oursTf124 = val(m("train-ours-tensorflow-124m", "tokensPerSec"));
+  const rowsFor = (group, ours) => {
+    const rows = [];
+    let info;
+    for (const id of group) {
+      const r = res(id);
+      if (r === undefined) continue;
+      if (!r.ok) {
+        rows.push([id.split("-").at(-1), r.timedOut ? `> ${r.limitS} s, stopped` : `fails: ${r.error}`, "–", ...ours.map(() => "–")]);
+        continue;
+      }
+      if (r.result.skipped) {
+        rows.push([id.split("-").at(-1), `skipped: ${r.result.skipped}`, "–", ...ours.map(() => "–")]);
+        continue;
+      }
+      info ??= r.result;
+      const t = median(r.result.tokensPerSec);
+      rows.push([String(r.result.threads), spread(r.result.sgemm), spread(r.result.tokensPerSec), ...ours.map((o) => (o !== undefined ? ratio(o, t) : "–"))]);
     }
-    if (r.result.skipped) {
-      skipped = r.result.skipped;
-      continue;
-    }
-    info = r.result;
-    rows.push([`${r.result.threads} (OPENBLAS_NUM_THREADS=${r.result.env.OPENBLAS_NUM_THREADS})`, spread(r.result.sgemm), spread(r.result.tokensPerSec), oursWasm !== undefined ? ratio(oursWasm, median(r.result.tokensPerSec)) : "–"]);
-  }
-  if (skipped) {
-    out.push(`Skipped: ${skipped}.`, "");
-    return out.join("\n");
-  }
-  if (info) {
+    return { rows, info };
+  };
+  // tiny, torch 2.13 from the bench venv.
+  const tiny = rowsFor(["torch-1", "torch-2"], [oursWasm, oursTf]);
+  out.push(
+    `**\`tiny\`** (batch 8 × 64)${tiny.info ? `: ${torchInfo(tiny.info)}` : ""}. Same config, pre-LayerNorm blocks, tanh GELU, tied head, AdamW (weight decay 0.1), ${tiny.info ? num(tiny.info.params) : "3,320,256"} parameters; \`torch.set_num_threads\`, \`OMP_NUM_THREADS\`, \`MKL_NUM_THREADS\` and \`OPENBLAS_NUM_THREADS\` set alike. sgemm = 1024³ \`a @ b\`. Tokens/s, higher is better.`,
+    "",
+    table(["threads", "sgemm GFLOP/s", "tokens/s", "ours (wasm) / this", "ours (tensorflow) / this"], tiny.rows),
+    "",
+  );
+  if (best) out.push(`Best PyTorch row: ${best.threads} thread(s), ${num(best.median)} tokens/s (the figure the training table compares with).`, "");
+  // 124M, torch 2.13.
+  const big = rowsFor(["torch-124m-1", "torch-124m-2"], [oursTf124]);
+  if (big.rows.length) {
     out.push(
-      `PyTorch ${info.torch} (CPU capability ${info.cpuCapability}, BLAS_INFO=${info.blasInfo}); \`libblas.so.3\` resolves to \`${info.blas}\`. Same config, pre-LayerNorm blocks, tanh GELU, tied head, AdamW (weight decay 0.1), batch 8, ${num(info.params)} parameters; \`torch.set_num_threads\`, \`OPENBLAS_NUM_THREADS\` and \`OMP_NUM_THREADS\` set alike; \`OPENBLAS_CORETYPE\`/\`OPENBLAS_L2_SIZE\` unset. sgemm = 1024³ \`a @ b\`.`,
+      `**The 124M model** (\`gpt2-small\`: 12 layers, width 768, 12 heads, no qkv bias, dropout 0.1, tied head; ${big.info ? num(big.info.params) : "124,412,160"} parameters), context 256, batch 4, AdamW${big.info ? `: ${torchInfo(big.info)}` : ""}. Ours: \`createGPT("gpt2-small")\` on tensorflow (section 4).`,
+      "",
+      table(["threads", "sgemm GFLOP/s", "tokens/s", "ours (tensorflow) / this"], big.rows),
       "",
     );
+    const bestBig = torchBest(res.all, ["torch-124m-1", "torch-124m-2"]);
+    if (bestBig) out.push(`Best PyTorch row: ${bestBig.threads} thread(s), ${num(bestBig.median)} tokens/s; ours on tensorflow ${oursTf124 !== undefined ? num(oursTf124) : "–"} tokens/s (${ratio(oursTf124, bestBig.median)}).`, "");
   }
-  out.push(table(["threads", "sgemm GFLOP/s", "tokens/s", "ours (wasm, selectBackend) / this"], rows), "");
-  if (best) out.push(`Best PyTorch row: ${best.threads} thread(s), ${num(best.median)} tokens/s (the figure the training table compares with).`, "");
+  // Footnote: Debian's PyTorch 1.13 + OpenBLAS, what earlier runs compared with.
+  const deb = rowsFor(["torch-debian-1", "torch-debian-2"], [oursWasm]);
+  const debRows = deb.rows.map((r) => (r[2] === "–" ? `${r[0]} thread(s): ${r[1]}` : `${r[0]} thread(s): ${r[2]} tokens/s (sgemm ${r[1]} GFLOP/s), ours (wasm) / this ${r[3]}`));
+  out.push(`<sub>Footnote: Debian's \`python3-torch\` (${deb.info ? torchInfo(deb.info) : "PyTorch 1.13 + OpenBLAS"}), the reference of earlier runs, on \`tiny\`: ${debRows.length ? debRows.join("; ") : "not run"}.</sub>`, "");
   return out.join("\n");
 }
 
@@ -285,7 +309,13 @@ function targetsSection({ res, m }, best) {
   const share = w?.ok ? w.result.measurements.shareOfMatmul : undefined;
   check("training: tiny on wasm ≥ 40% of the wasm matmul rate (issue 3)", share !== undefined ? share >= 0.4 : undefined, pct(share));
   const tw = val(m("train-ours-wasm", "tokensPerSec"));
-  check("training: tiny on wasm ≥ 0.8× PyTorch + OpenBLAS, best thread count (issue 9; goal 1.0×)", tw && best ? tw / best.median >= 0.8 : undefined, ratio(tw, best?.median));
+  const tt = val(m("train-ours-tensorflow", "tokensPerSec"));
+  const tb = val(m("train-ours-tensorflow-124m", "tokensPerSec"));
+  const bestBig = torchBest(res.all, ["torch-124m-1", "torch-124m-2"]);
+  const v = best ? ` ${res(best.id)?.result?.torch?.split("+")[0] ?? ""}` : "";
+  check(`training: tiny on tensorflow ≥ 1.0× PyTorch${v}, best thread count (issue 18)`, tt && best ? tt / best.median >= 1 : undefined, ratio(tt, best?.median));
+  check(`training: tiny on wasm ≥ 0.8× PyTorch${v}, best thread count (issue 18; goal 1.0×)`, tw && best ? tw / best.median >= 0.8 : undefined, ratio(tw, best?.median));
+  check(`training: 124M (context 256, batch 4) on tensorflow ≥ 1.0× PyTorch${v}, best thread count (issue 18)`, tb && bestBig ? tb / bestBig.median >= 1 : undefined, ratio(tb, bestBig?.median));
   const gOurs = val(m("gen-ours-wasm", "cachedTokensPerSec"));
   const gOursNo = val(m("gen-ours-wasm", "uncachedTokensPerSec"));
   const gHf = Math.max(...[1, 2].map((t) => val(m(`gen-transformers-${t}`, "cachedTokensPerSec")) ?? 0)) || undefined;
