@@ -69,6 +69,9 @@ export function plan(q, { python, pythonSkip, debianPython = "/usr/bin/python3" 
     }
   }
   jobs.push(job("train-profile", "training", "training.js", { mode: "profile", backend: "wasm" }, 120));
+  // The same profile on tensorflow, for tiny and for the 124M shape (what stands between it and PyTorch).
+  jobs.push(job("train-profile-tensorflow", "training", "training.js", { mode: "profile", backend: "tensorflow" }, 120));
+  jobs.push(job("train-profile-tensorflow-124m", "training", "training.js", { mode: "profile", backend: "tensorflow", preset: "gpt2-small", context: 256, batchSize: 4 }, q ? 240 : 300));
   // The 124M model on tensorflow alone (wasm cannot hold its 1.8 GiB of training state): context
   // 256, batch 4; fails with "not installed" where tfjs-node is not (npm run setup:tensorflow).
   jobs.push(job("train-ours-tensorflow-124m", "training", "training.js", { mode: "train", impl: "ours", backend: "tensorflow", preset: "gpt2-small", context: 256, batchSize: 4, steps: q ? 1 : 3, warmup: 1, matmulReps: 2, matmulSize: 1024, budgetS: q ? 60 : 240 }, q ? 240 : 420));

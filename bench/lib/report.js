@@ -148,15 +148,19 @@ function trainingSection({ res, m }, torchBest) {
     const losses = r?.losses ? r.losses.map((x) => x.toFixed(3)).join(", ") : "–";
     out.push(table(["backend", "matmul GFLOP/s", "tokens/s", "% of matmul", "peak RSS (MiB)", "losses (warm-up + timed steps)", "timed steps"], [[r ? backendLabel(r.backend) : "tensorflow", med(m("train-ours-tensorflow-124m", "matmul")), med(bm), r?.measurements?.shareOfMatmul !== undefined ? pct(r.measurements.shareOfMatmul) : "–", r?.peakRssMiB !== undefined ? num(r.peakRssMiB) : "–", losses, r?.stepsTimed !== undefined ? String(r.stepsTimed) : "–"]]), "");
   }
-  const p = res("train-profile");
-  out.push(`**Profile of one \`createGPT("tiny")\` step** (\`tf.profile\`, ${p?.ok ? backendLabel(p.result.backend) : "wasm"}; kernel times summed by kernel name, top 10; the head kernel, which runs outside tfjs, by its own clock):`, "");
-  if (p?.ok) {
-    out.push(table(["kernel", "calls", "ms", "share of kernel time"], p.result.top.map((k) => [k.name, String(k.calls), num(k.ms), pct(k.ms / p.result.totalMs)])));
-    out.push("", `${p.result.kernelCalls} kernel calls (plus ${p.result.scopes ?? 0} custom-gradient scopes, left out: their time repeats their kernels'), ${num(p.result.totalMs)} ms of kernel time in a ${num(p.result.wallMs)} ms profiled step (profiling syncs after every kernel, so the step is slower than in the table above), ${p.result.newTensors} new tensors, peak ${num(p.result.peakBytes / 2 ** 20)} MiB.`);
-  } else {
-    out.push(p ? `fails: ${p.error}` : "not run");
+  for (const [id, what] of [["train-profile", '`createGPT("tiny")`'], ["train-profile-tensorflow", '`createGPT("tiny")`'], ["train-profile-tensorflow-124m", '`createGPT("gpt2-small")`, context 256 × batch 4,']]) {
+    const p = res(id);
+    if (p === undefined) continue;
+    const where = p.ok ? backendLabel(p.result.backend) : id === "train-profile" ? "wasm" : "tensorflow";
+    out.push(`**Profile of one ${what} step** (\`tf.profile\`, ${where}; kernel times summed by kernel name, top 10${id === "train-profile" ? "; the head kernel, which runs outside tfjs, by its own clock" : ""}):`, "");
+    if (p.ok) {
+      out.push(table(["kernel", "calls", "ms", "share of kernel time"], p.result.top.map((k) => [k.name, String(k.calls), num(k.ms), pct(k.ms / p.result.totalMs)])));
+      out.push("", `${p.result.kernelCalls} kernel calls (plus ${p.result.scopes ?? 0} custom-gradient scopes, left out: their time repeats their kernels'), ${num(p.result.totalMs)} ms of kernel time in a ${num(p.result.wallMs)} ms profiled step (profiling syncs after every kernel, so the step is slower than in the table above; wall minus kernel time is per-op overhead), ${p.result.newTensors} new tensors, peak ${num(p.result.peakBytes / 2 ** 20)} MiB.`);
+    } else {
+      out.push(`fails: ${p.error}`);
+    }
+    out.push("");
   }
-  out.push("");
   return out.join("\n");
 }
 

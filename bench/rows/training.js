@@ -3,7 +3,7 @@
 // `preset: "gpt2-small"` (ours only) trains the 124M model at `context` x `batchSize` instead
 // (on tensorflow: wasm cannot hold its training state), and reports the process's peak RSS.
 // argv[2] JSON: {mode:"train", impl:"stock"|"ours", backend, steps, warmup, matmulReps, preset?, context?, batchSize?}
-//               {mode:"profile", backend}
+//               {mode:"profile", backend, preset?, context?, batchSize?}
 import * as tf from "@tensorflow/tfjs";
 import { childArgs, sendResult } from "../lib/child.js";
 import { mulberry32 } from "../lib/rng.js";
@@ -105,10 +105,11 @@ async function train({ impl, backend, steps, warmup, matmulReps, matmulSize = 10
   return out;
 }
 
-async function profile({ backend }) {
+async function profile({ backend, preset = "tiny", context = 256, batchSize = 4 }) {
   const be = await setupBackend(backend);
-  const m = await oursModel();
-  const { xs, ys } = batch(11);
+  const config = preset === "gpt2-small" ? gpt2Small(context, batchSize) : TINY;
+  const m = await oursModel(preset);
+  const { xs, ys } = batch(11, config.vocabSize, config);
   for (let i = 0; i < 2; i++) await m.step(xs, ys);
   // The head kernel computes outside tfjs (no tf.profile entry): its own clock is read instead.
   const layers = await importOurs("@tfgpt/layers");
@@ -135,7 +136,7 @@ async function profile({ backend }) {
   }
   const kernels = [...byName.values()].sort((a, b) => b.ms - a.ms);
   const totalMs = kernels.reduce((s, k) => s + k.ms, 0);
-  return { backend: be, wallMs, totalMs, kernelCalls: info.kernels.length - scopes, scopes, newTensors: info.newTensors, peakBytes: info.peakBytes, top: kernels.slice(0, 10) };
+  return { backend: be, preset, config, wallMs, totalMs, kernelCalls: info.kernels.length - scopes, scopes, newTensors: info.newTensors, peakBytes: info.peakBytes, top: kernels.slice(0, 10) };
 }
 
 const args = childArgs();
