@@ -21,10 +21,28 @@ interface RankManifest {
   readonly manifest: Manifest;
 }
 
+/**
+ * The inputs as ranks on different machines see the same corpus: each file's path relative to
+ * the directory all the inputs share, and its size. Absolute paths (another mount point) and
+ * modification times (a copy) may differ between machines; `--resume` on one machine still checks
+ * both.
+ */
+function portableInputs(m: Manifest): { file: string; size: number }[] {
+  const dirs = m.job.inputs.map((f) => path.dirname(f.file).split(path.sep));
+  let common = dirs[0] ?? [];
+  for (const d of dirs) {
+    let k = 0;
+    while (k < common.length && k < d.length && common[k] === d[k]) k++;
+    common = common.slice(0, k);
+  }
+  const root = common.join(path.sep) || path.sep;
+  return m.job.inputs.map((f) => ({ file: path.relative(root, f.file), size: f.size }));
+}
+
 /** What every rank of one job must agree on. */
 function jobKey(m: Manifest): string {
   const { rank: _r, units: _u, prefix: _p, ...rest } = m.job;
-  return JSON.stringify({ tokenizer: m.tokenizer, ...rest });
+  return JSON.stringify({ tokenizer: m.tokenizer, ...rest, inputs: portableInputs(m) });
 }
 
 /** The first field in which two ranks' jobs differ. */
@@ -35,7 +53,12 @@ function firstDifference(a: Manifest, b: Manifest): string {
   for (const key of ["encoding", "format", "shardTokens", "valFraction", "newline", "textField", "worldSize", "basePrefix", "unitCount"] as const) {
     if (a.job[key] !== b.job[key]) return `${key} ${JSON.stringify(a.job[key])} vs ${JSON.stringify(b.job[key])}`;
   }
-  return "inputs (files, sizes or modification times)";
+  const [x, y] = [portableInputs(a), portableInputs(b)];
+  if (x.length !== y.length) return `${x.length} vs ${y.length} input files`;
+  const k = x.findIndex((f, i) => f.file !== y[i]?.file || f.size !== y[i]?.size);
+  const [f, g] = [x[k], y[k]];
+  if (f && g) return f.file !== g.file ? `input ${k + 1}: ${f.file} vs ${g.file}` : `input ${f.file}: ${f.size} vs ${g.size} bytes`;
+  return "settings";
 }
 
 /**

@@ -3,7 +3,7 @@
  * by test/fixtures/corpus/make_fixtures.py), llm.c and nanoGPT layouts byte for byte, bad input,
  * fan-out over ranks + merge (token totals equal one process), per-rank resume.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -174,6 +174,31 @@ describe("prepare: fan-out over ranks, merge", () => {
         );
       }
     }
+  });
+
+  it("ranks on machines that mount the corpus elsewhere (other paths, fresh copies) merge; a changed input is named", async () => {
+    const r0 = config({ rank: 0, worldSize: 2 });
+    await runPrepare(r0, memoryIO());
+    // Rank 1's machine: the same files copied under another directory (new mtimes).
+    const elsewhere = path.join(tmp, "mnt", "corpus");
+    mkdirSync(elsewhere, { recursive: true });
+    for (const f of ALL) copyFileSync(f, path.join(elsewhere, path.basename(f)));
+    const r1 = config({ rank: 1, worldSize: 2, files: ALL.map((f) => path.join(elsewhere, path.basename(f))) });
+    await runPrepare(r1, memoryIO());
+    const out = fresh();
+    const merged = await runPrepare(PrepareConfigSchema.parse({ merge: true, files: [r0.out, r1.out], out }), memoryIO());
+    expect(dirIds(out)).toEqual(allIds);
+    expect(merged.tokens).toBe(allIds.length);
+    // A rank whose copy of an input differs (one more line) is another job, and the message says which file.
+    const changed = path.join(tmp, "changed", "corpus");
+    mkdirSync(changed, { recursive: true });
+    for (const f of ALL) copyFileSync(f, path.join(changed, path.basename(f)));
+    writeFileSync(path.join(changed, "docs.jsonl"), `${readFileSync(fx("docs.jsonl"), "utf8")}{"text": "one more"}\n`);
+    const bad = config({ rank: 1, worldSize: 2, files: ALL.map((f) => path.join(changed, path.basename(f))) });
+    await runPrepare(bad, memoryIO());
+    await expect(runPrepare(PrepareConfigSchema.parse({ merge: true, files: [r0.out, bad.out], out: fresh() }), memoryIO())).rejects.toThrow(
+      /come from different jobs \(input docs\.jsonl: \d+ vs \d+ bytes\)/,
+    );
   });
 
   it("the CLI takes --rank/--world-size and --merge, and its errors are one line", () => {
