@@ -152,7 +152,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, con
     const keys = issue.keys.map((k) => `\`${k}\``).join(", ");
     const first = issue.keys[0];
     throw error(
-      `${subject} has no option ${keys}${known === undefined ? "" : ` (known: ${known.join(", ")})`}`,
+      `${subject} has no option ${keys}${known === undefined ? "" : known.length === 0 ? " (it takes none)" : ` (known: ${known.join(", ")})`}`,
       first === undefined ? undefined : prefix === "" ? first : `${prefix}.${first}`,
     );
   }

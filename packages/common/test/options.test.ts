@@ -82,6 +82,7 @@ describe("parseOptions", () => {
     const nested = failure(Schema, { nested: { rank: 1, rnak: 2 } });
     expect(nested.message).toBe("`nested` has no option `rnak` (known: rank, alpha)");
     expect(nested.option).toBe("nested.rnak");
+    expect(failure(z.strictObject({}), { x: 1 }).message).toBe("Thing has no option `x` (it takes none)");
     // Known keys are found through refinements too.
     const refined = Schema.superRefine(() => undefined);
     expect(failure(refined, { x: 1 }).message).toMatch(/^Thing has no option `x` \(known: size, /);
