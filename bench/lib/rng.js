@@ -1,15 +1,9 @@
 // Seeded randomness for synthetic inputs, so every run measures the same bytes.
+import { createRng } from "@tfgpt/common";
 
-/** mulberry32: a small, fast, seedable 32-bit PRNG returning floats in [0, 1). */
+/** mulberry32 (`@tfgpt/common`'s `createRng`): floats in [0, 1), the same stream for the same seed. */
 export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed).float;
 }
 
 /** Uniform integer in [lo, hi). */

@@ -30,7 +30,7 @@ export function createDataLoader(text: string, options: CreateDataLoaderOptions 
   const { tokenizer, allowedSpecial, maxLength, stride, ...loaderOptions } = parseOptions(
     CreateDataLoaderOptionsSchema,
     options,
-    "createDataLoader options",
+    "createDataLoader",
   );
   const resolved: Tokenizer = typeof tokenizer === "string" ? getTokenizer(tokenizer) : tokenizer;
   const dataset = GPTDataset.fromText(text, resolved, {

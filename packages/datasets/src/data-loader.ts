@@ -110,7 +110,7 @@ export class DataLoader<S extends TokenSource = TokenStore> implements Iterable<
    * @throws DatasetError for a bad option, or when an epoch would have no batch.
    */
   constructor(dataset: GPTDataset<S>, options: DataLoaderOptions = {}) {
-    const resolved = parseOptions(DataLoaderOptionsSchema, options, "DataLoader options");
+    const resolved = parseOptions(DataLoaderOptionsSchema, options, "DataLoader");
     this.dataset = dataset;
     this.batchSize = resolved.batchSize;
     this.shuffle = resolved.shuffle;

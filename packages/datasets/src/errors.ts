@@ -26,19 +26,5 @@ export class DatasetError extends Error {
   }
 }
 
-/** Renders a received value for an error message: strings quoted, arrays and objects as JSON. */
-export function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-    return String(value);
-  }
-  if (value === undefined || value === null) return String(value);
-  if (typeof value === "function") return "a function";
-  try {
-    const json = JSON.stringify(value);
-    // Long arrays/objects would drown the message; the start is enough to recognise them.
-    return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
+/** Renders a received value for an error message: strings quoted, arrays and objects as (cut) JSON. */
+export { describeValue } from "@tfgpt/common";

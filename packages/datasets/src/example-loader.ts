@@ -3,9 +3,10 @@
  * `DataLoader`. Every epoch is a fresh seeded permutation (or the given order); `state()` /
  * `restore()` save and restore the position exactly, as `DataLoader` does for training windows.
  */
+import { bool, nonNegativeInt, positiveInt } from "@tfgpt/common";
 import { z } from "zod";
 import { DatasetError } from "./errors.js";
-import { parseOptions, positiveInteger } from "./options.js";
+import { parseOptions } from "./options.js";
 import { permutation } from "./sampler.js";
 
 /**
@@ -17,10 +18,10 @@ import { permutation } from "./sampler.js";
  * - `dropLast`: drop an epoch's last, smaller batch. Default `false`.
  */
 export const ExampleLoaderOptionsSchema = z.strictObject({
-  batchSize: positiveInteger("batchSize").default(8),
-  shuffle: z.boolean({ error: (i) => `\`shuffle\` must be true or false, received ${String(i.input)}` }).default(true),
-  seed: z.number({ error: (i) => `\`seed\` must be a non-negative safe integer, received ${String(i.input)}` }).int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
-  dropLast: z.boolean({ error: (i) => `\`dropLast\` must be true or false, received ${String(i.input)}` }).default(false),
+  batchSize: positiveInt().default(8),
+  shuffle: bool().default(true),
+  seed: nonNegativeInt("a non-negative safe integer").default(0),
+  dropLast: bool().default(false),
 });
 /** `ExampleLoader` options as given. */
 export type ExampleLoaderOptions = z.input<typeof ExampleLoaderOptionsSchema>;
@@ -64,7 +65,7 @@ export class ExampleLoader {
     options: ExampleLoaderOptions = {},
   ) {
     if (!Number.isInteger(examples) || examples < 1) throw new DatasetError(`\`examples\` must be a positive integer, received ${examples}`, "examples");
-    const o = parseOptions(ExampleLoaderOptionsSchema, options, "ExampleLoader options");
+    const o = parseOptions(ExampleLoaderOptionsSchema, options, "ExampleLoader");
     this.batchSize = o.batchSize;
     this.shuffle = o.shuffle;
     this.seed = o.seed;

@@ -75,7 +75,7 @@ export class GPTDataset<S extends TokenSource = TokenStore> implements Iterable<
   // Two signatures so that plain ids give the default `S` (TokenStore) rather than `TokenSource`.
   constructor(tokens: ArrayLike<number>, options: GPTDatasetOptions);
   constructor(tokens: S | ArrayLike<number>, options: GPTDatasetOptions) {
-    const { maxLength, stride } = parseOptions(GPTDatasetOptionsSchema, options, "GPTDataset options");
+    const { maxLength, stride } = parseOptions(GPTDatasetOptionsSchema, options, "GPTDataset");
     this.tokens = isTokenSource(tokens) ? tokens : (TokenStore.from(tokens) as unknown as S);
     this.maxLength = maxLength;
     this.stride = stride;
@@ -136,7 +136,7 @@ export class GPTDataset<S extends TokenSource = TokenStore> implements Iterable<
    * ```
    */
   static fromText(text: string, tokenizer: Pick<Tokenizer, "encode" | "vocabSize" | "specialTokens">, options: FromTextOptions): GPTDataset<TokenStore> {
-    const { allowedSpecial, ...windowOptions } = parseOptions(FromTextOptionsSchema, options, "GPTDataset options");
+    const { allowedSpecial, ...windowOptions } = parseOptions(FromTextOptionsSchema, options, "GPTDataset");
     if (typeof text !== "string") {
       throw new DatasetError(`\`text\` must be a string, received ${typeof text}`, "text");
     }

@@ -5,11 +5,12 @@
  * one, every padding target but the first replaced by an ignore index, truncation to the
  * context). Browser-safe: `@tfgpt/datasets/node`'s `readInstructionFile` reads files.
  */
+import { bool, nonNegativeInt, positiveInt } from "@tfgpt/common";
 import { z } from "zod";
 import type { Tokenizer } from "@tfgpt/tokenizers";
 import { DatasetError, describeValue } from "./errors.js";
 import { endOfTextId } from "./labelled-text.js";
-import { parseOptions, positiveInteger } from "./options.js";
+import { parseOptions } from "./options.js";
 
 /** One instruction example. `input` may be empty (no `### Input:` section then). */
 export interface InstructionEntry {
@@ -144,10 +145,10 @@ export function parseInstructionJson(text: string, source: string): InstructionE
  *   prompt; the book's exercise 7.2). Default none (the book's main text: prompts are trained on).
  */
 export const CollateOptionsSchema = z.strictObject({
-  padTokenId: z.number({ error: (i) => `\`padTokenId\` must be a non-negative integer, received ${describeValue(i.input)}` }).int().min(0).default(50256),
-  ignoreIndex: z.number({ error: (i) => `\`ignoreIndex\` must be an integer, received ${describeValue(i.input)}` }).int().default(IGNORE_INDEX),
-  allowedMaxLength: positiveInteger("allowedMaxLength").optional(),
-  promptLengths: z.array(z.number().int().min(0)).optional(),
+  padTokenId: nonNegativeInt().default(50256),
+  ignoreIndex: z.number({ error: "must be an integer" }).int({ error: "must be an integer" }).default(IGNORE_INDEX),
+  allowedMaxLength: positiveInt().optional(),
+  promptLengths: z.array(nonNegativeInt()).optional().describe("an array of non-negative integers (one per row)"),
 });
 /** `collateInstructions` options as given. */
 export type CollateOptions = z.input<typeof CollateOptionsSchema>;
@@ -172,7 +173,7 @@ export interface InstructionBatch {
  * // targets [[1, 2, 3, 4, 50256], [6, 50256, -100, -100, -100], [8, 9, 50256, -100, -100]]
  */
 export function collateInstructions(batch: readonly (readonly number[] | Int32Array)[], options: CollateOptions = {}): InstructionBatch {
-  const { padTokenId, ignoreIndex, allowedMaxLength, promptLengths } = parseOptions(CollateOptionsSchema, options, "collate options");
+  const { padTokenId, ignoreIndex, allowedMaxLength, promptLengths } = parseOptions(CollateOptionsSchema, options, "collate");
   if (batch.length === 0) throw new DatasetError("`batch` must hold at least one example", "batch");
   if (promptLengths !== undefined && promptLengths.length !== batch.length) {
     throw new DatasetError(`\`promptLengths\` must have one entry per example (${batch.length}), received ${promptLengths.length}`, "promptLengths");
@@ -206,10 +207,10 @@ export function collateInstructions(batch: readonly (readonly number[] | Int32Ar
  * - `maskPrompt`: also mask the prompt's targets (the book's exercise 7.2). Default `false`.
  */
 export const InstructionDatasetOptionsSchema = z.strictObject({
-  maxLength: positiveInteger("maxLength").optional(),
-  padTokenId: z.number().int().min(0).optional(),
-  ignoreIndex: z.number().int().default(IGNORE_INDEX),
-  maskPrompt: z.boolean({ error: (i) => `\`maskPrompt\` must be true or false, received ${describeValue(i.input)}` }).default(false),
+  maxLength: positiveInt().optional(),
+  padTokenId: nonNegativeInt().optional(),
+  ignoreIndex: z.number({ error: "must be an integer" }).int({ error: "must be an integer" }).default(IGNORE_INDEX),
+  maskPrompt: bool().default(false),
 });
 /** `InstructionDataset` options as given. */
 export type InstructionDatasetOptions = z.input<typeof InstructionDatasetOptionsSchema>;
@@ -231,7 +232,7 @@ export class InstructionDataset {
   private readonly promptLengths: Int32Array;
 
   constructor(entries: readonly InstructionEntry[], tokenizer: Tokenizer, options: InstructionDatasetOptions = {}) {
-    const o = parseOptions(InstructionDatasetOptionsSchema, options, "InstructionDataset options");
+    const o = parseOptions(InstructionDatasetOptionsSchema, options, "InstructionDataset");
     if (entries.length === 0) throw new DatasetError("`entries` must hold at least one example", "entries");
     this.entries = [...entries];
     this.padTokenId = o.padTokenId ?? endOfTextId(tokenizer);

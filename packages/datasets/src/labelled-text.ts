@@ -5,10 +5,11 @@
  * book's `create_balanced_dataset` does. Browser-safe: the text comes in as a string
  * (`@tfgpt/datasets/node`'s `readLabelledFile` reads files).
  */
+import { bool, nonNegativeInt, oneOf, positiveInt } from "@tfgpt/common";
 import { z } from "zod";
 import type { Tokenizer } from "@tfgpt/tokenizers";
 import { DatasetError, describeValue } from "./errors.js";
-import { parseOptions, positiveInteger } from "./options.js";
+import { parseOptions } from "./options.js";
 import { permutation } from "./sampler.js";
 
 /** One labelled example and where it came from (1-based line of its file). */
@@ -23,8 +24,8 @@ export type LabelledFormat = "csv" | "tsv" | "jsonl";
 
 /** Options of `parseLabelledText`: the header / field names of the text and the label. */
 export const LabelledParseOptionsSchema = z.strictObject({
-  textField: z.string({ error: (i) => `\`textField\` must be a string, received ${describeValue(i.input)}` }).min(1).default("text"),
-  labelField: z.string({ error: (i) => `\`labelField\` must be a string, received ${describeValue(i.input)}` }).min(1).default("label"),
+  textField: z.string({ error: "must be a field name" }).min(1, { error: "must be a field name" }).default("text"),
+  labelField: z.string({ error: "must be a field name" }).min(1, { error: "must be a field name" }).default("label"),
 });
 /** `parseLabelledText` options as given. */
 export type LabelledParseOptions = z.input<typeof LabelledParseOptionsSchema>;
@@ -106,7 +107,7 @@ function csvRecords(text: string, source: string): { fields: string[]; line: num
  * parseLabelledText("text,label\nhello,ham\n", "csv", "a.csv"); // [{text: "hello", label: "ham", line: 2}]
  */
 export function parseLabelledText(text: string, format: LabelledFormat, source: string, options: LabelledParseOptions = {}): LabelledRow[] {
-  const { textField, labelField } = parseOptions(LabelledParseOptionsSchema, options, "labelled-text options");
+  const { textField, labelField } = parseOptions(LabelledParseOptionsSchema, options, "parseLabelledText");
   const rows: LabelledRow[] = [];
   const check = (value: unknown, field: string, line: number): string => {
     if (typeof value === "number" && Number.isFinite(value) && field === labelField) return String(value);
@@ -190,12 +191,16 @@ export function balanceRows(rows: readonly LabelledRow[], seed = 123): LabelledR
  * - `seed`: the undersampling seed. Default 123 (the book's `random_state`).
  */
 export const LabelledTextOptionsSchema = z.strictObject({
-  labels: z.array(z.string().min(1), { error: (i) => `\`labels\` must be an array of label names, received ${describeValue(i.input)}` }).min(2).optional(),
-  maxLength: positiveInteger("maxLength").optional(),
-  padding: z.enum(["longest", "fixed"], { error: (i) => `\`padding\` must be "longest" or "fixed", received ${describeValue(i.input)}` }).default("fixed"),
-  padTokenId: z.number().int().min(0).optional(),
-  balance: z.boolean().default(false),
-  seed: z.number().int().min(0).default(123),
+  labels: z
+    .array(z.string().min(1), { error: "must be an array of at least 2 label names" })
+    .min(2, { error: "must be an array of at least 2 label names" })
+    .optional()
+    .describe("an array of at least 2 label names"),
+  maxLength: positiveInt().optional(),
+  padding: oneOf(["longest", "fixed"]).default("fixed"),
+  padTokenId: nonNegativeInt().optional(),
+  balance: bool().default(false),
+  seed: nonNegativeInt().default(123),
 });
 /** `LabelledTextDataset` options as given. */
 export type LabelledTextOptions = z.input<typeof LabelledTextOptionsSchema>;
@@ -236,7 +241,7 @@ export class LabelledTextDataset {
   private readonly classes: Int32Array;
 
   constructor(rows: readonly LabelledRow[], tokenizer: Tokenizer, options: LabelledTextOptions = {}) {
-    const o = parseOptions(LabelledTextOptionsSchema, options, "LabelledTextDataset options");
+    const o = parseOptions(LabelledTextOptionsSchema, options, "LabelledTextDataset");
     if (rows.length === 0) throw new DatasetError("`rows` must hold at least one labelled example", "rows");
     this.rows = o.balance ? balanceRows(rows, o.seed) : [...rows];
     const distinct = [...new Set(rows.map((r) => r.label))].sort();

@@ -5,6 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
+import { nonNegativeInt, oneOf, positiveInt } from "@tfgpt/common";
 import { z } from "zod";
 import { DatasetError, describeValue } from "./errors.js";
 import { parseOptions } from "./options.js";
@@ -198,15 +199,9 @@ export function listShards(dir: string, split?: "train" | "val"): string[] {
  * - `maxOpenFiles`: shard files kept open at once. Default 8.
  */
 export const OpenShardsOptionsSchema = ShardedTokenStoreOptionsSchema.extend({
-  split: z.enum(["train", "val"], { error: (i) => `\`split\` must be "train" or "val", received ${describeValue(i.input)}` }).optional(),
-  format: z
-    .enum(["llmc", "nanogpt", "auto"], { error: (i) => `\`format\` must be "llmc", "nanogpt" or "auto", received ${describeValue(i.input)}` })
-    .default("auto"),
-  maxOpenFiles: z
-    .number({ error: (i) => `\`maxOpenFiles\` must be a positive integer, received ${describeValue(i.input)}` })
-    .int({ error: (i) => `\`maxOpenFiles\` must be a positive integer, received ${describeValue(i.input)}` })
-    .min(1, { error: (i) => `\`maxOpenFiles\` must be a positive integer, received ${describeValue(i.input)}` })
-    .default(8),
+  split: oneOf(["train", "val"]).optional(),
+  format: oneOf(["llmc", "nanogpt", "auto"]).default("auto"),
+  maxOpenFiles: positiveInt().default(8),
 });
 /** `openShards` options as given. */
 export type OpenShardsOptions = z.input<typeof OpenShardsOptionsSchema>;
@@ -225,7 +220,7 @@ export type OpenShardsOptions = z.input<typeof OpenShardsOptionsSchema>;
  * ```
  */
 export function openShards(input: string | readonly string[], options: OpenShardsOptions = {}): ShardedTokenStore {
-  const { split, format, maxOpenFiles, ...storeOptions } = parseOptions(OpenShardsOptionsSchema, options, "openShards options");
+  const { split, format, maxOpenFiles, ...storeOptions } = parseOptions(OpenShardsOptionsSchema, options, "openShards");
   let files: string[];
   if (typeof input === "string") {
     let isDir = false;
@@ -256,30 +251,18 @@ export function openShards(input: string | readonly string[], options: OpenShard
  *   `prefix` and `shardTokens` do not apply).
  */
 export const ShardWriterOptionsSchema = z.strictObject({
-  outDir: z.string({ error: (i) => `\`outDir\` must be a directory path, received ${describeValue(i.input)}` }).min(1),
+  outDir: z.string({ error: "must be a directory path" }).min(1, { error: "must be a directory path" }),
   prefix: z
-    .string()
-    .regex(/^[\w.-]+$/, { error: (i) => `\`prefix\` must be letters, digits, "_", "-" or ".", received ${describeValue(i.input)}` })
+    .string({ error: 'must be letters, digits, "_", "-" or "."' })
+    .regex(/^[\w.-]+$/, { error: 'must be letters, digits, "_", "-" or "."' })
     .default("data"),
-  vocabSize: z
-    .number({ error: (i) => `\`vocabSize\` must be a positive integer, received ${describeValue(i.input)}` })
-    .int({ error: (i) => `\`vocabSize\` must be a positive integer, received ${describeValue(i.input)}` })
-    .min(1, { error: (i) => `\`vocabSize\` must be a positive integer, received ${describeValue(i.input)}` }),
-  shardTokens: z
-    .number({ error: (i) => `\`shardTokens\` must be an integer in [1, 2^31), received ${describeValue(i.input)}` })
-    .int({ error: (i) => `\`shardTokens\` must be an integer in [1, 2^31), received ${describeValue(i.input)}` })
-    .min(1, { error: (i) => `\`shardTokens\` must be an integer in [1, 2^31), received ${describeValue(i.input)}` })
-    .max(2 ** 31 - 1, { error: (i) => `\`shardTokens\` must be an integer in [1, 2^31), received ${describeValue(i.input)}` })
+  vocabSize: positiveInt(),
+  shardTokens: positiveInt("an integer in [1, 2^31)")
+    .max(2 ** 31 - 1, { error: "must be an integer in [1, 2^31)" })
     .default(100_000_000),
-  format: z
-    .enum(["llmc", "nanogpt"], { error: (i) => `\`format\` must be "llmc" or "nanogpt", received ${describeValue(i.input)}` })
-    .default("llmc"),
+  format: oneOf(["llmc", "nanogpt"]).default("llmc"),
   /** The number of the first shard written (a job continued after its first shards). Default 0. */
-  firstIndex: z
-    .number({ error: (i) => `\`firstIndex\` must be a non-negative integer, received ${describeValue(i.input)}` })
-    .int({ error: (i) => `\`firstIndex\` must be a non-negative integer, received ${describeValue(i.input)}` })
-    .min(0, { error: (i) => `\`firstIndex\` must be a non-negative integer, received ${describeValue(i.input)}` })
-    .default(0),
+  firstIndex: nonNegativeInt().default(0),
 });
 /** `ShardWriter` options as given. */
 export type ShardWriterOptions = z.input<typeof ShardWriterOptionsSchema>;
@@ -326,7 +309,7 @@ export class ShardWriter {
    * @throws DatasetError for a bad option, or a vocabulary over 65,536 ids with `format: "nanogpt"`.
    */
   constructor(options: ShardWriterOptions) {
-    this.options = parseOptions(ShardWriterOptionsSchema, options, "ShardWriter options");
+    this.options = parseOptions(ShardWriterOptionsSchema, options, "ShardWriter");
     this.version = shardVersionFor(this.options.vocabSize);
     if (this.options.format === "nanogpt" && this.version !== 1) {
       throw new DatasetError(

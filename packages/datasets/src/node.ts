@@ -5,10 +5,14 @@
 import { readText } from "@tfgpt/tokenizers/node";
 import { createDataLoader } from "./create-data-loader.js";
 import type { DataLoader } from "./data-loader.js";
+import { z } from "zod";
 import { DatasetError } from "./errors.js";
-import { NewlineSchema, type CreateDataLoaderFromFileOptions } from "./options.js";
+import { NewlineSchema, parseOptions, type CreateDataLoaderFromFileOptions } from "./options.js";
 import { parseInstructionJson, type InstructionEntry } from "./instruction.js";
 import { labelledFormatOf, parseLabelledText, type LabelledFormat, type LabelledParseOptions, type LabelledRow } from "./labelled-text.js";
+
+/** How `createDataLoaderFromFile` reads the file (the rest of its options are `createDataLoader`'s). */
+const FileOptionsSchema = z.strictObject({ newline: NewlineSchema.default("lf") });
 
 export * from "./index.js";
 export {
@@ -48,9 +52,8 @@ export async function createDataLoaderFromFile(
   options: CreateDataLoaderFromFileOptions = {},
 ): Promise<DataLoader> {
   const { newline, ...rest } = options;
-  const parsed = NewlineSchema.default("lf").safeParse(newline);
-  if (!parsed.success) throw new DatasetError(parsed.error.issues[0]?.message ?? "bad `newline`", "newline");
-  const text = await readText(path, { newline: parsed.data });
+  const parsed = parseOptions(FileOptionsSchema, { newline }, "createDataLoaderFromFile");
+  const text = await readText(path, { newline: parsed.newline });
   return createDataLoader(text, rest);
 }
 

@@ -3,27 +3,12 @@
  * types inferred from the schemas. A bad value throws `DatasetError` naming the option, the value
  * received and what is allowed.
  */
+import { bool, nonNegativeInt, oneOf, parseOptions as parseWith, positiveInt } from "@tfgpt/common";
 import { z } from "zod";
 import type { Tokenizer } from "@tfgpt/tokenizers";
-import { DatasetError, describeValue } from "./errors.js";
+import { DatasetError } from "./errors.js";
 
-/** An integer >= `min`, with one message for every way of getting it wrong. */
-function integerAtLeast(option: string, min: number, allowed: string) {
-  const error = (issue: { input?: unknown }) =>
-    `\`${option}\` must be ${allowed}, received ${describeValue(issue.input)}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(Number.MAX_SAFE_INTEGER, { error });
-}
-
-function boolean(option: string) {
-  return z.boolean({
-    error: (issue) => `\`${option}\` must be true or false, received ${describeValue(issue.input)}`,
-  });
-}
-
-/** A positive integer option: `` `stride` must be a positive integer, received 0 ``. */
-export const positiveInteger = (option: string) => integerAtLeast(option, 1, "a positive integer");
-
-const seed = integerAtLeast("seed", 0, "a non-negative safe integer");
+const seed = nonNegativeInt("a non-negative safe integer");
 
 /**
  * Options of `GPTDataset` (the book's `GPTDatasetV1(txt, tokenizer, max_length, stride)`).
@@ -38,8 +23,8 @@ const seed = integerAtLeast("seed", 0, "a non-negative safe integer");
  * ```
  */
 export const GPTDatasetOptionsSchema = z.strictObject({
-  maxLength: positiveInteger("maxLength"),
-  stride: positiveInteger("stride"),
+  maxLength: positiveInt(),
+  stride: positiveInt(),
 });
 /** `GPTDataset` options as given: `{maxLength, stride}`. */
 export type GPTDatasetOptions = z.input<typeof GPTDatasetOptionsSchema>;
@@ -48,8 +33,7 @@ export type ResolvedGPTDatasetOptions = z.output<typeof GPTDatasetOptionsSchema>
 
 /** Which special tokens `encode` may turn into their ids (the tokenizer's `allowedSpecial`). */
 export const AllowedSpecialSchema = z.union([z.literal("all"), z.array(z.string()).readonly()], {
-  error: (issue) =>
-    `\`allowedSpecial\` must be "all" or an array of special-token strings, received ${describeValue(issue.input)}`,
+  error: 'must be "all" or an array of special-token strings',
 });
 
 /**
@@ -66,12 +50,12 @@ export const FromTextOptionsSchema = GPTDatasetOptionsSchema.extend({
 export type FromTextOptions = z.input<typeof FromTextOptionsSchema>;
 
 const dataLoaderShape = {
-  batchSize: positiveInteger("batchSize").default(1),
-  shuffle: boolean("shuffle").default(false),
+  batchSize: positiveInt().default(1),
+  shuffle: bool().default(false),
   seed: seed.default(0),
-  dropLast: boolean("dropLast").default(false),
-  rank: integerAtLeast("rank", 0, "a non-negative integer").default(0),
-  worldSize: positiveInteger("worldSize").default(1),
+  dropLast: bool().default(false),
+  rank: nonNegativeInt().default(0),
+  worldSize: positiveInt().default(1),
 };
 
 /** `rank` must be below `worldSize`; checked on the object since it involves both fields. */
@@ -81,7 +65,7 @@ function checkRank(value: { rank: number; worldSize: number }, ctx: z.Refinement
       code: "custom",
       path: ["rank"],
       input: value.rank,
-      message: `\`rank\` must be an integer in [0, ${value.worldSize}) (below \`worldSize\`), received ${value.rank}`,
+      message: `must be an integer in [0, ${value.worldSize}) (below \`worldSize\`)`,
     });
   }
 }
@@ -117,8 +101,7 @@ function isTokenizer(value: unknown): value is Tokenizer {
 
 /** A `Tokenizer` instance, or the name of one in the `@tfgpt/tokenizers` registry. */
 export const TokenizerChoiceSchema = z.union([z.string().min(1), z.custom<Tokenizer>(isTokenizer)], {
-  error: (issue) =>
-    `\`tokenizer\` must be a Tokenizer or a registry name such as "gpt2", received ${describeValue(issue.input)}`,
+  error: 'must be a Tokenizer or a registry name such as "gpt2"',
 });
 
 /**
@@ -141,11 +124,11 @@ export const TokenizerChoiceSchema = z.union([z.string().min(1), z.custom<Tokeni
 export const CreateDataLoaderOptionsSchema = z
   .strictObject({
     ...dataLoaderShape,
-    batchSize: positiveInteger("batchSize").default(4),
-    maxLength: positiveInteger("maxLength").default(256),
-    stride: positiveInteger("stride").default(128),
-    shuffle: boolean("shuffle").default(true),
-    dropLast: boolean("dropLast").default(true),
+    batchSize: positiveInt().default(4),
+    maxLength: positiveInt().default(256),
+    stride: positiveInt().default(128),
+    shuffle: bool().default(true),
+    dropLast: bool().default(true),
     tokenizer: TokenizerChoiceSchema.default("gpt2"),
     allowedSpecial: AllowedSpecialSchema.optional(),
   })
@@ -156,29 +139,17 @@ export type CreateDataLoaderOptions = z.input<typeof CreateDataLoaderOptionsSche
 export type ResolvedCreateDataLoaderOptions = z.output<typeof CreateDataLoaderOptionsSchema>;
 
 /**
- * Validates `value` against `schema`, resolving defaults; throws `DatasetError` with the first
- * problem found (the option, the value received and what is allowed).
+ * Validates `value` against `schema`, resolving defaults (`undefined` is read as `{}`); throws
+ * `DatasetError` with the first problem found: the option, the value received and what is
+ * allowed (`@tfgpt/common`'s `parseOptions`).
  *
- * @param schema One of this module's schemas.
- * @param value The options as given (`undefined` is read as `{}`).
- * @param what Names the options object in messages, e.g. `"DataLoader options"`.
+ * @param schema One of this package's schemas.
+ * @param value The options as given.
+ * @param what Who is configured, e.g. `"DataLoader"`: "DataLoader has no option ...",
+ *   "DataLoader options must be an object".
  */
 export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  if (issue === undefined) throw new DatasetError(`invalid ${what}`);
-  const option = issue.path.map(String).join(".");
-  if (issue.code === "unrecognized_keys") {
-    const keys = issue.keys.map((k) => `\`${k}\``).join(", ");
-    const shape = (schema as { shape?: Record<string, unknown> }).shape;
-    const allowed = shape === undefined ? "" : ` (allowed: ${Object.keys(shape).join(", ")})`;
-    throw new DatasetError(`unknown option ${keys} in ${what}${allowed}`, issue.keys[0]);
-  }
-  if (issue.path.length === 0) {
-    throw new DatasetError(`${what} must be an object, received ${describeValue(value)}`);
-  }
-  throw new DatasetError(issue.message, option);
+  return parseWith(schema, value, { what, error: (message, option) => new DatasetError(message, option) });
 }
 
 /**
@@ -188,8 +159,6 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, wha
  * - `newline`: `"lf"` (default) reads like Python's `open(path, encoding="utf-8").read()` (BOM
  *   kept, CRLF and CR turned into LF); `"keep"` keeps the text as stored.
  */
-export const NewlineSchema = z.enum(["lf", "keep"], {
-  error: (issue) => `\`newline\` must be "lf" or "keep", received ${describeValue(issue.input)}`,
-});
+export const NewlineSchema = oneOf(["lf", "keep"]);
 /** `createDataLoaderFromFile` options: `createDataLoader`'s plus `newline` (default `"lf"`). */
 export type CreateDataLoaderFromFileOptions = CreateDataLoaderOptions & { newline?: z.input<typeof NewlineSchema> };

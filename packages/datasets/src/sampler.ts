@@ -8,21 +8,16 @@
  * of the groups, then a permutation within each group, so an epoch reads one shard after another.
  * That order is computed lazily (`at`), holding one group's permutation at a time.
  */
+import { createRng } from "@tfgpt/common";
 import { DatasetError } from "./errors.js";
 
 /**
- * mulberry32: a tiny, fast 32-bit PRNG, plenty for shuffling (not for cryptography).
- * Returns a function giving the next uniform 32-bit unsigned integer.
+ * A mulberry32 stream of uniform 32-bit unsigned integers.
+ *
+ * @deprecated Use `createRng(seed).uint32` from `@tfgpt/common` (the same stream).
  */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  return createRng(seed).uint32;
 }
 
 /** murmur3's 32-bit finaliser: spreads every input bit over the output so nearby seeds differ. */
@@ -68,7 +63,7 @@ export function permutation(n: number, seed: number, epoch: number): Uint32Array
 function shuffled(n: number, state: number): Uint32Array {
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
-  const next = mulberry32(state);
+  const next = createRng(state).uint32;
   for (let i = n - 1; i > 0; i--) {
     const j = below(next, i + 1);
     const t = order[i] as number;

@@ -5,7 +5,8 @@
  * O(tokens) or O(windows).
  */
 import { z } from "zod";
-import { DatasetError, describeValue } from "./errors.js";
+import { bool, positiveInt } from "@tfgpt/common";
+import { DatasetError } from "./errors.js";
 import { parseOptions } from "./options.js";
 import { decodeShard, type ShardFormat } from "./shards.js";
 import type { TokenArray, TokenSource } from "./token-store.js";
@@ -31,14 +32,8 @@ export interface ShardSource {
  * - `vocabSize`: every id is below it (checked by the readers before training starts). Default: none.
  */
 export const ShardedTokenStoreOptionsSchema = z.strictObject({
-  crossShards: z
-    .boolean({ error: (i) => `\`crossShards\` must be true or false, received ${describeValue(i.input)}` })
-    .default(false),
-  vocabSize: z
-    .number({ error: (i) => `\`vocabSize\` must be a positive integer, received ${describeValue(i.input)}` })
-    .int({ error: (i) => `\`vocabSize\` must be a positive integer, received ${describeValue(i.input)}` })
-    .min(1, { error: (i) => `\`vocabSize\` must be a positive integer, received ${describeValue(i.input)}` })
-    .optional(),
+  crossShards: bool().default(false),
+  vocabSize: positiveInt().optional(),
 });
 /** `ShardedTokenStore` options as given. */
 export type ShardedTokenStoreOptions = z.input<typeof ShardedTokenStoreOptionsSchema>;
@@ -95,7 +90,7 @@ export class ShardedTokenStore implements TokenSource {
    * @throws DatasetError for no shards or a bad option.
    */
   constructor(shards: readonly ShardSource[], options: ShardedTokenStoreOptions = {}) {
-    const { crossShards, vocabSize } = parseOptions(ShardedTokenStoreOptionsSchema, options, "ShardedTokenStore options");
+    const { crossShards, vocabSize } = parseOptions(ShardedTokenStoreOptionsSchema, options, "ShardedTokenStore");
     if (shards.length === 0) throw new DatasetError("`shards` must hold at least one shard, received none", "shards");
     this.shards = [...shards];
     this.crossShards = crossShards;

@@ -4,7 +4,9 @@
  * tfjs (a peer dependency), reached through `@tfgpt/datasets/tf`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { DatasetError, describeValue } from "./errors.js";
+import { oneOf } from "@tfgpt/common";
+import { z } from "zod";
+import { parseOptions } from "./options.js";
 import type { Batch, DataLoader } from "./data-loader.js";
 import type { GPTDataset } from "./gpt-dataset.js";
 import type { TokenSource } from "./token-store.js";
@@ -22,9 +24,15 @@ export interface TensorBatch extends tf.TensorContainerObject {
  *   own `epochs` map one to one onto loader epochs. `Infinity` gives an endless stream that
  *   crosses loader epochs, for step-based training with `fitDataset(ds, {batchesPerEpoch})`.
  */
-export interface ToTfDatasetOptions {
-  readonly epochs?: number;
-}
+export const ToTfDatasetOptionsSchema = z.strictObject({
+  epochs: z
+    .custom<number>((v) => typeof v === "number" && ((Number.isSafeInteger(v) && v >= 1) || v === Infinity), {
+      error: "must be a positive integer or Infinity",
+    })
+    .default(1),
+});
+/** `toTfDataset` options as given. */
+export type ToTfDatasetOptions = z.input<typeof ToTfDatasetOptionsSchema>;
 
 function toTensorBatch(batch: Batch): TensorBatch {
   const shape: [number, number] = [batch.batchSize, batch.maxLength];
@@ -80,10 +88,7 @@ function idsTensor2d(ids: Int32Array, shape: [number, number]): tf.Tensor2D {
  * ```
  */
 export function toTfDataset(loader: DataLoader<TokenSource>, options: ToTfDatasetOptions = {}): tf.data.Dataset<TensorBatch> {
-  const epochs = options.epochs ?? 1;
-  if (!((Number.isSafeInteger(epochs) && epochs >= 1) || epochs === Infinity)) {
-    throw new DatasetError(`\`epochs\` must be a positive integer or Infinity, received ${describeValue(epochs)}`, "epochs");
-  }
+  const { epochs } = parseOptions(ToTfDatasetOptionsSchema, options, "toTfDataset");
   // A factory, not an iterator: tf.data calls it for every pass, so each pass restarts cleanly.
   function* passes(): Generator<TensorBatch> {
     for (let e = 0; e < epochs; e++) {
@@ -101,9 +106,9 @@ export function toTfDataset(loader: DataLoader<TokenSource>, options: ToTfDatase
  *   label layout `LayersModel.fit` accepts for a `[N, maxLength, V]` output (its target check wants
  *   a trailing 1, and its "sparseCategoricalCrossentropy" floors the labels, which int32 refuses).
  */
-export interface ToTensorsOptions {
-  readonly targets?: "ids" | "keras";
-}
+export const ToTensorsOptionsSchema = z.strictObject({ targets: oneOf(["ids", "keras"]).default("ids") });
+/** `toTensors` options as given. */
+export type ToTensorsOptions = z.input<typeof ToTensorsOptionsSchema>;
 
 /** What `toTensors` returns: `ys` is `Tensor2D` for `targets: "ids"`, `Tensor3D` for `"keras"`. */
 export interface WindowTensors {
@@ -128,10 +133,7 @@ export interface WindowTensors {
  * ```
  */
 export function toTensors(dataset: GPTDataset, options: ToTensorsOptions = {}): WindowTensors {
-  const layout = options.targets ?? "ids";
-  if (layout !== "ids" && layout !== "keras") {
-    throw new DatasetError(`\`targets\` must be "ids" or "keras", received ${describeValue(layout)}`, "targets");
-  }
+  const { targets: layout } = parseOptions(ToTensorsOptionsSchema, options, "toTensors");
   const { length: n, maxLength, stride } = dataset;
   const ids = dataset.tokens.ids;
   const inputs = new Int32Array(n * maxLength);

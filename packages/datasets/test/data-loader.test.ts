@@ -194,7 +194,7 @@ describe("DataLoader option errors", () => {
     [{ rank: -1 }, /`rank` must be a non-negative integer, received -1/],
     [{ worldSize: 0 }, /`worldSize` must be a positive integer, received 0/],
     [{ rank: 2, worldSize: 2 }, /`rank` must be an integer in \[0, 2\) \(below `worldSize`\), received 2/],
-    [{ batch_size: 4 }, /unknown option `batch_size` in DataLoader options \(allowed: batchSize, shuffle, seed, dropLast, rank, worldSize\)/],
+    [{ batch_size: 4 }, /DataLoader has no option `batch_size` \(known: batchSize, shuffle, seed, dropLast, rank, worldSize\)/],
     [{ batchSize: 13, dropLast: true }, /the dataset has 12 windows, fewer than `batchSize` 13 with `dropLast` true: an epoch would have no batch/],
     [{ batchSize: 5, dropLast: true, rank: 2, worldSize: 3 }, /rank 2 of 3 gets 4 windows, fewer than `batchSize` 5/],
   ])("rejects %j", (options, message) => {

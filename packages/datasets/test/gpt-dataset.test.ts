@@ -106,7 +106,7 @@ describe("GPTDataset", () => {
       [{ maxLength: "4", stride: 1 }, /`maxLength` must be a positive integer, received "4"/],
       [{ maxLength: Number.NaN, stride: 1 }, /`maxLength` must be a positive integer, received NaN/],
       [{ stride: 1 }, /`maxLength` must be a positive integer, received undefined/],
-      [{ maxLength: 4, stride: 1, strides: 2 }, /unknown option `strides` in GPTDataset options \(allowed: maxLength, stride\)/],
+      [{ maxLength: 4, stride: 1, strides: 2 }, /GPTDataset has no option `strides` \(known: maxLength, stride\)/],
     ])("rejects options %j", (options, message) => {
       expect(() => new GPTDataset(iota(20), options as never)).toThrow(message);
     });

@@ -28,6 +28,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { exists } from "@tfgpt/common/node";
 import * as tf from "@tensorflow/tfjs";
 
 import { CHECKPOINT_FILES, LATEST_FILE } from "@tfgpt/layers/node";
@@ -88,7 +89,7 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
 }
 
 export { writeDirAtomic } from "@tfgpt/layers/node";
-export { writeFileAtomic } from "./atomic.js";
+export { writeFileAtomic } from "@tfgpt/common/node";
 
 /**
  * The optimizer state saved in checkpoint `dir`, for `Trainer.restoreOptimizer`: AdamW's (version
@@ -147,15 +148,6 @@ async function readJson<S extends z.ZodType>(dir: string, file: string, schema: 
     throw new CliError(`checkpoint ${dir} is corrupt: ${file} ${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`);
   }
   return result.data;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -5,8 +5,9 @@
  * Hugging Face directory that `GPT2LMHeadModel.from_pretrained` loads. Tokenizer files come along:
  * copied from a Hugging Face directory; a tfgpt BPE tokenizer is written as `tokenizer.json`.
  */
-import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { exists } from "@tfgpt/common/node";
 import * as tf from "@tensorflow/tfjs";
 import { gptConfigOfModel, GPTModel, hasLoRA, mergeLoRA, Trainer } from "@tfgpt/layers";
 import { checkpointDirectory, fromPretrained, savePretrained } from "@tfgpt/layers/node";
@@ -19,13 +20,6 @@ import { isPretrainedDir, OPENAI_TOKENIZER_FILES, pretrainedTokenizer, TOKENIZER
 import type { ConvertConfig } from "./convert-config.js";
 
 export { ConvertConfigSchema, type ConvertConfig } from "./convert-config.js";
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 /**
  * Converts `config.from` into `config.to` (see the module comment).

@@ -11,8 +11,9 @@
  * GPT itself (`tfgpt sample --checkpoint DIR` runs it).
  */
 import { createHash } from "node:crypto";
-import { readFile, rm, stat } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { exists } from "@tfgpt/common/node";
 import * as tf from "@tensorflow/tfjs";
 import {
   ExampleLoader,
@@ -62,13 +63,6 @@ const DEFAULT_EPOCHS = { classify: 5, instruct: 2 } as const;
 const IGNORE_INDEX = -100;
 /** At most this many batches per accuracy / validation pass (the book's `eval_iter`-style cap). */
 const EVAL_BATCHES = 20;
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** The data of a run, split into train and validation examples (seeded). */
 interface TaskData {

@@ -12,7 +12,7 @@ import { createReadStream } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFileAtomic } from "@tfgpt/common/node";
 import { CliError } from "./errors.js";
 
 /** `<prefix>.manifest.json`: written last by a finished `prepare`. */

@@ -9,7 +9,7 @@
 import { copyFile, link, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { mkdir } from "node:fs/promises";
-import { writeFileAtomic } from "./atomic.js";
+import { writeFileAtomic } from "@tfgpt/common/node";
 import { CliError } from "./errors.js";
 import type { CommandIO } from "./io.js";
 import { ManifestSchema, manifestPath, sha256File, type Manifest } from "./prepare-manifest.js";

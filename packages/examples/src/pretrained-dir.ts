@@ -5,8 +5,9 @@
  * `vocab.bpe`, the same two files under their original names), else the `gpt2` encoding when the
  * vocabulary is GPT-2's 50,257, else a clear error.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { exists } from "@tfgpt/common/node";
 import type { GPTConfig } from "@tfgpt/layers";
 import { isPretrainedDir, pretrainedGPTConfig } from "@tfgpt/layers/node";
 import { createBpeTokenizer, fromHuggingFaceJson, getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
@@ -16,13 +17,6 @@ export { isPretrainedDir };
 
 /** GPT-2's vocabulary size (50,000 merges + 256 bytes + `<|endoftext|>`). */
 export const GPT2_VOCAB_SIZE = 50257;
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** The `GPTConfig` of a pretrained directory's `config.json` or `hparams.json` (checked: GPT-2, expressible). */
 export async function pretrainedConfig(dir: string): Promise<GPTConfig> {

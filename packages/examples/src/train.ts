@@ -7,8 +7,9 @@
  * step and loader position from a checkpoint, so the resumed run takes the same steps on the
  * same batches as an uninterrupted one, bit for bit.
  */
-import { rm, stat } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
+import { exists } from "@tfgpt/common/node";
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader, DataLoaderStateSchema, GPTDataset, type Batch, type TokenSource } from "@tfgpt/datasets";
 import {
@@ -93,13 +94,6 @@ function fingerprint(ids: Int32Array): string {
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** What a run needs before its first step; built identically for a new and a resumed run. */

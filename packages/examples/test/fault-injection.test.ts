@@ -10,18 +10,15 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } 
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { createRng } from "@tfgpt/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, DATA_DIR, runCli } from "./helpers.js";
 
 const SEED = Number(process.env.TFGPT_FAULT_SEED ?? Date.now() % 100_000);
-let rng = SEED;
-/** Uniform in [lo, hi) (mulberry32). */
+const rng = createRng(SEED);
+/** Uniform in [lo, hi) (mulberry32, seeded by SEED). */
 function random(lo: number, hi: number): number {
-  rng = (rng + 0x6d2b79f5) | 0;
-  let t = rng;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
+  return lo + rng.float() * (hi - lo);
 }
 
 const counts = { trainKills: 0, killedMidRun: 0, completeAfterKill: 0, prepareKills: 0, partialRefused: 0, resumedIdentical: 0, concurrentRefused: 0 };

@@ -19,9 +19,10 @@
  * place, so a crash at any point leaves the previous checkpoint or the new one readable. Node only.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { exists, writeFileAtomic } from "@tfgpt/common/node";
 import { LayerConfigError } from "./errors.js";
 import type { CheckpointIO, TrainerCheckpoint, TrainerState } from "./trainer.js";
 
@@ -40,25 +41,6 @@ export const LATEST_FILE = "latest.json";
 /** `checkpoint-000042` for step 42. */
 export function checkpointName(step: number): string {
   return `checkpoint-${String(step).padStart(6, "0")}`;
-}
-
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** Replaces `file` atomically (temp file beside it, then rename over it). */
-async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /** Creates directory `target` (which must not exist) atomically: filled as a temp directory beside it, then renamed. */

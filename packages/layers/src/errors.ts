@@ -1,3 +1,4 @@
+import { parseOptions as parseWith } from "@tfgpt/common";
 import type { z } from "zod";
 
 /**
@@ -16,40 +17,11 @@ export class LayerConfigError extends Error {
   }
 }
 
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined) return "undefined";
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
 /**
  * Validates `value` against a zod object schema whose fields carry a `.describe()` text saying
- * what is allowed; the first problem becomes a `LayerConfigError` such as
- * "`vocabSize` must be a positive integer, received 0".
+ * what is allowed (`undefined` reads as `{}`); the first problem becomes a `LayerConfigError` such
+ * as "`vocabSize` must be a positive integer, received 0" (`@tfgpt/common`'s `parseOptions`).
  */
 export function parseOptions<S extends z.ZodObject>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  // Checked before the path: a strict object's unknown keys are reported at the root (empty path).
-  if (issue?.code === "unrecognized_keys") {
-    const keys = (issue as { keys?: string[] }).keys ?? [];
-    throw new LayerConfigError(
-      `${what} has no option ${keys.map((k) => `\`${k}\``).join(", ")} (known: ${Object.keys(schema.shape).join(", ")})`,
-      keys[0],
-    );
-  }
-  const key = issue?.path[0];
-  if (issue === undefined || key === undefined) {
-    throw new LayerConfigError(`${what} options must be an object, received ${show(value)}`);
-  }
-  const name = String(key);
-  const field = (schema.shape as Record<string, z.ZodType | undefined>)[name];
-  const allowed = field?.description ?? issue.message;
-  const received = (value as Record<string, unknown> | null | undefined)?.[name];
-  throw new LayerConfigError(`\`${name}\` must be ${allowed}, received ${show(received)}`, name);
+  return parseWith(schema, value, { what, error: (message, option) => new LayerConfigError(message, option) });
 }

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { createRng } from "@tfgpt/common";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
 import { idsTensor } from "./id-range.js";
@@ -38,18 +39,6 @@ export const GenerateOptionsSchema = z.object({
  *   picked: the CLI streams text with it.
  */
 export type GenerateOptions = z.input<typeof GenerateOptionsSchema>;
-
-/** mulberry32: a small seeded PRNG with uniform floats in [0, 1) (sampling only, not cryptographic). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Picks the next id from one row of logits: greedy at temperature 0; else softmax(logits / T)
@@ -132,7 +121,7 @@ class Generation {
     if (this.out.length === 0) throw new LayerConfigError("generate: `ids` must hold at least one id, received []", "ids");
     const stop = o.stop === undefined ? (vocabSizeOf(model) === 50257 ? [50256] : []) : o.stop === null ? [] : typeof o.stop === "number" ? [o.stop] : o.stop;
     this.stops = new Set(stop);
-    this.random = seededRandom(o.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.random = createRng(o.seed ?? Math.floor(Math.random() * 2 ** 32)).float;
     this.decoder = o.cache && supportsKVCache(model) ? new KVCacheDecoder(model) : null;
     if (this.decoder !== null) this.window = Math.min(this.window, this.decoder.config.contextLength);
   }

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { createRng } from "@tfgpt/common";
 import { LayerConfigError } from "./errors.js";
 
 /** A tfjs-layers initializer (the class itself is not exported by tfjs, its type is). */
@@ -51,18 +52,6 @@ export function gpt2Normal(stddev = 0.02, seed?: number): Initializer {
   return tf.initializers.randomNormal(seed === undefined ? { mean: 0, stddev } : { mean: 0, stddev, seed });
 }
 
-/** mulberry32: a small, well-mixed 32-bit PRNG returning integers in [0, 2^32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 type RandomNormalInstance = ReturnType<typeof tf.initializers.randomNormal>;
 const RandomNormal = tf.initializers.randomNormal({}).constructor as new (args: { mean?: number; stddev?: number }) => RandomNormalInstance;
 
@@ -75,7 +64,8 @@ const RandomNormal = tf.initializers.randomNormal({}).constructor as new (args: 
  * @example const normal = seededNormals(0); const init = normal(0.02);
  */
 export function seededNormals(seed: number): (stddev: number) => Initializer {
-  const next = mulberry32(seed ^ 0x9e3779b9);
+  // One seed per weight, drawn from a mulberry32 stream (`@tfgpt/common`).
+  const next = createRng(seed ^ 0x9e3779b9).uint32;
   class SeededNormal extends RandomNormal {
     private readonly stddevValue: number;
     constructor(stddev: number) {

@@ -2,7 +2,8 @@
  * `fromPretrained(dir)` / `savePretrained(model, dir)`: Hugging Face GPT-2 directories on disk
  * (`config.json` + `model.safetensors`, or `model.safetensors.index.json` + shards). Node only.
  */
-import { open, readFile, mkdir, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { open, readFile, mkdir, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
+import { exists } from "@tfgpt/common/node";
 import path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { LayerConfigError } from "./errors.js";
@@ -62,12 +63,6 @@ async function readJson(file: string): Promise<unknown> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** The hyperparameter file of OpenAI's GPT-2 release. */
 export const OPENAI_HPARAMS_FILE = "hparams.json";

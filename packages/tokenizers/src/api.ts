@@ -2,7 +2,7 @@
 export type { EncodeOptions, SpecialTokenSet, Tokenizer, TokenizerSpec } from "./tokenizer.js";
 export { TokenizerError } from "./errors.js";
 export { getTokenizer, listTokenizers, registerTokenizer, type TokenizerFactory } from "./registry.js";
-export { BpeCore, bpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
+export { BpeCore, BpeCoreOptionsSchema, type BpeCoreArgs } from "./bpe-core.js";
 export { BpeTokenizer, type BpeTokenizerArgs } from "./bpe-tokenizer.js";
 export {
   getTiktoken,
@@ -14,7 +14,7 @@ export {
   type TiktokenEncodingName,
 } from "./tiktoken.js";
 export type { TiktokenRankData } from "./tiktoken-encoding.js";
-export { encodeOptionsSchema } from "./special-tokens.js";
+export { EncodeOptionsSchema } from "./special-tokens.js";
 export {
   CL100K_PATTERN,
   GPT2_PATTERN,
@@ -29,7 +29,7 @@ export { compileTiktokenRegex, tiktokenRegexSource } from "./tiktoken-regex.js";
 export { UNICODE_VERSION } from "./unicode.js";
 export {
   trainBpe,
-  trainBpeOptionsSchema,
+  TrainBpeOptionsSchema,
   type BpeModel,
   type BpeTrainProgress,
   type BpeTrainStats,
@@ -38,14 +38,14 @@ export {
 } from "./bpe-trainer.js";
 export {
   bpeModelOf,
-  bpeTokenizerOptionsSchema,
+  BpeTokenizerOptionsSchema,
   createBpeTokenizer,
   formatRankFile,
   formatRankFileMeta,
   fromHuggingFaceJson,
   parseRankFile,
   parseRankFileMeta,
-  rankFileMetaSchema,
+  RankFileMetaSchema,
   setTokenizerFileReader,
   toHuggingFaceJson,
   type BpeTokenizerOptions,
@@ -53,5 +53,5 @@ export {
   type RankFileMeta,
   type TokenizerFileReader,
 } from "./tokenizer-files.js";
-export { SimpleTokenizerV2, simpleSplit, simpleTokenizerOptionsSchema, SIMPLE_SPECIAL_TOKENS, type SimpleTokenizerOptions } from "./simple.js";
+export { SimpleTokenizerV2, simpleSplit, SimpleTokenizerOptionsSchema, SIMPLE_SPECIAL_TOKENS, type SimpleTokenizerOptions } from "./simple.js";
 export { ByteTokenizer, BYTE_END_OF_TEXT } from "./byte.js";

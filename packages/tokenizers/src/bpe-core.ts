@@ -29,9 +29,9 @@ export interface BpeCoreArgs {
 }
 
 /** zod schema of the scalar options of `BpeCoreArgs` (ranks and special tokens are checked separately). */
-export const bpeCoreOptionsSchema = z.object({
+export const BpeCoreOptionsSchema = z.object({
   pattern: z.string({ error: "must be a regular-expression source string" }),
-  cacheSize: positiveInt().optional(),
+  cacheSize: positiveInt().default(65_536),
 });
 
 /** Pieces longer than this (in UTF-16 units) are not cached: they are rare and would pin memory. */
@@ -84,9 +84,9 @@ export class BpeCore {
   private readonly decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
   constructor(args: BpeCoreArgs) {
-    const options = parseOptions(bpeCoreOptionsSchema, { pattern: args.pattern, cacheSize: args.cacheSize }, "BpeCore");
+    const options = parseOptions(BpeCoreOptionsSchema, { pattern: args.pattern, cacheSize: args.cacheSize }, "BpeCore");
     this.pattern = options.pattern;
-    this.cacheSize = options.cacheSize ?? 65_536;
+    this.cacheSize = options.cacheSize;
     this.cache = new PieceCache(this.cacheSize);
     // GPT-2's and cl100k's patterns have hand-written, allocation-free equivalents (several times faster).
     this.scanner = scannerFor(options.pattern);

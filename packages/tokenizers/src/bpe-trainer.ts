@@ -51,7 +51,7 @@ export interface TrainedBpe extends BpeModel {
 }
 
 /** zod schema of `TrainBpeOptions`. */
-export const trainBpeOptionsSchema = z.strictObject({
+export const TrainBpeOptionsSchema = z.strictObject({
   /**
    * Size of the vocabulary to learn, special tokens included: 256 byte tokens, then merges, then
    * the special tokens. At least `256 + specialTokens.length`.
@@ -73,8 +73,8 @@ export const trainBpeOptionsSchema = z.strictObject({
     .optional(),
 });
 
-/** Options of `trainBpe` (see `trainBpeOptionsSchema` for each field and its default). */
-export type TrainBpeOptions = z.input<typeof trainBpeOptionsSchema>;
+/** Options of `trainBpe` (see `TrainBpeOptionsSchema` for each field and its default). */
+export type TrainBpeOptions = z.input<typeof TrainBpeOptionsSchema>;
 
 /**
  * Learns a byte-level BPE vocabulary from a corpus, the way GPT-2's was made: the text is split
@@ -106,7 +106,7 @@ export type TrainBpeOptions = z.input<typeof trainBpeOptionsSchema>;
  * ```
  */
 export function trainBpe(input: string | Iterable<string>, options: TrainBpeOptions): TrainedBpe {
-  const opts = parseOptions(trainBpeOptionsSchema, options, "trainBpe");
+  const opts = parseOptions(TrainBpeOptionsSchema, options, "trainBpe");
   const specials = opts.specialTokens;
   const duplicate = specials.find((token, i) => specials.indexOf(token) !== i);
   if (duplicate !== undefined) {

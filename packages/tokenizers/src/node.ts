@@ -3,7 +3,7 @@
  * browser-safe main entry so that Node users need one import.
  */
 export * from "./index.js";
-export { readText, readTextSync, readTextOptionsSchema, type InvalidUtf8Report, type ReadTextOptions } from "./read-text.js";
+export { readText, readTextSync, ReadTextOptionsSchema, type InvalidUtf8Report, type ReadTextOptions } from "./read-text.js";
 export { loadTokenizer, rankFileMetaPath, readBpeModel, saveTokenizer } from "./tokenizer-files-node.js";
 export {
   encodeBatch,
@@ -11,7 +11,7 @@ export {
   encodeParallel,
   findSafeCuts,
   ParallelEncoder,
-  parallelEncoderOptionsSchema,
+  ParallelEncoderOptionsSchema,
   type EncodeFileOptions,
   type ParallelEncoderOptions,
 } from "./parallel.js";

@@ -21,13 +21,13 @@ import "./tokenizer-files-node.js"; // installs the file reader of getTokenizer(
 /** How far (in UTF-16 units) before a candidate cut the regex is re-run to verify it. */
 const VERIFY_LOOKBACK = 256;
 
-const tokenizerSpecSchema = z.strictObject({
+const TokenizerSpecSchema = z.strictObject({
   name: z.string().min(1),
   options: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** zod schema of `ParallelEncoderOptions`. */
-export const parallelEncoderOptionsSchema = z.strictObject({
+export const ParallelEncoderOptionsSchema = z.strictObject({
   /** A registry name, e.g. `"gpt2"`. Default `"gpt2"` when `tokenizer` is not given either. */
   encoding: z.string().min(1, { error: "must be a tokenizer name" }).optional(),
   /**
@@ -37,7 +37,7 @@ export const parallelEncoderOptionsSchema = z.strictObject({
   tokenizer: z
     .union([
       z.custom<BpeTokenizer>((v) => v instanceof BpeTokenizer),
-      tokenizerSpecSchema,
+      TokenizerSpecSchema,
     ], { error: "must be a BpeTokenizer or a tokenizer spec {name, options}" })
     .optional(),
   /** Threads that encode, this one included (`workers - 1` worker threads are started). Default 2. */
@@ -47,7 +47,7 @@ export const parallelEncoderOptionsSchema = z.strictObject({
 });
 
 /** Options of `ParallelEncoder`, `encodeParallel` and `encodeFile`. */
-export type ParallelEncoderOptions = z.input<typeof parallelEncoderOptionsSchema>;
+export type ParallelEncoderOptions = z.input<typeof ParallelEncoderOptionsSchema>;
 
 /**
  * A pool of worker threads that encode with one BPE tokenizer. Each worker builds the tokenizer
@@ -85,7 +85,7 @@ export class ParallelEncoder {
   private closed = false;
 
   constructor(options: ParallelEncoderOptions = {}) {
-    const opts = parseOptions(parallelEncoderOptionsSchema, options, "ParallelEncoder");
+    const opts = parseOptions(ParallelEncoderOptionsSchema, options, "ParallelEncoder");
     if (opts.encoding !== undefined && opts.tokenizer !== undefined) {
       throw new TokenizerError(
         `\`encoding\` and \`tokenizer\` are exclusive, received encoding ${JSON.stringify(opts.encoding)} and a tokenizer`,

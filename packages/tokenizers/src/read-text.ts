@@ -5,7 +5,7 @@ import { TokenizerError } from "./errors.js";
 import { parseOptions } from "./options.js";
 
 /** zod schema of `ReadTextOptions`. */
-export const readTextOptionsSchema = z.strictObject({
+export const ReadTextOptionsSchema = z.strictObject({
   /**
    * `"lf"` (default): universal newlines like Python's `open(path, encoding="utf-8").read()`:
    * CRLF and lone CR become LF. `"keep"`: the text exactly as stored.
@@ -39,13 +39,13 @@ export interface InvalidUtf8Report {
 }
 
 /** Options of `readText` / `readTextSync`. */
-export type ReadTextOptions = z.input<typeof readTextOptionsSchema>;
+export type ReadTextOptions = z.input<typeof ReadTextOptionsSchema>;
 
 // ignoreBOM: a BOM is kept as U+FEFF, as in Python. Not fatal: invalid bytes become U+FFFD, as with
 // Python's errors="replace" (pg84-cp1252.txt holds 1,207 stray cp1252 bytes; its golden counts assume this).
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-type ParsedOptions = z.output<typeof readTextOptionsSchema>;
+type ParsedOptions = z.output<typeof ReadTextOptionsSchema>;
 
 /**
  * Reads a UTF-8 text file the way Python's `open(path, encoding="utf-8").read()` does: a BOM is
@@ -66,7 +66,7 @@ type ParsedOptions = z.output<typeof readTextOptionsSchema>;
  * ```
  */
 export async function readText(path: string, options?: ReadTextOptions): Promise<string> {
-  const parsed = parseOptions(readTextOptionsSchema, options ?? {}, "readText");
+  const parsed = parseOptions(ReadTextOptionsSchema, options, "readText");
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -78,7 +78,7 @@ export async function readText(path: string, options?: ReadTextOptions): Promise
 
 /** Synchronous `readText`. */
 export function readTextSync(path: string, options?: ReadTextOptions): string {
-  const parsed = parseOptions(readTextOptionsSchema, options ?? {}, "readTextSync");
+  const parsed = parseOptions(ReadTextOptionsSchema, options, "readTextSync");
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);

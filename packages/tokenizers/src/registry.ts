@@ -69,11 +69,11 @@ export function listTokenizers(): string[] {
   return [...factories.keys()].sort();
 }
 
-const noOptionsSchema = z.strictObject({});
+const NoOptionsSchema = z.strictObject({});
 
 for (const encoding of TIKTOKEN_ENCODINGS) {
   registerTokenizer(encoding, (options) => {
-    parseOptions(noOptionsSchema, options ?? {}, `getTokenizer(${JSON.stringify(encoding)})`);
+    parseOptions(NoOptionsSchema, options, `getTokenizer(${JSON.stringify(encoding)})`);
     return getTiktoken(encoding);
   });
 }
@@ -83,6 +83,6 @@ registerTokenizer("bpe", createBpeTokenizerFromOptions);
 
 registerTokenizer("simple", (options) => SimpleTokenizerV2.fromOptions(options));
 registerTokenizer("byte", (options) => {
-  parseOptions(noOptionsSchema, options ?? {}, 'getTokenizer("byte")');
+  parseOptions(NoOptionsSchema, options, 'getTokenizer("byte")');
   return new ByteTokenizer();
 });

@@ -15,7 +15,7 @@ const STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, "gu");
 const SPACE_BEFORE_PUNCTUATION = new RegExp(`[${PY_SPACE}]+([,.:;?!"()'])`, "gu");
 
 /** zod schema of the options of `getTokenizer("simple", options)`: exactly one of `text` or `vocab`. */
-export const simpleTokenizerOptionsSchema = z.union(
+export const SimpleTokenizerOptionsSchema = z.union(
   [
     z.strictObject({ text: z.string({ error: "must be a string" }) }),
     z.strictObject({
@@ -28,7 +28,7 @@ export const simpleTokenizerOptionsSchema = z.union(
 );
 
 /** Options of the simple tokenizer: `{ text }` builds the vocabulary, `{ vocab }` reuses one. */
-export type SimpleTokenizerOptions = z.input<typeof simpleTokenizerOptionsSchema>;
+export type SimpleTokenizerOptions = z.input<typeof SimpleTokenizerOptionsSchema>;
 
 /**
  * The book's word tokenizer: `re.split(r'([,.:;?_!"()\']|--|\s)', text)`, stripped, empty items
@@ -104,7 +104,7 @@ export class SimpleTokenizerV2 implements Tokenizer {
 
   /** Builds from `{ text }` or `{ vocab }` (validated; what `getTokenizer("simple", options)` calls). */
   static fromOptions(options: unknown): SimpleTokenizerV2 {
-    const parsed = parseOptions(simpleTokenizerOptionsSchema, options, 'getTokenizer("simple")');
+    const parsed = parseOptions(SimpleTokenizerOptionsSchema, options, 'getTokenizer("simple")');
     if ("text" in parsed) return SimpleTokenizerV2.fromText(parsed.text);
     if (Array.isArray(parsed.vocab)) return new SimpleTokenizerV2(parsed.vocab);
     const entries = Object.entries(parsed.vocab);

@@ -3,14 +3,14 @@ import { TokenizerError } from "./errors.js";
 import type { EncodeOptions } from "./tokenizer.js";
 import { parseOptions } from "./options.js";
 
-const specialTokenSetSchema = z.union([z.literal("all"), z.array(z.string())], {
+const SpecialTokenSetSchema = z.union([z.literal("all"), z.array(z.string())], {
   error: 'must be "all" or an array of special-token strings',
 });
 
 /** zod schema of `EncodeOptions` (the call options of `Tokenizer.encode`). */
-export const encodeOptionsSchema = z.strictObject({
-  allowedSpecial: specialTokenSetSchema.optional(),
-  disallowedSpecial: specialTokenSetSchema.optional(),
+export const EncodeOptionsSchema = z.strictObject({
+  allowedSpecial: SpecialTokenSetSchema.optional(),
+  disallowedSpecial: SpecialTokenSetSchema.default("all"),
 });
 
 /** The special-token rule of one `encode` call, resolved against a tokenizer's special tokens. */
@@ -36,13 +36,12 @@ export function resolveSpecialTokens(
   specialTokens: ReadonlyMap<string, number>,
   tokenizerName: string,
 ): SpecialTokenPolicy {
-  const parsed = parseOptions(encodeOptionsSchema, options ?? {}, `${tokenizerName}.encode`);
+  const parsed = parseOptions(EncodeOptionsSchema, options, `${tokenizerName}.encode`);
   const all = [...specialTokens.keys()];
   const allowedList =
     parsed.allowedSpecial === undefined ? [] : parsed.allowedSpecial === "all" ? all : parsed.allowedSpecial.filter((name) => specialTokens.has(name));
   const allowed = new Set(allowedList);
-  const disallowedOption = parsed.disallowedSpecial ?? "all";
-  const disallowed = disallowedOption === "all" ? all.filter((name) => !allowed.has(name)) : [...new Set(disallowedOption)].filter((name) => name !== "");
+  const disallowed = parsed.disallowedSpecial === "all" ? all.filter((name) => !allowed.has(name)) : [...new Set(parsed.disallowedSpecial)].filter((name) => name !== "");
   return { allowed, disallowed };
 }
 

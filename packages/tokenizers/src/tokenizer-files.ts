@@ -83,7 +83,7 @@ export function parseRankFile(text: string): Map<string, number> {
   return ranks;
 }
 
-const specialTokensSchema = z.record(
+const SpecialTokensSchema = z.record(
   z.string().min(1),
   z.number({ error: "must map special tokens to non-negative integer ids" }).int().nonnegative(),
   { error: "must map special tokens to non-negative integer ids" },
@@ -95,17 +95,17 @@ function specialTokensRecord(tokens: Readonly<Record<string, number>> | Readonly
 }
 
 /** zod schema of the rank-file sidecar (`<rank file>.meta.json`). */
-export const rankFileMetaSchema = z.object({
+export const RankFileMetaSchema = z.object({
   format: z.literal(RANK_FILE_META_FORMAT, { error: `must be ${JSON.stringify(RANK_FILE_META_FORMAT)}` }),
   version: z.literal(RANK_FILE_META_VERSION, { error: `must be ${RANK_FILE_META_VERSION}` }),
   pattern: z.string({ error: "must be a regular-expression source string" }),
-  specialTokens: specialTokensSchema,
+  specialTokens: SpecialTokensSchema,
   /** How many ranks the rank file has (written since; checked when present): a cut file is refused. */
   numRanks: z.number({ error: "must be the rank file's number of ranks" }).int().nonnegative().optional(),
 });
 
 /** The sidecar of a rank file: what the tiktoken format does not store. */
-export type RankFileMeta = z.output<typeof rankFileMetaSchema>;
+export type RankFileMeta = z.output<typeof RankFileMetaSchema>;
 
 /** The sidecar JSON of `model` (pattern and special tokens). */
 export function formatRankFileMeta(model: Pick<BpeModel, "pattern" | "specialTokens"> & { readonly ranks?: ReadonlyMap<string, number> }): string {
@@ -127,7 +127,7 @@ export function parseRankFileMeta(json: string): RankFileMeta {
   } catch (error) {
     throw new TokenizerError(`the rank-file sidecar is not JSON: ${(error as Error).message}`, "meta");
   }
-  return parseOptions(rankFileMetaSchema, value, "the rank-file sidecar");
+  return parseOptions(RankFileMetaSchema, value, "the rank-file sidecar");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ export function toHuggingFaceJson(model: BpeModel): string {
 }
 
 /** The parts of `tokenizer.json` this package reads (others are ignored). */
-const hfTokenizerSchema = z.object({
+const HFTokenizerSchema = z.object({
   added_tokens: z
     .array(z.object({ id: z.number().int().nonnegative(), content: z.string().min(1) }), {
       error: "must be an array of {id, content}",
@@ -280,7 +280,7 @@ export function fromHuggingFaceJson(json: string | object): BpeModel {
       throw new TokenizerError(`\`json\` is not valid JSON: ${(error as Error).message}`, "json");
     }
   }
-  const hf = parseOptions(hfTokenizerSchema, value, "tokenizer.json");
+  const hf = parseOptions(HFTokenizerSchema, value, "tokenizer.json");
   if (hf.normalizer !== undefined && hf.normalizer !== null) {
     throw new TokenizerError(`\`normalizer\` must be null (normalizers are not supported), received ${describeValue(hf.normalizer)}`, "normalizer");
   }
@@ -387,7 +387,7 @@ export function setTokenizerFileReader(reader: TokenizerFileReader | undefined):
 }
 
 /** zod schema of the options of `getTokenizer("bpe", options)`: exactly one of three forms. */
-export const bpeTokenizerOptionsSchema = z.union(
+export const BpeTokenizerOptionsSchema = z.union(
   [
     z.strictObject({
       /** A rank file (`.tiktoken` + `.meta.json` sidecar) or a `tokenizer.json`. Node only. */
@@ -400,8 +400,8 @@ export const bpeTokenizerOptionsSchema = z.union(
       pattern: z.string().default(GPT2_PATTERN),
       /** Special token -> id (a record or a `Map`). Default none. */
       specialTokens: z
-        .union([specialTokensSchema, z.instanceof(Map).transform((map, ctx) => {
-          const record = specialTokensSchema.safeParse(Object.fromEntries(map));
+        .union([SpecialTokensSchema, z.instanceof(Map).transform((map, ctx) => {
+          const record = SpecialTokensSchema.safeParse(Object.fromEntries(map));
           if (!record.success) {
             ctx.addIssue({ code: "custom", message: "must map special tokens to non-negative integer ids" });
             return z.NEVER;
@@ -419,7 +419,7 @@ export const bpeTokenizerOptionsSchema = z.union(
 );
 
 /** Options of `getTokenizer("bpe", options)`. */
-export type BpeTokenizerOptions = z.input<typeof bpeTokenizerOptionsSchema>;
+export type BpeTokenizerOptions = z.input<typeof BpeTokenizerOptionsSchema>;
 
 /**
  * The factory of `getTokenizer("bpe", options)`: a byte-level BPE tokenizer from a file (Node),
@@ -433,7 +433,7 @@ export type BpeTokenizerOptions = z.input<typeof bpeTokenizerOptionsSchema>;
  * ```
  */
 export function createBpeTokenizerFromOptions(options: unknown): BpeTokenizer {
-  const parsed = parseOptions(bpeTokenizerOptionsSchema, options, 'getTokenizer("bpe")');
+  const parsed = parseOptions(BpeTokenizerOptionsSchema, options, 'getTokenizer("bpe")');
   if ("path" in parsed) {
     if (fileReader === undefined) {
       throw new TokenizerError(

@@ -72,7 +72,7 @@ describe("trainBpe", () => {
     expect(() => trainBpe("x", { vocabSize: 300, specialTokens: ["<a>", "<a>"] })).toThrow(/`specialTokens` must not repeat a token, received "<a>"/);
     expect(() => trainBpe("x", { vocabSize: 300, specialTokens: [""] })).toThrow(/`specialTokens.0` must be an array of non-empty strings/);
     expect(() => trainBpe("x", { vocabSize: 300, onProgress: 3 as never })).toThrow(/`onProgress` must be a function, received 3/);
-    expect(() => trainBpe("x", { vocabSize: 300, vocab: 3 } as never)).toThrow(/`vocab` is not an option of trainBpe/);
+    expect(() => trainBpe("x", { vocabSize: 300, vocab: 3 } as never)).toThrow(/trainBpe has no option `vocab` \(known: vocabSize, specialTokens, pattern, minFrequency, onProgress\)/);
     expect(() => trainBpe([1] as never, { vocabSize: 300 })).toThrow(/iterable of strings, received an item of type number/);
   });
 });

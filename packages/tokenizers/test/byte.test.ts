@@ -22,6 +22,6 @@ describe("byte tokenizer", () => {
     expect(() => tokenizer.encode("<|endoftext|>")).toThrow(/special token "<\|endoftext\|>" at index 0, which is not allowed by byte.encode/);
     expect(tokenizer.encode("<|endoftext|>", { disallowedSpecial: [] })).toHaveLength(13);
     expect(() => tokenizer.decode([257])).toThrow(/`ids\[0\]` must be an integer in \[0, 257\).*received 257/);
-    expect(() => getTokenizer("byte", { x: 1 })).toThrow(/`x` is not an option/);
+    expect(() => getTokenizer("byte", { x: 1 })).toThrow(/getTokenizer\("byte"\) has no option `x` \(it takes none\)/);
   });
 });

@@ -5,6 +5,7 @@
  * generation (on the loaded weights, before training) with and without the KV cache, so the test can compare webgpu and webgl with cpu.
  */
 import * as tf from "@tensorflow/tfjs";
+import { createRng } from "@tfgpt/common";
 import { adamW, createGPT, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
 import { initBackend, type BackendChoice, type BackendInfo } from "../../src/backend.js";
 
@@ -45,17 +46,11 @@ export interface CheckResult {
   readonly generateTokensPerSecond: number;
 }
 
-/** mulberry32: the same fixed ids on every run. */
+/** The same fixed ids on every run (mulberry32 integers modulo `vocab`). */
 function ids(count: number, vocab: number, seed: number): Int32Array {
-  let state = seed >>> 0;
+  const next = createRng(seed).uint32;
   const out = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) % vocab) as number;
-  }
+  for (let i = 0; i < count; i++) out[i] = next() % vocab;
   return out;
 }
 

@@ -1,0 +1,36 @@
+/**
+ * Files written so that readers see the old content or the new, never a part: the data goes to a
+ * temporary name beside the file, then one `rename` replaces it. Node only.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+/**
+ * Replaces `file` atomically: writes a temporary file beside it (creating the parent directories)
+ * and renames it over `file`. On failure no temporary file is left and `file` is unchanged.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic("runs/a/latest.json", `${JSON.stringify({ checkpoint: "checkpoint-000300" })}\n`);
+ * ```
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomBytes(4).toString("hex")}`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Whether `file` (a file or a directory) exists; any error of `stat` reads as "no". */
+export async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
