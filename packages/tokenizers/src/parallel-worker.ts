@@ -45,7 +45,8 @@ async function buildTokenizer(): Promise<Tokenizer> {
     const ranks = (await import(`js-tiktoken/ranks/${spec.name}`)) as { default: TiktokenRankData };
     return createTiktokenTokenizer(spec.name, ranks.default);
   }
-  const { getTokenizer } = await import("./node.js");
+  await import("./node.js"); // every encoding, and "bpe" with its file reader
+  const { getTokenizer } = await import("./registry.js");
   return getTokenizer(spec.name, spec.options);
 }
 
