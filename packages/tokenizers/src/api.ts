@@ -3,7 +3,7 @@
  * `@tfgpt/tokenizers/core`. What is here is what a user calls, passes or catches; the engine
  * (`BpeCore`), the options schemas (each function validates its own options; their types are
  * exported), the tiktoken rank codec and regex compiler stay internal (see the README's "API").
- * `test/exports.test.ts` pins the names.
+ * the repository's `test/exports.test.ts` pins the names (`test/public-api.json`).
  */
 export type { EncodeOptions, SpecialTokenSet, Tokenizer, TokenizerSpec } from "./tokenizer.js";
 export { TokenizerError } from "./errors.js";
