@@ -1,5 +1,5 @@
 /**
- * The worker script of `ParallelEncoder` (`parallel.ts`): builds the tokenizer from its spec
+ * The worker script of `ParallelEncoder` (`worker-pool.ts`): builds the tokenizer from its spec
  * (through the Node registry, so file-backed tokenizers load too) and encodes the chunks it is
  * sent, answering each with its ids as a transferred `Int32Array`.
  */
