@@ -112,8 +112,8 @@ async function profile({ backend, preset = "tiny", context = 256, batchSize = 4 
   const { xs, ys } = batch(11, config.vocabSize, config);
   for (let i = 0; i < 2; i++) await m.step(xs, ys);
   // The head kernel computes outside tfjs (no tf.profile entry): its own clock is read instead.
-  const layers = await importOurs("@tfgpt/layers");
-  const kernel = typeof layers.headKernel === "function" ? layers.headKernel() : undefined;
+  const internal = await importOurs("@tfgpt/layers/internal");
+  const kernel = typeof internal.headKernel === "function" ? internal.headKernel() : undefined;
   kernel?.resetStats();
   const t0 = now();
   const info = await tf.profile(() => m.step(xs, ys));

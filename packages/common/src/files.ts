@@ -27,6 +27,23 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
+/**
+ * Creates directory `target` (which must not exist) atomically: `write` fills a temporary
+ * directory beside it (the parent directories are created), which is then renamed to `target`. On
+ * failure the temporary directory is removed and `target` does not appear.
+ */
+export async function writeDirAtomic(target: string, write: (dir: string) => Promise<void>): Promise<void> {
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(4).toString("hex")}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    await write(tmp);
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 /** Whether `file` (a file or a directory) exists; any error of `stat` reads as "no". */
 export async function exists(file: string): Promise<boolean> {
   return stat(file).then(

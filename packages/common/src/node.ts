@@ -1,3 +1,2 @@
-/** `@tfgpt/common/node`: the Node-only helpers (files). Everything of the main entry too. */
-export * from "./index.js";
-export { writeFileAtomic, exists } from "./files.js";
+/** `@tfgpt/common/node`: the Node-only helpers (atomic file and directory writes). The rest is in `@tfgpt/common`. */
+export { exists, writeDirAtomic, writeFileAtomic } from "./files.js";

@@ -1,70 +1,35 @@
 /**
  * `@tfgpt/datasets`: GPT training windows over token ids and a seeded, resumable data loader.
  * Runs in Node and in browsers (no tfjs, no Node built-ins here; see `./tf` and `./node`).
+ *
+ * Exported: what a user builds, calls or catches, and the schemas of the states a user saves and
+ * restores. Not exported: the options schemas (each constructor validates its own options; the
+ * option types are exported), the shard byte codec (`ShardWriter` / `openShards` in `./node` and
+ * `ShardedTokenStore` use it), the seeded PRNG. See the README's "API"; the repository's
+ * `test/exports.test.ts` pins the names (`test/public-api.json`).
  */
 export { DatasetError } from "./errors.js";
-export {
-  AllowedSpecialSchema,
-  CreateDataLoaderOptionsSchema,
-  DataLoaderOptionsSchema,
-  FromTextOptionsSchema,
-  GPTDatasetOptionsSchema,
-  NewlineSchema,
-  TokenizerChoiceSchema,
-  type CreateDataLoaderOptions,
-  type CreateDataLoaderFromFileOptions,
-  type DataLoaderOptions,
-  type FromTextOptions,
-  type GPTDatasetOptions,
-  type ResolvedCreateDataLoaderOptions,
-  type ResolvedDataLoaderOptions,
-  type ResolvedGPTDatasetOptions,
+export type {
+  CreateDataLoaderFromFileOptions,
+  CreateDataLoaderOptions,
+  DataLoaderOptions,
+  FromTextOptions,
+  GPTDatasetOptions,
+  ResolvedCreateDataLoaderOptions,
+  ResolvedDataLoaderOptions,
+  ResolvedGPTDatasetOptions,
 } from "./options.js";
 export { TokenStore, type TokenArray, type TokenSource, type TokenStoreOptions } from "./token-store.js";
 export { GPTDataset, type GPTWindow } from "./gpt-dataset.js";
-export { Sampler, permutation, mulberry32, type SamplerOptions } from "./sampler.js";
+export { permutation } from "./sampler.js";
 export { DataLoader, DataLoaderStateSchema, type Batch, type DataLoaderState } from "./data-loader.js";
 export { createDataLoader } from "./create-data-loader.js";
+export type { ShardFormat, ShardHeader, ShardHeaderVersion, ShardVersion } from "./shards.js";
+export { MemoryShardSource, ShardedTokenStore, type ShardSource, type ShardedTokenStoreOptions } from "./shard-store.js";
+export { ExampleLoader, ExampleLoaderStateSchema, type ExampleLoaderOptions, type ExampleLoaderState } from "./example-loader.js";
 export {
-  SHARD_HEADER_BYTES,
-  SHARD_HEADER_INTS,
-  SHARD_MAGIC,
-  SHARD_MAGIC_UINT32,
-  checkShardIds,
-  decodeShard,
-  encodeShard,
-  encodeShardHeader,
-  nanoGptHeader,
-  parseShardHeader,
-  shardFileName,
-  shardSplitOf,
-  shardVersionFor,
-  type ShardFormat,
-  type ShardHeader,
-  type ShardHeaderVersion,
-  type ShardVersion,
-} from "./shards.js";
-export {
-  MemoryShardSource,
-  ShardedTokenStore,
-  ShardedTokenStoreOptionsSchema,
-  type ShardSource,
-  type ShardedTokenStoreOptions,
-} from "./shard-store.js";
-export {
-  ExampleLoader,
-  ExampleLoaderOptionsSchema,
-  ExampleLoaderStateSchema,
-  type ExampleLoaderOptions,
-  type ExampleLoaderState,
-} from "./example-loader.js";
-export {
-  LabelledParseOptionsSchema,
   LabelledTextDataset,
-  LabelledTextOptionsSchema,
   balanceRows,
-  endOfTextId,
-  labelledFormatOf,
   parseLabelledText,
   type LabelledBatch,
   type LabelledFormat,
@@ -73,10 +38,8 @@ export {
   type LabelledTextOptions,
 } from "./labelled-text.js";
 export {
-  CollateOptionsSchema,
   IGNORE_INDEX,
   InstructionDataset,
-  InstructionDatasetOptionsSchema,
   collateInstructions,
   formatExample,
   formatInput,

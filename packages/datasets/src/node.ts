@@ -1,6 +1,7 @@
 /**
- * `@tfgpt/datasets/node`: Node-only helpers (file reading). Re-exports the browser-safe main entry
- * so that Node users need one import.
+ * `@tfgpt/datasets/node`: the Node-only part (reading text, labelled and instruction files; token
+ * shards on disk). It exports only what needs Node: the rest comes from `@tfgpt/datasets` (one
+ * import more, rather than the whole browser API a second time).
  */
 import { readText } from "@tfgpt/tokenizers/node";
 import { createDataLoader } from "./create-data-loader.js";
@@ -14,12 +15,9 @@ import { labelledFormatOf, parseLabelledText, type LabelledFormat, type Labelled
 /** How `createDataLoaderFromFile` reads the file (the rest of its options are `createDataLoader`'s). */
 const FileOptionsSchema = z.strictObject({ newline: NewlineSchema.default("lf") });
 
-export * from "./index.js";
 export {
   FileShardSource,
-  OpenShardsOptionsSchema,
   ShardWriter,
-  ShardWriterOptionsSchema,
   listShards,
   openShards,
   readShardHeader,

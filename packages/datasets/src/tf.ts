@@ -2,8 +2,6 @@
 export {
   toTfDataset,
   toTensors,
-  ToTfDatasetOptionsSchema,
-  ToTensorsOptionsSchema,
   type TensorBatch,
   type ToTfDatasetOptions,
   type ToTensorsOptions,

@@ -13,9 +13,8 @@ import {
   formatInput,
   parseInstructionJson,
   parseLabelledText,
-  readInstructionFile,
-  readLabelledFile,
-} from "../src/node.js";
+} from "../src/index.js";
+import { readInstructionFile, readLabelledFile } from "../src/node.js";
 
 const DATA = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../examples/data/finetune");
 const gpt2 = getTokenizer("gpt2");

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkShardIds, decodeShard, encodeShard } from "../src/index.js";
+import { checkShardIds, decodeShard, encodeShard } from "../src/shards.js";
 import { openShards } from "../src/node.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "tfgpt-ids-"));

@@ -88,7 +88,7 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-export { writeDirAtomic } from "@tfgpt/layers/node";
+export { writeDirAtomic } from "@tfgpt/common/node";
 export { writeFileAtomic } from "@tfgpt/common/node";
 
 /**

@@ -10,7 +10,8 @@ import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { AdamW } from "@tfgpt/layers";
-import { checkpointName, writeDirAtomic } from "@tfgpt/layers/node";
+import { writeDirAtomic } from "@tfgpt/common/node";
+import { checkpointName } from "@tfgpt/layers/node";
 import { CHECKPOINT_FILES, LATEST_FILE, writeFileAtomic, type CheckpointState } from "./checkpoint.js";
 import { CliError } from "./errors.js";
 

@@ -34,13 +34,12 @@ import {
   adamW,
   applyLoRA,
   freezeBase,
-  headCrossEntropy,
-  paramSplit,
   idsTensor,
   targetsTensor,
   TokenEmbedding,
   type GPTConfig,
 } from "@tfgpt/layers";
+import { headCrossEntropy, paramSplit } from "@tfgpt/layers/internal";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
 import { CheckpointStateSchema, LATEST_FILE, loadCheckpoint, readCheckpointState, type CheckpointState } from "./checkpoint.js";

@@ -9,7 +9,8 @@
  * not to predict a peak to the byte.
  */
 import os from "node:os";
-import { trainingStateBytes, type ParamSplit } from "@tfgpt/layers";
+import type { ParamSplit } from "@tfgpt/layers";
+import { trainingStateBytes } from "@tfgpt/layers/internal";
 import { UsageError } from "./errors.js";
 
 /** The shape of a step. */

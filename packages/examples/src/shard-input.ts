@@ -4,7 +4,8 @@
  * read as text. Every header and every id is validated before the command goes on.
  */
 import { readdir, stat } from "node:fs/promises";
-import { listShards, openShards, type ShardedTokenStore } from "@tfgpt/datasets/node";
+import type { ShardedTokenStore } from "@tfgpt/datasets";
+import { listShards, openShards } from "@tfgpt/datasets/node";
 import { verifyShardDir } from "./prepare-manifest.js";
 
 /**

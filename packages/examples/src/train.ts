@@ -20,18 +20,16 @@ import {
   GPT_PRESETS,
   GPTModel,
   loraParamCounts,
-  paramSplit,
   idsTensor,
   parseGPTConfig,
   sparseCrossEntropyFromLogits,
   Trainer,
-  trainingStateBytes,
-  WASM_TRAINING_STATE_LIMIT,
   type GPTConfigInput,
   type ParamSplit,
   type TrainBatch,
   type TrainerOptions,
 } from "@tfgpt/layers";
+import { paramSplit, trainingStateBytes, WASM_TRAINING_STATE_LIMIT } from "@tfgpt/layers/internal";
 import { checkpointDirectory, saveAdapters } from "@tfgpt/layers/node";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";

@@ -2,7 +2,8 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bufferSource, readSafetensorsHeader, readTensor } from "@tfgpt/layers";
+import { bufferSource } from "@tfgpt/layers";
+import { readSafetensorsHeader, readTensor } from "@tfgpt/layers/internal";
 import { memoryIO } from "../src/io.js";
 import { runTrain, TrainConfigSchema } from "../src/train.js";
 import { DATA_DIR, errorLine, REPO_ROOT, runCli } from "./helpers.js";

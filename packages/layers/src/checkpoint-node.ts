@@ -18,11 +18,10 @@
  * and only then older checkpoints are removed. Nothing is deleted before its replacement is in
  * place, so a crash at any point leaves the previous checkpoint or the new one readable. Node only.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { exists, writeFileAtomic } from "@tfgpt/common/node";
+import { exists, writeDirAtomic, writeFileAtomic } from "@tfgpt/common/node";
 import { LayerConfigError } from "./errors.js";
 import type { CheckpointIO, TrainerCheckpoint, TrainerState } from "./trainer.js";
 
@@ -41,19 +40,6 @@ export const LATEST_FILE = "latest.json";
 /** `checkpoint-000042` for step 42. */
 export function checkpointName(step: number): string {
   return `checkpoint-${String(step).padStart(6, "0")}`;
-}
-
-/** Creates directory `target` (which must not exist) atomically: filled as a temp directory beside it, then renamed. */
-export async function writeDirAtomic(target: string, write: (dir: string) => Promise<void>): Promise<void> {
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomBytes(4).toString("hex")}`);
-  await mkdir(tmp, { recursive: true });
-  try {
-    await write(tmp);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
 }
 
 /** Writes a checkpoint's files into `dir` (state.json last: its presence marks the rest written). */

@@ -9,7 +9,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { encodeParallel, getTokenizer, ParallelEncoder, readTextSync } from "../dist/node.js";
+import { getTokenizer } from "../dist/index.js";
+import { encodeParallel, ParallelEncoder, readTextSync } from "../dist/node.js";
 
 const [copies = 20, workers = 2, rounds = 5] = process.argv.slice(2).map(Number);
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -5,7 +5,8 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createBpeTokenizer, readTextSync, trainBpe } from "../dist/node.js";
+import { createBpeTokenizer, trainBpe } from "../dist/index.js";
+import { readTextSync } from "../dist/node.js";
 
 const vocabSize = Number(process.argv[2] ?? 4096);
 const here = path.dirname(fileURLToPath(import.meta.url));

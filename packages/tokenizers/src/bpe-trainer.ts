@@ -4,24 +4,8 @@ import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { GPT2_PATTERN, scannerFor } from "./pretokenizer.js";
 import { specialTokenRegExp } from "./special-tokens.js";
+import type { BpeModel } from "./bpe-model.js";
 
-
-/**
- * A byte-level BPE vocabulary as the rank-based encoder (`BpeCore`) uses it. This is what
- * `trainBpe` returns and what the tokenizer files store.
- */
-export interface BpeModel {
-  /**
-   * Token bytes -> rank, which is also the token id. Keys are "binary strings" (one char per
-   * byte, codes 0..255), the key type of `BpeCore`. `trainBpe` gives dense ranks (0 .. size - 1);
-   * a loaded file may leave gaps (those ids decode to an error).
-   */
-  readonly ranks: ReadonlyMap<string, number>;
-  /** Pre-tokenizer pattern, in tiktoken's syntax and semantics (see `compileTiktokenRegex`). */
-  readonly pattern: string;
-  /** Special token -> id (a record, or a `Map`); the ids follow the ranks. */
-  readonly specialTokens: Readonly<Record<string, number>> | ReadonlyMap<string, number>;
-}
 
 /** What `trainBpe` reports after each merge (e.g. to draw a progress bar). */
 export interface BpeTrainProgress {

@@ -1,17 +1,17 @@
 /**
- * Node-only entry of `@tfgpt/tokenizers` (`@tfgpt/tokenizers/node`): file reading. Re-exports the
- * browser-safe main entry so that Node users need one import.
+ * Node-only entry of `@tfgpt/tokenizers` (`@tfgpt/tokenizers/node`): reading text and tokenizer
+ * files, and encoding on worker threads. It exports only what needs Node (the rest comes from
+ * `@tfgpt/tokenizers`, one import more, rather than the whole browser API a second time), and
+ * importing it gives `getTokenizer("bpe", { path })` its file reader (`readBpeModel`, registered
+ * once, here, in the registry) and registers the five tiktoken encodings (for the worker pool).
  */
-export * from "./index.js";
-export { readText, readTextSync, ReadTextOptionsSchema, type InvalidUtf8Report, type ReadTextOptions } from "./read-text.js";
-export { loadTokenizer, rankFileMetaPath, readBpeModel, saveTokenizer } from "./tokenizer-files-node.js";
-export {
-  encodeBatch,
-  encodeFile,
-  encodeParallel,
-  findSafeCuts,
-  ParallelEncoder,
-  ParallelEncoderOptionsSchema,
-  type EncodeFileOptions,
-  type ParallelEncoderOptions,
-} from "./parallel.js";
+import "./encodings/all.js";
+import { enableBpeFileReading } from "./registry.js";
+import { readBpeModel } from "./tokenizer-files-node.js";
+
+export { readText, readTextSync, type InvalidUtf8Report, type ReadTextOptions } from "./read-text.js";
+export { loadTokenizer, readBpeModel, saveTokenizer } from "./tokenizer-files-node.js";
+export { encodeBatch, encodeFile, encodeParallel, ParallelEncoder, type EncodeFileOptions, type ParallelEncoderOptions } from "./worker-pool.js";
+export { findSafeCuts } from "./cut-safety.js";
+
+enableBpeFileReading(readBpeModel);

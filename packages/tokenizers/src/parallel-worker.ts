@@ -1,5 +1,5 @@
 /**
- * The worker script of `ParallelEncoder` (`parallel.ts`): builds the tokenizer from its spec
+ * The worker script of `ParallelEncoder` (`worker-pool.ts`): builds the tokenizer from its spec
  * (through the Node registry, so file-backed tokenizers load too) and encodes the chunks it is
  * sent, answering each with its ids as a transferred `Int32Array`.
  */
@@ -45,7 +45,8 @@ async function buildTokenizer(): Promise<Tokenizer> {
     const ranks = (await import(`js-tiktoken/ranks/${spec.name}`)) as { default: TiktokenRankData };
     return createTiktokenTokenizer(spec.name, ranks.default);
   }
-  const { getTokenizer } = await import("./node.js");
+  await import("./node.js"); // every encoding, and "bpe" with its file reader
+  const { getTokenizer } = await import("./registry.js");
   return getTokenizer(spec.name, spec.options);
 }
 

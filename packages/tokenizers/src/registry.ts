@@ -4,7 +4,7 @@ import { parseOptions } from "./options.js";
 import { ByteTokenizer } from "./byte.js";
 import { SimpleTokenizerV2 } from "./simple.js";
 import { getTiktoken, TIKTOKEN_ENCODINGS } from "./tiktoken.js";
-import { createBpeTokenizerFromOptions } from "./tokenizer-files.js";
+import { bpeTokenizerFactory, type TokenizerFileReader } from "./bpe-factory.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 /**
@@ -79,10 +79,21 @@ for (const encoding of TIKTOKEN_ENCODINGS) {
 }
 
 // {ranks, pattern, specialTokens} and {json} work everywhere; {path} once "@tfgpt/tokenizers/node" is imported.
-registerTokenizer("bpe", createBpeTokenizerFromOptions);
+registerTokenizer("bpe", bpeTokenizerFactory());
 
 registerTokenizer("simple", (options) => SimpleTokenizerV2.fromOptions(options));
 registerTokenizer("byte", (options) => {
   parseOptions(NoOptionsSchema, options, 'getTokenizer("byte")');
   return new ByteTokenizer();
 });
+
+/**
+ * Gives the built-in `"bpe"` tokenizer a file reader, so that `getTokenizer("bpe", { path })` (and
+ * every spec saved with a path, e.g. in a checkpoint) reads files. `@tfgpt/tokenizers/node` calls
+ * it once, with `readBpeModel`, when it is imported. The registry stays the one table of what
+ * `getTokenizer` builds (no module keeps a reader on the side); this is not exported from the
+ * package entries.
+ */
+export function enableBpeFileReading(readFile: TokenizerFileReader): void {
+  factories.set("bpe", bpeTokenizerFactory(readFile));
+}

@@ -1,19 +1,14 @@
+/**
+ * Tokenizer files on disk (Node only): `saveTokenizer`, `readBpeModel`, `loadTokenizer`. The
+ * formats are in `rank-file.ts` and `hf-tokenizer-json.ts`.
+ */
 import { readFileSync, writeFileSync } from "node:fs";
-import type { BpeModel } from "./bpe-trainer.js";
+import { bpeModelOf, createBpeTokenizer } from "./bpe-factory.js";
+import type { BpeModel } from "./bpe-model.js";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
 import { TokenizerError } from "./errors.js";
-import {
-  bpeModelOf,
-  createBpeTokenizer,
-  formatRankFile,
-  formatRankFileMeta,
-  fromHuggingFaceJson,
-  parseRankFile,
-  parseRankFileMeta,
-  type RankFileMeta,
-  setTokenizerFileReader,
-  toHuggingFaceJson,
-} from "./tokenizer-files.js";
+import { fromHuggingFaceJson, toHuggingFaceJson } from "./hf-tokenizer-json.js";
+import { formatRankFile, formatRankFileMeta, parseRankFile, parseRankFileMeta, type RankFileMeta } from "./rank-file.js";
 
 /** The sidecar path of a rank file: `<rank file>.meta.json`. */
 export function rankFileMetaPath(path: string): string {
@@ -23,7 +18,7 @@ export function rankFileMetaPath(path: string): string {
 /**
  * Writes a BPE tokenizer (or model) to disk. A path ending in `.json` gets a Hugging Face
  * `tokenizer.json`; any other path a tiktoken rank file plus its sidecar `<path>.meta.json`
- * (pattern and special tokens). See `tokenizer-files.ts` for both formats.
+ * (pattern and special tokens). See `rank-file.ts` and `hf-tokenizer-json.ts` for the formats.
  *
  * @param path Where to write, e.g. `"runs/tok/tokens.tiktoken"` or `"runs/tok/tokenizer.json"`.
  * @param source A `BpeTokenizer` (e.g. `getTokenizer("gpt2")`, `createBpeTokenizer(model)`) or a model.
@@ -118,6 +113,3 @@ function readFile(path: string, what = `the tokenizer file \`path\` ${JSON.strin
     throw new TokenizerError(`cannot read ${what}${code === "ENOENT" ? ": no such file" : `: ${(error as Error).message}`}`, "path");
   }
 }
-
-// Importing the Node entry makes getTokenizer("bpe", { path }) read files.
-setTokenizerFileReader(readBpeModel);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { trainBpe } from "../src/bpe-trainer.js";
 import { GPT2_PATTERN } from "../src/pretokenizer.js";
 import { readTextSync } from "../src/read-text.js";
-import { createBpeTokenizer } from "../src/tokenizer-files.js";
+import { createBpeTokenizer } from "../src/bpe-factory.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const dataDir = process.env.TFGPT_DATA_DIR ?? path.resolve(repoRoot, "../shared/data");

@@ -5,8 +5,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trainBpe } from "../src/bpe-trainer.js";
 import { unicodeTable, WHITE_SPACE_BIT } from "../src/unicode.js";
-import { createBpeTokenizer } from "../src/tokenizer-files.js";
-import { encodeBatch, encodeFile, encodeParallel, findSafeCuts, getTokenizer, ParallelEncoder, readTextSync } from "../src/node.js";
+import { createBpeTokenizer } from "../src/bpe-factory.js";
+import { getTokenizer } from "../src/index.js";
+import { encodeBatch, encodeFile, encodeParallel, findSafeCuts, ParallelEncoder, readTextSync } from "../src/node.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");

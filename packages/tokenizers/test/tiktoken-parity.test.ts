@@ -13,7 +13,7 @@ import { BpeCore } from "../src/bpe-core.js";
 import type { BpeTokenizer } from "../src/bpe-tokenizer.js";
 import { getTokenizer } from "../src/registry.js";
 import { CL100K_PATTERN, R50K_PATTERN } from "../src/pretokenizer.js";
-import { bpeModelOf, createBpeTokenizer } from "../src/tokenizer-files.js";
+import { bpeModelOf, createBpeTokenizer } from "../src/bpe-factory.js";
 import { parseTiktokenRanks, TIKTOKEN_ENCODINGS, type TiktokenEncodingName } from "../src/tiktoken.js";
 import { TIKTOKEN_PATTERNS } from "../src/tiktoken-encoding.js";
 import { UNICODE_VERSION } from "../src/unicode.js";

@@ -3,18 +3,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { trainBpe, type BpeModel } from "../src/bpe-trainer.js";
-import { getTokenizer, loadTokenizer, readTextSync, saveTokenizer } from "../src/node.js";
-import {
-  bpeModelOf,
-  createBpeTokenizer,
-  formatRankFile,
-  formatRankFileMeta,
-  fromHuggingFaceJson,
-  parseRankFile,
-  parseRankFileMeta,
-  toHuggingFaceJson,
-} from "../src/tokenizer-files.js";
+import type { BpeModel } from "../src/bpe-model.js";
+import { trainBpe } from "../src/bpe-trainer.js";
+import { getTokenizer } from "../src/index.js";
+import { loadTokenizer, readTextSync, saveTokenizer } from "../src/node.js";
+import { bpeModelOf, createBpeTokenizer } from "../src/bpe-factory.js";
+import { fromHuggingFaceJson, toHuggingFaceJson } from "../src/hf-tokenizer-json.js";
+import { formatRankFile, formatRankFileMeta, parseRankFile, parseRankFileMeta } from "../src/rank-file.js";
 import type { BpeTokenizer } from "../src/bpe-tokenizer.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");

@@ -1,6 +1,9 @@
 /**
- * Encoding large texts on several threads (Node only: `worker_threads`). The text is cut only
- * where the pre-tokenizer would cut anyway, so the ids are identical to `tokenizer.encode(text)`.
+ * Encoding large texts on several threads (Node only: `worker_threads`): the pool of workers
+ * (`ParallelEncoder`) and its one-call forms. The text is cut only where the pre-tokenizer would
+ * cut anyway (`cut-safety.ts`), so the ids are identical to `tokenizer.encode(text)`. A
+ * `{ path }` tokenizer spec is read through the registry's `"bpe"` factory, which can read files
+ * once `@tfgpt/tokenizers/node` (the only entry that exports this module) is imported.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -11,15 +14,10 @@ import { TokenizerError } from "./errors.js";
 import { parseOptions, positiveInt } from "./options.js";
 import type { EncodeRequest, EncodeResponse, EncodeWorkerData } from "./parallel-worker.js";
 import { readText } from "./read-text.js";
-import { compileTiktokenRegex } from "./tiktoken-regex.js";
-import { unicodeTable, WHITE_SPACE_BIT } from "./unicode.js";
+import { safeCuts } from "./cut-safety.js";
 import { getTokenizer } from "./registry.js";
 import { assertNoDisallowedSpecial, resolveSpecialTokens } from "./special-tokens.js";
 import type { EncodeOptions, TokenizerSpec } from "./tokenizer.js";
-import "./tokenizer-files-node.js"; // installs the file reader of getTokenizer("bpe", { path })
-
-/** How far (in UTF-16 units) before a candidate cut the regex is re-run to verify it. */
-const VERIFY_LOOKBACK = 256;
 
 const TokenizerSpecSchema = z.strictObject({
   name: z.string().min(1),
@@ -48,6 +46,12 @@ export const ParallelEncoderOptionsSchema = z.strictObject({
 
 /** Options of `ParallelEncoder`, `encodeParallel` and `encodeFile`. */
 export type ParallelEncoderOptions = z.input<typeof ParallelEncoderOptionsSchema>;
+
+/** A unit of `ParallelEncoder`'s work: sent to worker `w`, or done in this thread. */
+interface Job {
+  readonly remote: (w: number) => Promise<void>;
+  readonly local: () => void;
+}
 
 /**
  * A pool of worker threads that encode with one BPE tokenizer. Each worker builds the tokenizer
@@ -144,53 +148,19 @@ export class ParallelEncoder {
     const cuts = safeCuts(text, tok.core.pattern, [...tok.specialTokens.keys()], Math.min(this.chunkSize, Math.ceil(text.length / threads)));
     const results: Int32Array[] = [];
     let start = 0;
-    let sent = 0;
-    let done = 0;
-    let failure: Error | undefined;
-    let wake: (() => void) | undefined;
-    const take = (): [index: number, chunk: string] => {
+    await this.runJobs((): Job | undefined => {
+      if (start >= text.length) return undefined;
       const cut = cuts.next();
       const end = cut.done === true ? text.length : cut.value;
       const chunk = text.slice(start, end);
+      const index = results.length;
+      results.push(new Int32Array(0));
       start = end;
-      return [sent++, chunk];
-    };
-    const finished = (): void => {
-      done++;
-      wake?.();
-    };
-    const dispatch = (w: number, limit: number): void => {
-      while (failure === undefined && start < text.length && (this.inFlight[w] as number) < limit) {
-        const [index, chunk] = take();
-        this.send(w, chunk, undefined, options).then(
-          ({ ids }) => {
-            results[index] = ids;
-            finished();
-            dispatch(w, 2);
-          },
-          (error: Error) => {
-            failure ??= error;
-            finished();
-          },
-        );
-      }
-    };
-    // One chunk per worker first, then a second each, so that a worker never waits for the next message.
-    for (const limit of [1, 2]) for (let w = 0; w < this.pool.length; w++) dispatch(w, limit);
-    // This thread encodes chunks too (no copy, no message); between chunks it lets the workers' answers in.
-    while (failure === undefined && start < text.length) {
-      const [index, chunk] = take();
-      results[index] = tok.encodeToInt32(chunk, options);
-      done++;
-      if (start < text.length) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    while (done < sent) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      wake = undefined;
-    }
-    if (failure !== undefined) throw failure;
+      return {
+        remote: (w) => this.send(w, chunk, undefined, options).then(({ ids }) => void (results[index] = ids)),
+        local: () => void (results[index] = tok.encodeToInt32(chunk, options)),
+      };
+    });
     let total = 0;
     for (const ids of results) total += ids.length;
     const out = new Int32Array(total);
@@ -234,6 +204,36 @@ export class ParallelEncoder {
     }
     const results: Int32Array[] = new Array<Int32Array>(texts.length);
     let next = 0;
+    await this.runJobs((): Job | undefined => {
+      if (next >= groups.length) return undefined;
+      const [start, end] = groups[next++] as [number, number];
+      return {
+        remote: (w) =>
+          this.send(w, "", texts.slice(start, end), options).then(({ ids, lengths }) => {
+            let at = 0;
+            for (let i = start; i < end; i++) {
+              const n = (lengths as Int32Array)[i - start] as number;
+              results[i] = ids.subarray(at, at + n);
+              at += n;
+            }
+          }),
+        local: () => {
+          for (let i = start; i < end; i++) results[i] = tok.encodeToInt32(texts[i] as string, options);
+        },
+      };
+    });
+    return results;
+  }
+
+  /**
+   * Runs the jobs `next` hands out (until it returns `undefined`) on the workers and this thread:
+   * one job per worker first, then a second each (so that a worker never waits for the next
+   * message), then a worker gets the next job as each answer comes in; meanwhile this thread does
+   * jobs itself (no copy, no message) and lets the workers' answers in between them. Resolves when
+   * every job is done; rejects with the first failure (no job is handed out after it).
+   */
+  private async runJobs(next: () => Job | undefined): Promise<void> {
+    let taken = 0;
     let done = 0;
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
@@ -241,17 +241,17 @@ export class ParallelEncoder {
       done++;
       wake?.();
     };
+    const take = (): Job | undefined => {
+      const job = failure === undefined ? next() : undefined;
+      if (job !== undefined) taken++;
+      return job;
+    };
     const dispatch = (w: number, limit: number): void => {
-      while (failure === undefined && next < groups.length && (this.inFlight[w] as number) < limit) {
-        const [start, end] = groups[next++] as [number, number];
-        this.send(w, "", texts.slice(start, end), options).then(
-          ({ ids, lengths }) => {
-            let at = 0;
-            for (let i = start; i < end; i++) {
-              const n = (lengths as Int32Array)[i - start] as number;
-              results[i] = ids.subarray(at, at + n);
-              at += n;
-            }
+      while ((this.inFlight[w] as number) < limit) {
+        const job = take();
+        if (job === undefined) return;
+        job.remote(w).then(
+          () => {
             finished();
             dispatch(w, 2);
           },
@@ -263,20 +263,18 @@ export class ParallelEncoder {
       }
     };
     for (const limit of [1, 2]) for (let w = 0; w < this.pool.length; w++) dispatch(w, limit);
-    while (failure === undefined && next < groups.length) {
-      const [start, end] = groups[next++] as [number, number];
-      for (let i = start; i < end; i++) results[i] = tok.encodeToInt32(texts[i] as string, options);
+    for (let job = take(); job !== undefined; job = take()) {
+      job.local();
       done++;
-      if (next < groups.length) await new Promise<void>((resolve) => setImmediate(resolve));
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    while (done < next) {
+    while (done < taken) {
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
       wake = undefined;
     }
     if (failure !== undefined) throw failure;
-    return results;
   }
 
   /** Terminates the workers. Pending `encode` calls fail. */
@@ -395,107 +393,6 @@ export async function encodeFile(path: string, options: EncodeFileOptions = {}):
 
 function definedOnly<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-/**
- * Positions where `text` can be cut without changing the ids, about `chunkSize` apart.
- *
- * A candidate is the start of a line break (`"\n"` or `"\r\n"`) right after a non-whitespace
- * char: in GPT-2's, cl100k's and o200k's regex such a line break starts a new piece. Each
- * candidate is then checked with the regex itself, so that other patterns (and the exceptions,
- * e.g. cl100k's `".\n"` piece) are handled: run from two points before the candidate, the regex
- * must start a match exactly there both times, and the pieces just before it must be the same
- * whether or not the text goes on after it (lookaheads such as `\s+(?!\S)` see past a cut).
- * A cut is never inside a special token. Patterns that look behind or at the text's start
- * (`(?<=`, `(?<!`, `\b`, `\B`, `^`) are never cut; `$` (tiktoken 0.14's `\s++$`) is verified as a lookahead is.
- *
- * @param text The text.
- * @param pattern The pre-tokenizer regex source.
- * @param specialTokens The tokenizer's special tokens.
- * @param chunkSize The wanted distance between cuts; a cut moves forward to the next safe position.
- * @returns Increasing positions in `(0, text.length)`.
- */
-export function findSafeCuts(text: string, pattern: string, specialTokens: readonly string[], chunkSize: number): number[] {
-  return [...safeCuts(text, pattern, specialTokens, chunkSize)];
-}
-
-/** `findSafeCuts`, one cut at a time. */
-function* safeCuts(text: string, pattern: string, specialTokens: readonly string[], chunkSize: number): Generator<number> {
-  if (!isCuttable(pattern)) return;
-  const regex = compileTiktokenRegex(pattern);
-  let from = chunkSize;
-  while (from < text.length) {
-    let p = nextCandidate(text, from);
-    while (p !== -1 && !isSafeCut(text, p, regex, specialTokens)) p = nextCandidate(text, p + 1);
-    if (p === -1) return;
-    yield p;
-    from = p + chunkSize;
-  }
-}
-
-
-/** The first line-break start at or after `from` that follows a non-whitespace char, or -1. */
-function nextCandidate(text: string, from: number): number {
-  for (let p = text.indexOf("\n", from); p !== -1; p = text.indexOf("\n", p + 1)) {
-    const start = p > 0 && text.charCodeAt(p - 1) === 13 ? p - 1 : p;
-    // tiktoken's \s (pinned White_Space); a surrogate unit is never whitespace.
-    if (start > 0 && start >= from && ((unicodeTable()[text.charCodeAt(start - 1)] as number) & WHITE_SPACE_BIT) === 0) return start;
-  }
-  return -1;
-}
-
-function isSafeCut(text: string, p: number, regex: RegExp, specialTokens: readonly string[]): boolean {
-  for (const token of specialTokens) {
-    // Only the chars around p can hold an occurrence spanning it (searching the whole text would be O(n) a cut).
-    const around = text.slice(Math.max(0, p - token.length + 1), p + token.length - 1);
-    if (token.length > 1 && around.includes(token)) return false;
-  }
-  const near = Math.max(0, p - VERIFY_LOOKBACK);
-  const far = Math.max(0, p - 4 * VERIFY_LOOKBACK);
-  const tail = piecesUpTo(text, near, p, regex);
-  if (tail === undefined || piecesUpTo(text, far, p, regex) === undefined) return false;
-  // The left chunk ends at p: its last pieces must not change when the text stops there.
-  const cutTail = piecesUpTo(text.slice(near, p), 0, p - near, regex);
-  return cutTail !== undefined && cutTail.join("\u0000") === tail.join("\u0000");
-}
-
-/** The pieces the regex finds from `from` up to `p`, or `undefined` if no piece ends exactly at `p`. */
-function piecesUpTo(text: string, from: number, p: number, regex: RegExp): string[] | undefined {
-  const pieces: string[] = [];
-  regex.lastIndex = from;
-  let match: RegExpExecArray | null;
-  while ((match = regex.exec(text)) !== null) {
-    if (match.index >= p) return match.index === p ? pieces : undefined; // p is inside a gap
-    const end = match.index + match[0].length;
-    if (end > p) return undefined;
-    pieces.push(match[0]);
-    if (end === p) return pieces;
-    if (match[0].length === 0) regex.lastIndex++;
-  }
-  return p === text.length ? pieces : undefined;
-}
-
-/** False for patterns whose matches depend on what is before them or on where the text starts. */
-function isCuttable(pattern: string): boolean {
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === "\\") {
-      const next = pattern[i + 1];
-      if (!inClass && (next === "b" || next === "B")) return false;
-      i++;
-    } else if (inClass) {
-      if (c === "]") inClass = false;
-    } else if (c === "[") {
-      inClass = true;
-      if (pattern[i + 1] === "^") i++;
-    } else if (c === "^" || pattern.startsWith("(?<=", i) || pattern.startsWith("(?<!", i)) {
-      // `$` (the text's end, e.g. tiktoken 0.14's `\s++$`) is fine: like a lookahead, its effect
-      // on the pieces before a cut is what isSafeCut verifies.
-      return false;
-    }
-  }
-  return true;
 }
 
 /** The worker script next to this module (`dist/`), or the built one when running from `src/` (tests). */
