@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { BpeModel } from "./bpe-trainer.js";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
 import { TokenizerError } from "./errors.js";
@@ -23,7 +24,8 @@ export function rankFileMetaPath(path: string): string {
 /**
  * Writes a BPE tokenizer (or model) to disk. A path ending in `.json` gets a Hugging Face
  * `tokenizer.json`; any other path a tiktoken rank file plus its sidecar `<path>.meta.json`
- * (pattern and special tokens). See `tokenizer-files.ts` for both formats.
+ * (pattern and special tokens). See `tokenizer-files.ts` for both formats. Missing parent
+ * directories are created.
  *
  * @param path Where to write, e.g. `"runs/tok/tokens.tiktoken"` or `"runs/tok/tokenizer.json"`.
  * @param source A `BpeTokenizer` (e.g. `getTokenizer("gpt2")`, `createBpeTokenizer(model)`) or a model.
@@ -37,6 +39,7 @@ export function rankFileMetaPath(path: string): string {
 export function saveTokenizer(path: string, source: BpeTokenizer | BpeModel): string[] {
   const model = source instanceof BpeTokenizer ? bpeModelOf(source) : source;
   try {
+    mkdirSync(dirname(path), { recursive: true });
     if (path.endsWith(".json")) {
       writeFileSync(path, toHuggingFaceJson(model));
       return [path];
