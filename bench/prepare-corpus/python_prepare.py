@@ -8,7 +8,6 @@ enc.encode_ordinary(text), uint16) in a multiprocessing.Pool(NUM_PROC) (imap, ch
 fineweb.py), writes llm.c shards of 100M tokens with fineweb.py's header, and prints
 MB of text per second and the token count.
 """
-import base64
 import glob
 import gzip
 import json
@@ -16,24 +15,16 @@ import multiprocessing as mp
 import os
 import sys
 import time
-from unittest import mock
 
 import numpy as np
 import pyarrow.parquet as pq
-import tiktoken
-import tiktoken_ext.openai_public as openai_public
 
+# tiktoken's GPT-2 without network (scripts/python/tiktoken_offline.py).
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-with open(os.path.join(ROOT, "node_modules", "tiktoken", "encoders", "r50k_base.json")) as f:
-    _data = json.load(f)
-RANKS = {}
-for _line in _data["bpe_ranks"].split("\n"):
-    if _line:
-        _fields = _line.split(" ")
-        for _i, _tok in enumerate(_fields[2:]):
-            RANKS[base64.b64decode(_tok)] = int(_fields[1]) + _i
-with mock.patch.object(openai_public, "data_gym_to_mergeable_bpe_ranks", lambda *a, **k: RANKS):
-    enc = tiktoken.Encoding(**openai_public.gpt2())
+sys.path.insert(0, os.path.join(ROOT, "scripts", "python"))
+from tiktoken_offline import encoding  # noqa: E402
+
+enc = encoding("gpt2")
 eot = enc._special_tokens["<|endoftext|>"]
 
 

@@ -3,7 +3,7 @@
  * that reads each window's bytes at an offset (bounded memory: no shard is loaded whole), and a
  * `ShardWriter` that streams tokens into shards written atomically (temp file, then rename).
  */
-import { closeSync, fstatSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import path from "node:path";
 import { nonNegativeInt, oneOf, positiveInt } from "@tfgpt/common";
 import { z } from "zod";
@@ -280,7 +280,7 @@ export interface WrittenShard {
  * Streams token ids into shard files. Tokens are buffered up to one shard (O(shardTokens) memory)
  * and each shard is written to a temp file and renamed into place, so a reader never sees half a
  * shard. Shards are numbered across splits in the order written (llm.c's fineweb: write the `val`
- * tokens first and shard 0 is `val`).
+ * tokens first and shard 0 is `val`). `outDir` and its parents are created before the first file.
  *
  * @example
  * ```ts
@@ -303,6 +303,7 @@ export class ShardWriter {
   /** nanoGPT: the open temp file per split. */
   private readonly streams = new Map<"train" | "val", { fd: number; temp: string; final: string; tokens: number }>();
   private done = false;
+  private outDirMade = false;
 
   /**
    * @param options See `ShardWriterOptionsSchema`.
@@ -384,6 +385,12 @@ export class ShardWriter {
     this.done = true;
   }
 
+  private makeOutDir(): void {
+    if (this.outDirMade) return;
+    mkdirSync(this.options.outDir, { recursive: true });
+    this.outDirMade = true;
+  }
+
   private reserve(size: number): void {
     if (size <= this.buffer.length) return;
     const grown = Math.min(this.options.shardTokens, Math.max(size, this.buffer.length * 2));
@@ -397,6 +404,7 @@ export class ShardWriter {
     const final = path.join(this.options.outDir, shardFileName(this.options.prefix, split, this.nextIndex));
     const temp = `${final}.tmp-${process.pid}`;
     const tokens = this.buffer.subarray(0, this.filled);
+    this.makeOutDir();
     const fd = openSync(temp, "w");
     try {
       writeAll(fd, encodeShardHeader(this.filled, this.version));
@@ -418,6 +426,7 @@ export class ShardWriter {
     if (s === undefined) {
       const final = path.join(this.options.outDir, `${split}.bin`);
       const temp = `${final}.tmp-${process.pid}`;
+      this.makeOutDir();
       s = { fd: openSync(temp, "w"), temp, final, tokens: 0 };
       this.streams.set(split, s);
     }

@@ -17,6 +17,7 @@ const dataDir = process.env.TFGPT_DATA_DIR ?? path.resolve(repoRoot, "../shared/
 const verdictPath = path.join(dataDir, "the-verdict.txt");
 const pg84Path = path.join(dataDir, "pg84.txt");
 
+/** The notebook's first 8 x 4 batch of pg84: asserted here only (the CLI and test/golden.test.ts compare against this package). */
 const PG84_FIRST_BATCH = [
   [171, 119, 123, 464],
   [4935, 20336, 46566, 286],

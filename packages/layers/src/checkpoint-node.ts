@@ -42,8 +42,9 @@ export function checkpointName(step: number): string {
   return `checkpoint-${String(step).padStart(6, "0")}`;
 }
 
-/** Writes a checkpoint's files into `dir` (state.json last: its presence marks the rest written). */
+/** Writes a checkpoint's files into `dir` (state.json last: its presence marks the rest written); creates `dir` and its parents when missing. */
 export async function writeCheckpointFiles(dir: string, checkpoint: TrainerCheckpoint, optimizerConfig: Record<string, unknown> = {}): Promise<void> {
+  await mkdir(dir, { recursive: true });
   const m = checkpoint.model;
   const weights = m.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(m.weightData);
   const modelJson = {

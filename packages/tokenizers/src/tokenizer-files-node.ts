@@ -2,7 +2,8 @@
  * Tokenizer files on disk (Node only): `saveTokenizer`, `readBpeModel`, `loadTokenizer`. The
  * formats are in `rank-file.ts` and `hf-tokenizer-json.ts`.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { bpeModelOf, createBpeTokenizer } from "./bpe-factory.js";
 import type { BpeModel } from "./bpe-model.js";
 import { BpeTokenizer } from "./bpe-tokenizer.js";
@@ -19,6 +20,7 @@ export function rankFileMetaPath(path: string): string {
  * Writes a BPE tokenizer (or model) to disk. A path ending in `.json` gets a Hugging Face
  * `tokenizer.json`; any other path a tiktoken rank file plus its sidecar `<path>.meta.json`
  * (pattern and special tokens). See `rank-file.ts` and `hf-tokenizer-json.ts` for the formats.
+ * Missing parent directories are created.
  *
  * @param path Where to write, e.g. `"runs/tok/tokens.tiktoken"` or `"runs/tok/tokenizer.json"`.
  * @param source A `BpeTokenizer` (e.g. `getTokenizer("gpt2")`, `createBpeTokenizer(model)`) or a model.
@@ -32,6 +34,7 @@ export function rankFileMetaPath(path: string): string {
 export function saveTokenizer(path: string, source: BpeTokenizer | BpeModel): string[] {
   const model = source instanceof BpeTokenizer ? bpeModelOf(source) : source;
   try {
+    mkdirSync(dirname(path), { recursive: true });
     if (path.endsWith(".json")) {
       writeFileSync(path, toHuggingFaceJson(model));
       return [path];
