@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { trainBpe } from "../src/bpe-trainer.js";
 import { loadTokenizer, saveTokenizer } from "../src/node.js";
-import { createBpeTokenizer } from "../src/tokenizer-files.js";
+import { createBpeTokenizer } from "../src/bpe-factory.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "tfgpt-save-dirs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
