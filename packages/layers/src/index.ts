@@ -28,22 +28,32 @@ export { formatDuration, Progress, renderBar, type ProgressArgs, type ProgressSt
 export { type Initializer, type InitializerSpec, type SerializedInitializer } from "./initializers.js";
 export { matMul, matMulTransposedB } from "./matmul.js";
 export { idRangeOf, idsTensor, recordedIdRange, recordIdRange, targetsTensor, type IdRange } from "./id-range.js";
-export { checkIds, embeddingLookup, TokenEmbedding, TokenEmbeddingOptions, type TokenEmbeddingArgs } from "./token-embedding.js";
+export { checkIds, embeddingLookup, TokenEmbedding, TokenEmbeddingOptionsSchema, type TokenEmbeddingArgs, type TokenEmbeddingOptions } from "./token-embedding.js";
 export {
   PositionalEmbedding,
-  PositionalEmbeddingOptions,
+  PositionalEmbeddingOptionsSchema,
+  type PositionalEmbeddingOptions,
   sinusoidalTable,
   type PositionalEmbeddingArgs,
   type PositionKind,
 } from "./positional-embedding.js";
 export {
   TokenAndPositionEmbedding,
-  TokenAndPositionEmbeddingOptions,
+  TokenAndPositionEmbeddingOptionsSchema,
+  type TokenAndPositionEmbeddingOptions,
   type TokenAndPositionEmbeddingArgs,
 } from "./token-and-position-embedding.js";
-export { LayerNorm, LayerNormOptions, type LayerNormArgs } from "./layer-norm.js";
-export { AttentionOptions, CausalSelfAttention, causalSelfAttention, type AttentionWeights, type CausalSelfAttentionArgs } from "./attention.js";
-export { TransformerBlock, TransformerBlockOptions, type TransformerBlockArgs } from "./transformer-block.js";
+export { LayerNorm, LayerNormOptionsSchema, type LayerNormArgs, type LayerNormOptions } from "./layer-norm.js";
+export {
+  AttentionOptionsSchema,
+  CausalSelfAttention,
+  causalSelfAttention,
+  type AttentionOptions,
+  type AttentionVariables,
+  type AttentionWeights,
+  type CausalSelfAttentionArgs,
+} from "./attention.js";
+export { TransformerBlock, TransformerBlockOptionsSchema, type TransformerBlockArgs, type TransformerBlockOptions } from "./transformer-block.js";
 export {
   contextLengthOf,
   type CreateGPTOptions,
