@@ -66,6 +66,7 @@ export {
   type GPTConfigInput,
   type GPTPresetName,
 } from "./gpt.js";
+export { referenceForward, referenceLoss } from "./reference-gpt.js";
 export { checkWasmTrainingMemory, GPTModel, paramSplit, trainingStateBytes, WASM_TRAINING_STATE_LIMIT, type ParamSplit } from "./gpt-model.js";
 export {
   adapterWeightNames,
