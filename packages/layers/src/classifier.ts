@@ -31,7 +31,7 @@ export class LastToken extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = single(inputs); // [B, T, C]
     const [batch, time, dim] = x.shape as [number, number, number];
-    return tf.reshape(tf.slice(x, [0, time - 1, 0], [batch, 1, dim]), [batch, dim]);
+    return tf.tidy(() => tf.reshape(tf.slice(x, [0, time - 1, 0], [batch, 1, dim]), [batch, dim]));
   }
 }
 

@@ -155,7 +155,7 @@ export class TokenEmbedding extends tf.layers.Layer {
     const x = single(inputs);
     // tfjs's own layers return null for "no mask" although the declared type says Tensor.
     if (!this.maskZero || x.dtype !== "int32") return null as unknown as tf.Tensor;
-    return tf.notEqual(x, tf.zerosLike(x));
+    return tf.tidy(() => tf.notEqual(x, 0));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {

@@ -19,7 +19,7 @@ function perturb(model: tf.LayersModel): void {
 /** `{value, grads}` of a loss, grads by weight path. */
 function gradsOf(model: tf.LayersModel, loss: () => tf.Scalar): { value: number; grads: Map<string, tf.Tensor> } {
   const { value, grads } = tf.variableGrads(loss, model.trainableWeights.map((w) => w.read() as tf.Variable));
-  const byName = new Map(model.trainableWeights.map((w) => [w.read().name, w.originalName]));
+  const byName = new Map(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, w.originalName]));
   const out = new Map<string, tf.Tensor>();
   for (const [name, g] of Object.entries(grads)) out.set(byName.get(name) ?? name, g);
   const v = value.dataSync()[0] as number;
