@@ -104,7 +104,7 @@ export {
   type LoRAParamCounts,
 } from "./lora.js";
 export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel, type HeadImplementation } from "./head-cross-entropy.js";
-export { HeadKernel, headKernel, HeadKernelOptions, headKernelSupported, type HeadForward } from "./head-kernel.js";
+export { HeadKernel, headKernel, HeadKernelOptionsSchema, headKernelSupported, type HeadForward, type HeadKernelOptions } from "./head-kernel.js";
 export { maskedCrossEntropy, perplexity, perplexityOf, sparseCrossEntropyFromLogits, type CrossEntropyOptions } from "./losses.js";
 export { generate, generateAsync, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
 export { KVCacheDecoder, supportsKVCache } from "./kv-cache.js";
@@ -163,4 +163,4 @@ export {
   parseOpenAIHParams,
   type OpenAIHParams,
 } from "./openai-gpt2.js";
-export { ClassifierOptions, LastToken, classificationAccuracy, classificationLoss, createClassifier, type ClassifierOptionsInput } from "./classifier.js";
+export { ClassifierOptionsSchema, LastToken, classificationAccuracy, classificationLoss, createClassifier, type ClassifierOptions } from "./classifier.js";

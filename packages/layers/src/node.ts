@@ -6,7 +6,8 @@ export {
   BACKEND_NAMES,
   BackendUnavailableError,
   selectBackend,
-  SelectBackendOptions,
+  SelectBackendOptionsSchema,
+  type SelectBackendOptions,
   type BackendName,
   type BackendSelection,
   tensorflowInstallHint,
@@ -17,12 +18,13 @@ export {
   getThreadsCount,
   MAX_WASM_THREADS,
   setWasmBackend,
-  WasmBackendOptions,
+  WasmBackendOptionsSchema,
+  type WasmBackendOptions,
   type WasmBackendResult,
 } from "./wasm-threads.js";
 export { directoryHandler, loadModelFromDir, saveModelToDir } from "./model-files.js";
 export { checkpointPrefix, openTensorBundle } from "./tensor-bundle-node.js";
-export { enableHeadKernelThreads, HeadKernelThreadsOptions } from "./head-kernel-node.js";
+export { enableHeadKernelThreads, HeadKernelThreadsOptionsSchema, type HeadKernelThreadsOptions } from "./head-kernel-node.js";
 export {
   fileSource,
   fromPretrained,
