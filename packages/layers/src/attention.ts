@@ -134,8 +134,10 @@ export class CausalSelfAttention extends tf.layers.Layer {
   readonly numHeads: number;
   readonly dropout: number;
   readonly qkvBias: boolean;
-  private readonly kernelInitializer: Initializer;
-  private readonly projectionInitializer: Initializer;
+  /** Initializer of the qkv kernel (a `TransformerBlock` uses it for its MLP's `c_fc` too). */
+  readonly kernelInitializer: Initializer;
+  /** Initializer of the output projection (and of a block's MLP `c_proj`). */
+  readonly projectionInitializer: Initializer;
   private vars: AttentionVariables | null = null;
 
   constructor(args: CausalSelfAttentionArgs) {
@@ -201,8 +203,12 @@ export class CausalSelfAttention extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), ...this.optionsConfig() };
+  }
+
+  /** The attention options in a config (a `TransformerBlock`'s config holds them too). */
+  optionsConfig(): tf.serialization.ConfigDict {
     return {
-      ...super.getConfig(),
       embeddingDim: this.embeddingDim,
       numHeads: this.numHeads,
       dropout: this.dropout,

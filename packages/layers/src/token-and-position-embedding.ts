@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
 import { InitializerOptionSchema } from "./initializer-option.js";
-import { resolveInitializer, serializeInitializer, type Initializer } from "./initializers.js";
+import { resolveInitializer } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 import { buildNested } from "./nested.js";
 import { checkSequenceLength, PositionalEmbedding, type PositionKind } from "./positional-embedding.js";
@@ -45,27 +45,36 @@ export type TokenAndPositionEmbeddingArgs = LayerArgs & TokenAndPositionEmbeddin
 export class TokenAndPositionEmbedding extends tf.layers.Layer {
   /** @nocollapse */
   static readonly className = "TokenAndPositionEmbedding";
-  readonly vocabSize: number;
-  readonly maxLength: number;
-  readonly embeddingDim: number;
-  readonly kind: PositionKind;
-  private readonly embeddingsInitializer: Initializer;
-  private readonly positionInitializer: Initializer;
   private readonly tokens: TokenEmbedding;
   private readonly positions: PositionalEmbedding;
 
   constructor(args: TokenAndPositionEmbeddingArgs) {
     const options = parseOptions(TokenAndPositionEmbeddingOptionsSchema, args, "TokenAndPositionEmbedding");
+    const { vocabSize, maxLength, embeddingDim, kind, embeddingsInitializer } = options;
     super(args);
-    this.vocabSize = options.vocabSize;
-    this.maxLength = options.maxLength;
-    this.embeddingDim = options.embeddingDim;
-    this.kind = options.kind;
-    this.embeddingsInitializer = resolveInitializer(options.embeddingsInitializer, "embeddingsInitializer");
-    this.positionInitializer = resolveInitializer(options.positionInitializer, "positionInitializer");
-    const dims = { embeddingDim: this.embeddingDim };
-    this.tokens = new TokenEmbedding({ ...dims, vocabSize: this.vocabSize, embeddingsInitializer: this.embeddingsInitializer, name: "token" });
-    this.positions = new PositionalEmbedding({ ...dims, maxLength: this.maxLength, kind: this.kind, initializer: this.positionInitializer, name: "position" });
+    this.tokens = new TokenEmbedding({ vocabSize, embeddingDim, embeddingsInitializer, name: "token" });
+    const initializer = resolveInitializer(options.positionInitializer, "positionInitializer");
+    this.positions = new PositionalEmbedding({ maxLength, embeddingDim, kind, initializer, name: "position" });
+  }
+
+  /** Number of token ids. */
+  get vocabSize(): number {
+    return this.tokens.vocabSize;
+  }
+
+  /** Longest sequence. */
+  get maxLength(): number {
+    return this.positions.maxLength;
+  }
+
+  /** Width of the vectors. */
+  get embeddingDim(): number {
+    return this.tokens.embeddingDim;
+  }
+
+  /** How positions are encoded. */
+  get kind(): PositionKind {
+    return this.positions.kind;
   }
 
   override build(): void {
@@ -77,9 +86,7 @@ export class TokenAndPositionEmbedding extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    checkSequenceLength(shape[1], this.maxLength);
-    return [shape[0] ?? null, shape[1] ?? null, this.embeddingDim];
+    return this.positions.computeOutputShape(inputShape); // [batch, T, C], T checked
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
@@ -101,8 +108,8 @@ export class TokenAndPositionEmbedding extends tf.layers.Layer {
       maxLength: this.maxLength,
       embeddingDim: this.embeddingDim,
       kind: this.kind,
-      embeddingsInitializer: serializeInitializer(this.embeddingsInitializer) as unknown as tf.serialization.ConfigDictValue,
-      positionInitializer: serializeInitializer(this.positionInitializer) as unknown as tf.serialization.ConfigDictValue,
+      embeddingsInitializer: this.tokens.getConfig()["embeddingsInitializer"] as tf.serialization.ConfigDictValue,
+      positionInitializer: this.positions.getConfig()["initializer"] as tf.serialization.ConfigDictValue,
     };
   }
 }

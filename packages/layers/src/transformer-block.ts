@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AttentionOptionsSchema, CausalSelfAttention, checkHeads } from "./attention.js";
 import { LayerConfigError, parseOptions as parse } from "./errors.js";
 import { gelu, maybeDropout } from "./functional.js";
-import { resolveInitializer, serializeInitializer, type Initializer } from "./initializers.js";
+import type { Initializer } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 import { LayerNorm } from "./layer-norm.js";
 import {
@@ -68,13 +68,7 @@ interface LayerInternals {
 export class TransformerBlock extends tf.layers.Layer {
   /** @nocollapse */
   static readonly className = "TransformerBlock";
-  readonly embeddingDim: number;
-  readonly numHeads: number;
-  readonly dropout: number;
-  readonly qkvBias: boolean;
   readonly layerNormEpsilon: number;
-  private readonly kernelInitializer: Initializer;
-  private readonly projectionInitializer: Initializer;
   private readonly ln1: LayerNorm;
   private readonly attn: CausalSelfAttention;
   private readonly ln2: LayerNorm;
@@ -83,44 +77,51 @@ export class TransformerBlock extends tf.layers.Layer {
   private adapters: Partial<Record<LoRAKernel, AdapterVars>> = {};
 
   constructor(args: TransformerBlockArgs) {
-    const options = parse(TransformerBlockOptionsSchema, args, "TransformerBlock");
-    checkHeads(options.embeddingDim, options.numHeads);
+    const { layerNormEpsilon, lora, ...attention } = parse(TransformerBlockOptionsSchema, args, "TransformerBlock");
+    checkHeads(attention.embeddingDim, attention.numHeads);
     super(args);
-    this.embeddingDim = options.embeddingDim;
-    this.numHeads = options.numHeads;
-    this.dropout = options.dropout;
-    this.qkvBias = options.qkvBias;
-    this.layerNormEpsilon = options.layerNormEpsilon;
-    this.loraSpec = options.lora;
-    if (this.loraSpec !== null) this.checkRank(this.loraSpec);
-    this.kernelInitializer = resolveInitializer(options.kernelInitializer, "kernelInitializer");
-    this.projectionInitializer = resolveInitializer(options.projectionInitializer, "projectionInitializer");
-    this.ln1 = new LayerNorm({ epsilon: this.layerNormEpsilon, name: "ln_1" });
-    this.attn = new CausalSelfAttention({
-      embeddingDim: this.embeddingDim,
-      numHeads: this.numHeads,
-      dropout: this.dropout,
-      qkvBias: this.qkvBias,
-      kernelInitializer: this.kernelInitializer,
-      projectionInitializer: this.projectionInitializer,
-      name: "attn",
-    });
-    this.ln2 = new LayerNorm({ epsilon: this.layerNormEpsilon, name: "ln_2" });
+    this.layerNormEpsilon = layerNormEpsilon;
+    this.ln1 = new LayerNorm({ epsilon: layerNormEpsilon, name: "ln_1" });
+    this.attn = new CausalSelfAttention({ ...attention, name: "attn" });
+    this.ln2 = new LayerNorm({ epsilon: layerNormEpsilon, name: "ln_2" });
+    this.loraSpec = lora;
+    if (lora !== null) this.checkRank(lora);
+  }
+
+  /** Width C of the residual stream. */
+  get embeddingDim(): number {
+    return this.attn.embeddingDim;
+  }
+
+  /** Attention heads. */
+  get numHeads(): number {
+    return this.attn.numHeads;
+  }
+
+  /** Dropout rate (attention weights, both residual branches), in training only. */
+  get dropout(): number {
+    return this.attn.dropout;
+  }
+
+  /** Whether the qkv projection has a bias. */
+  get qkvBias(): boolean {
+    return this.attn.qkvBias;
   }
 
   override build(): void {
     if (this.built) return;
     const c = this.embeddingDim;
     const add = (name: string, shape: number[], init: Initializer) => this.addWeight(name, shape, "float32", init);
+    const { kernelInitializer, projectionInitializer } = this.attn;
     const zeros = tf.initializers.zeros();
     // In this order: the weights' order (and the seeded initial values) are those of checkpoints.
     buildNested(this, this.ln1, [c]);
     buildNested(this, this.attn, [c]);
     buildNested(this, this.ln2, [c]);
     this.mlp = {
-      fcKernel: add("mlp/c_fc/kernel", [c, 4 * c], this.kernelInitializer),
+      fcKernel: add("mlp/c_fc/kernel", [c, 4 * c], kernelInitializer),
       fcBias: add("mlp/c_fc/bias", [4 * c], zeros),
-      projKernel: add("mlp/c_proj/kernel", [4 * c, c], this.projectionInitializer),
+      projKernel: add("mlp/c_proj/kernel", [4 * c, c], projectionInitializer),
       projBias: add("mlp/c_proj/bias", [c], zeros),
     };
     this.built = true;
@@ -252,14 +253,9 @@ export class TransformerBlock extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
-      embeddingDim: this.embeddingDim,
-      numHeads: this.numHeads,
-      dropout: this.dropout,
-      qkvBias: this.qkvBias,
+      ...this.attn.optionsConfig(),
       layerNormEpsilon: this.layerNormEpsilon,
       ...(this.loraSpec !== null ? { lora: { ...this.loraSpec, kernels: [...this.loraSpec.kernels] } } : {}),
-      kernelInitializer: serializeInitializer(this.kernelInitializer) as unknown as tf.serialization.ConfigDictValue,
-      projectionInitializer: serializeInitializer(this.projectionInitializer) as unknown as tf.serialization.ConfigDictValue,
     };
   }
 }

@@ -30,7 +30,8 @@ function modelAround(layer: tf.layers.Layer, input: tf.Tensor): tf.LayersModel {
   return tf.model({ inputs: x, outputs: layer.apply(x) as tf.SymbolicTensor });
 }
 
-async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
+/** Saves `model` through a tf.io memory handler and loads it back (as `loadLayersModel` does from files). */
+export async function saveAndLoad(model: tf.LayersModel): Promise<{ loaded: tf.LayersModel; artifacts: tf.io.ModelArtifacts }> {
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -39,7 +40,7 @@ async function saveAndLoad(model: tf.LayersModel): Promise<tf.LayersModel> {
     }),
   );
   if (saved === undefined) throw new Error("nothing saved");
-  return tf.loadLayersModel(tf.io.fromMemory(saved));
+  return { loaded: await tf.loadLayersModel(tf.io.fromMemory(saved)), artifacts: saved };
 }
 
 /** A scalar loss of the layer's output in training mode, and the variables it trains. */
@@ -76,7 +77,7 @@ export function layerTests(c: LayerCase): void {
     const model = modelAround(layer, c.input());
     // Moved off their initial values (zero biases, zero LoRA B) so that a weight loaded wrong shows.
     for (const w of model.weights) w.write(tf.tidy(() => tf.add(w.read(), tf.randomNormal(w.shape as number[], 0, 0.1, "float32", 7))));
-    const loaded = await saveAndLoad(model);
+    const { loaded } = await saveAndLoad(model);
     expect(loaded.weights.map((w) => w.originalName)).toEqual(model.weights.map((w) => w.originalName));
     expect(loaded.weights.map((w) => w.trainable)).toEqual(model.weights.map((w) => w.trainable));
     expect(maxAbsDiff(model.predict(c.input()) as tf.Tensor, loaded.predict(c.input()) as tf.Tensor)).toBe(0);

@@ -14,6 +14,7 @@ import { TokenAndPositionEmbedding } from "../src/token-and-position-embedding.j
 import { TransformerBlock } from "../src/transformer-block.js";
 import "../src/register.js";
 import { useBackend } from "./backends.js";
+import { saveAndLoad } from "./layer-harness.js";
 
 type Inventory = Record<string, string[]>;
 
@@ -24,9 +25,7 @@ function list(weights: tf.LayerVariable[]): string[] {
 }
 
 async function loaded(model: tf.LayersModel): Promise<tf.LayersModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } })));
-  return tf.loadLayersModel(tf.io.fromMemory(saved!));
+  return (await saveAndLoad(model)).loaded;
 }
 
 async function inventory(): Promise<Inventory> {
