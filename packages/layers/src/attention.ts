@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
 import { maybeDropout } from "./functional.js";
-import { resolveInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "./initializers.js";
+import { InitializerOptionSchema } from "./initializer-option.js";
+import { resolveInitializer, serializeInitializer, type Initializer } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 import { project, type LoRAWeights } from "./lora-linear.js";
 import { matMul } from "./matmul.js";
@@ -81,26 +82,23 @@ export function causalSelfAttention(
   return maybeDropout(out, dropout, training) as tf.Tensor2D;
 }
 
-const initializerSpec = z
-  .custom<InitializerSpec>((v) => v === undefined || typeof v === "string" || (typeof v === "object" && v !== null))
-  .optional()
-  .describe("a tf.initializers instance, its name or its {className, config}");
-
 /** zod schema of the attention arguments shared by `CausalSelfAttention` and `TransformerBlock`. */
-export const AttentionOptions = z.object({
+export const AttentionOptionsSchema = z.object({
   /** Width C of the input and output. Required. */
   embeddingDim: z.number().int().positive().describe("a positive integer"),
   /** Number of heads; must divide `embeddingDim`. Required. */
   numHeads: z.number().int().positive().describe("a positive integer"),
   /** Dropout on attention weights and on the output, in training only. Default 0. */
-  dropout: z.number().min(0).lt(1).optional().describe("a number in [0, 1)"),
+  dropout: z.number().min(0).lt(1).default(0).describe("a number in [0, 1)"),
   /** Whether the query/key/value projection has a bias (GPT-2: yes; the book's config: no). Default `false`. */
-  qkvBias: z.boolean().optional().describe("a boolean"),
+  qkvBias: z.boolean().default(false).describe("a boolean"),
   /** Initializer of the qkv kernel. Default `randomNormal({stddev: 0.02})`. */
-  kernelInitializer: initializerSpec,
+  kernelInitializer: InitializerOptionSchema,
   /** Initializer of the output projection (GPT-2 scales it by `1/sqrt(2 * numLayers)`). Default `randomNormal({stddev: 0.02})`. */
-  projectionInitializer: initializerSpec,
+  projectionInitializer: InitializerOptionSchema,
 });
+/** The attention arguments as given (defaulted ones optional). */
+export type AttentionOptions = z.input<typeof AttentionOptionsSchema>;
 
 /** Throws unless `numHeads` divides `embeddingDim`. */
 export function checkHeads(embeddingDim: number, numHeads: number): void {
@@ -110,11 +108,20 @@ export function checkHeads(embeddingDim: number, numHeads: number): void {
 }
 
 /** Arguments of `CausalSelfAttention`. */
-export type CausalSelfAttentionArgs = LayerArgs & z.input<typeof AttentionOptions>;
+export type CausalSelfAttentionArgs = LayerArgs & AttentionOptions;
+
+/** The variables of a `CausalSelfAttention` (after `build`). */
+export interface AttentionVariables {
+  readonly qkvKernel: tf.LayerVariable;
+  readonly qkvBias: tf.LayerVariable | null;
+  readonly projKernel: tf.LayerVariable;
+  readonly projBias: tf.LayerVariable;
+}
 
 /**
  * Multi-head causal self-attention as a layer: `[batch, T, C] -> [batch, T, C]`, with nanoGPT's
- * fused `c_attn` (`[C, 3C]`) and `c_proj` (`[C, C]`) weights.
+ * fused `c_attn` (`[C, 3C]`) and `c_proj` (`[C, C]`) weights. `TransformerBlock` holds one (named
+ * `attn`, so its weights are `h0/attn/c_attn/kernel`, ...) and calls `attend`.
  *
  * @example
  * const attn = new CausalSelfAttention({ embeddingDim: 64, numHeads: 2 });
@@ -127,22 +134,22 @@ export class CausalSelfAttention extends tf.layers.Layer {
   readonly numHeads: number;
   readonly dropout: number;
   readonly qkvBias: boolean;
-  private readonly kernelInitializer: Initializer;
-  private readonly projectionInitializer: Initializer;
-  private vars: Record<"qkvKernel" | "projKernel" | "projBias", tf.LayerVariable> & { qkvBias: tf.LayerVariable | null } | null = null;
+  /** Initializer of the qkv kernel (a `TransformerBlock` uses it for its MLP's `c_fc` too). */
+  readonly kernelInitializer: Initializer;
+  /** Initializer of the output projection (and of a block's MLP `c_proj`). */
+  readonly projectionInitializer: Initializer;
+  private vars: AttentionVariables | null = null;
 
   constructor(args: CausalSelfAttentionArgs) {
-    const options = parseOptions(AttentionOptions, args, "CausalSelfAttention");
+    const options = parseOptions(AttentionOptionsSchema, args, "CausalSelfAttention");
     checkHeads(options.embeddingDim, options.numHeads);
     super(args);
     this.embeddingDim = options.embeddingDim;
     this.numHeads = options.numHeads;
-    this.dropout = options.dropout ?? 0;
-    this.qkvBias = options.qkvBias ?? false;
-    const normal = () => tf.initializers.randomNormal({ mean: 0, stddev: 0.02 });
-    this.kernelInitializer = options.kernelInitializer === undefined ? normal() : resolveInitializer(options.kernelInitializer, "kernelInitializer");
-    this.projectionInitializer =
-      options.projectionInitializer === undefined ? normal() : resolveInitializer(options.projectionInitializer, "projectionInitializer");
+    this.dropout = options.dropout;
+    this.qkvBias = options.qkvBias;
+    this.kernelInitializer = resolveInitializer(options.kernelInitializer, "kernelInitializer");
+    this.projectionInitializer = resolveInitializer(options.projectionInitializer, "projectionInitializer");
   }
 
   override build(): void {
@@ -157,30 +164,51 @@ export class CausalSelfAttention extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** The layer's variables (building it if needed). */
+  get variables(): AttentionVariables {
+    this.build();
+    return this.vars!;
+  }
+
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = single(inputs);
-    this.build();
-    const v = this.vars!;
     const [batch, length, width] = x.shape as [number, number, number];
     return tf.tidy(() => {
-      const weights: AttentionWeights = {
-        qkvKernel: v.qkvKernel.read() as tf.Tensor2D,
-        qkvBias: v.qkvBias === null ? null : (v.qkvBias.read() as tf.Tensor1D),
-        projKernel: v.projKernel.read() as tf.Tensor2D,
-        projBias: v.projBias.read() as tf.Tensor1D,
-      };
-      const y = causalSelfAttention(tf.reshape(x, [batch * length, width]) as tf.Tensor2D, batch, length, this.numHeads, weights, this.dropout, kwargs["training"] === true);
+      const y = this.attend(tf.reshape(x, [batch * length, width]) as tf.Tensor2D, batch, length, kwargs["training"] === true);
       return tf.reshape(y, [batch, length, width]);
     });
   }
 
+  /**
+   * The attention on a `[B*T, C]` view of `[B, T, C]` activations (what `TransformerBlock`
+   * calls: no reshapes), optionally with LoRA adapters on its kernels (the block holds them).
+   * When its four weights are all frozen, no `[in, out]` kernel gradients are computed.
+   */
+  attend(x: tf.Tensor2D, batch: number, length: number, training: boolean, lora: { qkv?: LoRAWeights | null; proj?: LoRAWeights | null } = {}): tf.Tensor2D {
+    const v = this.variables;
+    const weights: AttentionWeights = {
+      qkvKernel: v.qkvKernel.read() as tf.Tensor2D,
+      qkvBias: v.qkvBias === null ? null : (v.qkvBias.read() as tf.Tensor1D),
+      projKernel: v.projKernel.read() as tf.Tensor2D,
+      projBias: v.projBias.read() as tf.Tensor1D,
+      qkvLoRA: lora.qkv ?? null,
+      projLoRA: lora.proj ?? null,
+      frozen: [v.qkvKernel, v.qkvBias, v.projKernel, v.projBias].every((w) => w === null || !w.trainable),
+    };
+    return causalSelfAttention(x, batch, length, this.numHeads, weights, this.dropout, training);
+  }
+
   override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), ...this.optionsConfig() };
+  }
+
+  /** The attention options in a config (a `TransformerBlock`'s config holds them too). */
+  optionsConfig(): tf.serialization.ConfigDict {
     return {
-      ...super.getConfig(),
       embeddingDim: this.embeddingDim,
       numHeads: this.numHeads,
       dropout: this.dropout,

@@ -22,17 +22,17 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 const backendName = z.enum(BACKEND_NAMES);
 
 /** zod schema of `selectBackend`'s options. */
-export const SelectBackendOptions = z.strictObject({
+export const SelectBackendOptionsSchema = z.strictObject({
   prefer: z
     .union([z.literal("auto"), backendName, z.array(backendName).nonempty()])
-    .optional()
+    .default("auto")
     .describe(`"auto", one of ${BACKEND_NAMES.map((n) => `"${n}"`).join(", ")}, or a non-empty list of them`),
   threads: z.number().int().positive().optional().describe("a positive integer"),
-  verbose: z.boolean().optional().describe("a boolean"),
+  verbose: z.boolean().default(false).describe("a boolean"),
 });
 
 /** Options of `selectBackend`. */
-export type SelectBackendOptions = z.input<typeof SelectBackendOptions>;
+export type SelectBackendOptions = z.input<typeof SelectBackendOptionsSchema>;
 
 /** A backend `selectBackend` passed over, and why. */
 export interface SkippedBackend {
@@ -141,7 +141,7 @@ let loadedTensorflowPackage: string | undefined;
  * ```
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
-  const { prefer = "auto", threads, verbose = false } = parseOptions(SelectBackendOptions, options, "selectBackend");
+  const { prefer, threads, verbose } = parseOptions(SelectBackendOptionsSchema, options, "selectBackend");
   const order: readonly BackendName[] = prefer === "auto" ? BACKEND_NAMES : typeof prefer === "string" ? [prefer] : prefer;
   const skipped: SkippedBackend[] = [];
   for (const name of order) {

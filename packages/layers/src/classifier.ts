@@ -31,7 +31,7 @@ export class LastToken extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = single(inputs); // [B, T, C]
     const [batch, time, dim] = x.shape as [number, number, number];
-    return tf.reshape(tf.slice(x, [0, time - 1, 0], [batch, 1, dim]), [batch, dim]);
+    return tf.tidy(() => tf.reshape(tf.slice(x, [0, time - 1, 0], [batch, 1, dim]), [batch, dim]));
   }
 }
 
@@ -44,14 +44,14 @@ export class LastToken extends tf.layers.Layer {
  * - `trainFinalNorm`: whether the final LayerNorm (`ln_f`) trains. Default `true` (the book's).
  * - `seed`: the head's initializer seed (Glorot uniform kernel, zero bias). Default 123.
  */
-export const ClassifierOptions = z.strictObject({
+export const ClassifierOptionsSchema = z.strictObject({
   numClasses: z.number().int().min(2).describe("an integer >= 2"),
   trainableBlocks: z.union([z.number().int().min(0), z.literal("all")]).default(1).describe('a non-negative integer or "all"'),
   trainFinalNorm: z.boolean().default(true).describe("true or false"),
   seed: z.number().int().min(0).default(123).describe("a non-negative integer"),
 });
 /** `createClassifier` options as given. */
-export type ClassifierOptionsInput = z.input<typeof ClassifierOptions>;
+export type ClassifierOptions = z.input<typeof ClassifierOptionsSchema>;
 
 /** The transformer blocks of a GPT built by `createGPT` or `fromPretrained`: `h0`, `h1`, ... */
 function blockIndex(name: string): number | undefined {
@@ -71,8 +71,8 @@ function blockIndex(name: string): number | undefined {
  * const classifier = createClassifier(await fromPretrained(dir), { numClasses: 2 });
  * classifier.compile({ optimizer: tf.train.adam(5e-5), loss: tf.losses.softmaxCrossEntropy });
  */
-export function createClassifier(gpt: tf.LayersModel, options: ClassifierOptionsInput): tf.LayersModel {
-  const o = parseOptions(ClassifierOptions, options, "createClassifier");
+export function createClassifier(gpt: tf.LayersModel, options: ClassifierOptions): tf.LayersModel {
+  const o = parseOptions(ClassifierOptionsSchema, options, "createClassifier");
   let norm: tf.layers.Layer;
   try {
     norm = gpt.getLayer("ln_f");

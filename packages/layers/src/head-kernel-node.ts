@@ -7,10 +7,12 @@ import { CTRL, headKernel, type HeadKernelWorkers } from "./head-kernel.js";
 import { parseOptions } from "./errors.js";
 
 /** Options of `enableHeadKernelThreads`. */
-export const HeadKernelThreadsOptions = z.strictObject({
+export const HeadKernelThreadsOptionsSchema = z.strictObject({
   /** Threads in all, the calling one included (default: every core, at most 8). */
-  threads: z.number().int().min(1).max(64).optional().describe("an integer from 1 to 64"),
+  threads: z.number().int().min(1).max(64).default(() => Math.min(8, os.availableParallelism())).describe("an integer from 1 to 64"),
 });
+/** Options of `enableHeadKernelThreads` as given. */
+export type HeadKernelThreadsOptions = z.input<typeof HeadKernelThreadsOptionsSchema>;
 
 /**
  * Runs the head kernel (the fused vocabulary head + cross-entropy that `GPTModel` trains with on
@@ -21,8 +23,8 @@ export const HeadKernelThreadsOptions = z.strictObject({
  * @example
  * enableHeadKernelThreads({ threads: 2 }); // 2
  */
-export function enableHeadKernelThreads(options: z.input<typeof HeadKernelThreadsOptions> = {}): number {
-  const { threads = Math.min(8, os.availableParallelism()) } = parseOptions(HeadKernelThreadsOptions, options, "enableHeadKernelThreads");
+export function enableHeadKernelThreads(options: HeadKernelThreadsOptions = {}): number {
+  const { threads } = parseOptions(HeadKernelThreadsOptionsSchema, options, "enableHeadKernelThreads");
   const kernel = headKernel();
   if (!kernel.shared) return kernel.threads;
   kernel.setWorkers(threads - 1, (module, memory, count, epoch) => {

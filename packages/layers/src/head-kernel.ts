@@ -186,13 +186,13 @@ export interface HeadForward {
 }
 
 /** zod schema of `HeadKernel`'s options. */
-export const HeadKernelOptions = z.strictObject({
-  shared: z.boolean().optional().describe("a boolean"),
-  cacheLimit: z.number().int().min(0).optional().describe("a non-negative integer (bytes)"),
+export const HeadKernelOptionsSchema = z.strictObject({
+  shared: z.boolean().default(() => typeof SharedArrayBuffer === "function").describe("a boolean"),
+  cacheLimit: z.number().int().min(0).default(CACHE_LIMIT).describe("a non-negative integer (bytes)"),
 });
 
 /** Options of `new HeadKernel(...)`. */
-export type HeadKernelOptions = z.input<typeof HeadKernelOptions>;
+export type HeadKernelOptions = z.input<typeof HeadKernelOptionsSchema>;
 
 /**
  * The kernel with its memory and optional workers. One per thread of JavaScript; `headKernel()`
@@ -216,12 +216,12 @@ export class HeadKernel {
    * @param options.cacheLimit largest logits cache in bytes (default 256 MiB; 0 turns it off).
    */
   constructor(options: HeadKernelOptions = {}) {
-    const { shared, cacheLimit } = parseOptions(HeadKernelOptions, options, "HeadKernel");
-    this.shared = shared ?? typeof SharedArrayBuffer === "function";
+    const { shared, cacheLimit } = parseOptions(HeadKernelOptionsSchema, options, "HeadKernel");
+    this.shared = shared;
     if (this.shared && typeof SharedArrayBuffer !== "function") {
       throw new LayerConfigError("HeadKernel: `shared` needs SharedArrayBuffer, which this context lacks (no cross-origin isolation?)", "shared");
     }
-    this.cacheLimit = cacheLimit ?? CACHE_LIMIT;
+    this.cacheLimit = cacheLimit;
     this.module = new WebAssembly.Module(decodeBase64(this.shared ? HEAD_KERNEL_SHARED : HEAD_KERNEL_PLAIN));
     this.memory = new WebAssembly.Memory(this.shared ? { initial: 4, maximum: MAX_PAGES, shared: true } : { initial: 4, maximum: MAX_PAGES });
     this.exports = instantiateHeadKernel(this.module, this.memory);

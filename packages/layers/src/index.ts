@@ -50,6 +50,7 @@ export {
   type GPTConfigInput,
   type GPTPresetName,
 } from "./gpt.js";
+export { referenceForward, referenceLoss } from "./reference-gpt.js";
 export { GPTModel, type ParamSplit } from "./gpt-model.js";
 export type { BlockLoRA, LoRAKernel, LoRAWeights, Projection } from "./lora-linear.js";
 export {
@@ -86,4 +87,4 @@ export {
 } from "./pretrained.js";
 export { tensorBundleFromBuffers, type BundleDataSource, type TensorBundle } from "./tensor-bundle.js";
 export { loadOpenAIGPT2, parseOpenAIHParams, type OpenAIHParams } from "./openai-gpt2.js";
-export { classificationAccuracy, classificationLoss, createClassifier, type ClassifierOptionsInput } from "./classifier.js";
+export { classificationAccuracy, classificationLoss, createClassifier, LastToken, type ClassifierOptions } from "./classifier.js";

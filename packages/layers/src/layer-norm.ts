@@ -5,13 +5,15 @@ import { layerNorm } from "./functional.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 
 /** zod schema of the `LayerNorm`-specific arguments (base layer args pass through). */
-export const LayerNormOptions = z.object({
+export const LayerNormOptionsSchema = z.object({
   /** Added to the variance before the square root. Default `1e-5` (GPT-2). */
-  epsilon: z.number().positive().optional().describe("a positive number"),
+  epsilon: z.number().positive().default(1e-5).describe("a positive number"),
 });
+/** The `LayerNorm` arguments as given. */
+export type LayerNormOptions = z.input<typeof LayerNormOptionsSchema>;
 
 /** Arguments of `LayerNorm`. */
-export type LayerNormArgs = LayerArgs & z.input<typeof LayerNormOptions>;
+export type LayerNormArgs = LayerArgs & LayerNormOptions;
 
 /**
  * Layer normalization over the last axis with a learned scale (`gamma`, init 1) and shift
@@ -33,9 +35,9 @@ export class LayerNorm extends tf.layers.Layer {
   private beta: tf.LayerVariable | null = null;
 
   constructor(args: LayerNormArgs = {}) {
-    const options = parseOptions(LayerNormOptions, args, "LayerNorm");
+    const options = parseOptions(LayerNormOptionsSchema, args, "LayerNorm");
     super(args);
-    this.epsilon = options.epsilon ?? 1e-5;
+    this.epsilon = options.epsilon;
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -56,11 +58,13 @@ export class LayerNorm extends tf.layers.Layer {
     const x = single(inputs);
     this.build(x.shape);
     const width = x.shape[x.rank - 1] as number;
-    return tf.tidy(() => {
-      const flat = tf.reshape(x, [-1, width]) as tf.Tensor2D;
-      const y = layerNorm(flat, this.gamma!.read() as tf.Tensor1D, this.beta!.read() as tf.Tensor1D, this.epsilon);
-      return tf.reshape(y, x.shape);
-    });
+    return tf.tidy(() => tf.reshape(this.normalize(tf.reshape(x, [-1, width]) as tf.Tensor2D), x.shape));
+  }
+
+  /** The normalization of a 2-D `[tokens, C]` view (what `TransformerBlock` calls: no reshapes). */
+  normalize(x: tf.Tensor2D): tf.Tensor2D {
+    this.build(x.shape);
+    return layerNorm(x, this.gamma!.read() as tf.Tensor1D, this.beta!.read() as tf.Tensor1D, this.epsilon);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -38,8 +38,8 @@ export const DEFAULT_LORA_TARGETS: readonly string[] = LORA_KERNELS;
 export const LoRAOptionsSchema = z.strictObject({
   rank: z.number().int().positive().describe("a positive integer"),
   alpha: z.number().positive().optional().describe("a positive number"),
-  dropout: z.number().min(0).lt(1).optional().describe("a number in [0, 1)"),
-  targets: z.array(z.string().min(1)).min(1).optional().describe("a non-empty list of kernel names or patterns"),
+  dropout: z.number().min(0).lt(1).default(0).describe("a number in [0, 1)"),
+  targets: z.array(z.string().min(1)).min(1).default(() => [...DEFAULT_LORA_TARGETS]).describe("a non-empty list of kernel names or patterns"),
   seed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe("an integer in [0, 2^32)"),
 });
 /** What `applyLoRA` accepts. */
@@ -97,7 +97,7 @@ export function resolveLoRATargets(numLayers: number, targets: readonly string[]
 /** Options validated, defaults filled, targets resolved and ranks checked against `config`. */
 function planLoRA(config: GPTConfig, options: LoRAOptions): { spec: Omit<BlockLoRA, "kernels">; targets: string[]; blocks: Map<number, LoRAKernel[]> } {
   const o = parseOptions(LoRAOptionsSchema, options, "LoRA");
-  const targets = o.targets ?? [...DEFAULT_LORA_TARGETS];
+  const targets = o.targets;
   const blocks = resolveLoRATargets(config.numLayers, targets);
   for (const [i, kernels] of blocks) {
     for (const kernel of kernels) {
@@ -110,7 +110,7 @@ function planLoRA(config: GPTConfig, options: LoRAOptions): { spec: Omit<BlockLo
       }
     }
   }
-  return { spec: { rank: o.rank, alpha: o.alpha ?? o.rank, dropout: o.dropout ?? 0 }, targets, blocks };
+  return { spec: { rank: o.rank, alpha: o.alpha ?? o.rank, dropout: o.dropout }, targets, blocks };
 }
 
 /**

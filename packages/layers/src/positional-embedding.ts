@@ -2,29 +2,29 @@ import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { customGrad } from "./custom-grad.js";
 import { LayerConfigError, parseOptions } from "./errors.js";
-import { resolveInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "./initializers.js";
+import { InitializerOptionSchema } from "./initializer-option.js";
+import { resolveInitializer, serializeInitializer, type Initializer } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 
 /** How positions are encoded: a trained `[maxLength, embeddingDim]` table, or fixed sines and cosines. */
 export type PositionKind = "learned" | "sinusoidal";
 
 /** zod schema of the `PositionalEmbedding`-specific arguments (base layer args pass through). */
-export const PositionalEmbeddingOptions = z.object({
+export const PositionalEmbeddingOptionsSchema = z.object({
   /** Longest sequence the layer can embed (the model's context length). Required. */
   maxLength: z.number().int().positive().describe("a positive integer"),
   /** Width of each position vector. Required. */
   embeddingDim: z.number().int().positive().describe("a positive integer"),
   /** `"learned"` (GPT-2) or `"sinusoidal"` (Vaswani et al., no weights). Default `"learned"`. */
-  kind: z.enum(["learned", "sinusoidal"]).optional().describe('"learned" or "sinusoidal"'),
+  kind: z.enum(["learned", "sinusoidal"]).default("learned").describe('"learned" or "sinusoidal"'),
   /** Initializer of the learned table. Default: `randomNormal({stddev: 0.02})` (GPT-2). Ignored for `"sinusoidal"`. */
-  initializer: z
-    .custom<InitializerSpec>((v) => v === undefined || typeof v === "string" || (typeof v === "object" && v !== null))
-    .optional()
-    .describe("a tf.initializers instance, its name or its {className, config}"),
+  initializer: InitializerOptionSchema,
 });
+/** The `PositionalEmbedding` arguments as given. */
+export type PositionalEmbeddingOptions = z.input<typeof PositionalEmbeddingOptionsSchema>;
 
 /** Arguments of `PositionalEmbedding`. */
-export type PositionalEmbeddingArgs = LayerArgs & z.input<typeof PositionalEmbeddingOptions>;
+export type PositionalEmbeddingArgs = LayerArgs & PositionalEmbeddingOptions;
 
 /** The error for a sequence longer than the table (one message for every layer that embeds positions). */
 export function checkSequenceLength(length: number | null | undefined, maxLength: number): void {
@@ -80,15 +80,12 @@ export class PositionalEmbedding extends tf.layers.Layer {
   private sinusoids: Float32Array | null = null;
 
   constructor(args: PositionalEmbeddingArgs) {
-    const options = parseOptions(PositionalEmbeddingOptions, args, "PositionalEmbedding");
+    const options = parseOptions(PositionalEmbeddingOptionsSchema, args, "PositionalEmbedding");
     super(args);
     this.maxLength = options.maxLength;
     this.embeddingDim = options.embeddingDim;
-    this.kind = options.kind ?? "learned";
-    this.initializer =
-      options.initializer === undefined
-        ? tf.initializers.randomNormal({ mean: 0, stddev: 0.02 })
-        : resolveInitializer(options.initializer, "initializer");
+    this.kind = options.kind;
+    this.initializer = resolveInitializer(options.initializer, "initializer");
   }
 
   override build(): void {

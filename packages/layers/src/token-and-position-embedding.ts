@@ -1,18 +1,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
-import { resolveInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "./initializers.js";
+import { InitializerOptionSchema } from "./initializer-option.js";
+import { resolveInitializer } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
-import { checkSequenceLength, sinusoidalTable, type PositionKind } from "./positional-embedding.js";
-import { checkIds, embeddingLookup } from "./token-embedding.js";
-
-const initializerSpec = z
-  .custom<InitializerSpec>((v) => v === undefined || typeof v === "string" || (typeof v === "object" && v !== null))
-  .optional()
-  .describe("a tf.initializers instance, its name or its {className, config}");
+import { buildNested } from "./nested.js";
+import { checkSequenceLength, PositionalEmbedding, type PositionKind } from "./positional-embedding.js";
+import { TokenEmbedding } from "./token-embedding.js";
 
 /** zod schema of the `TokenAndPositionEmbedding`-specific arguments (base layer args pass through). */
-export const TokenAndPositionEmbeddingOptions = z.object({
+export const TokenAndPositionEmbeddingOptionsSchema = z.object({
   /** Number of token ids: every id must be in `[0, vocabSize)`. Required. */
   vocabSize: z.number().int().positive().describe("a positive integer"),
   /** Longest sequence (context length). Required. */
@@ -20,20 +17,26 @@ export const TokenAndPositionEmbeddingOptions = z.object({
   /** Width of token and position vectors. Required. */
   embeddingDim: z.number().int().positive().describe("a positive integer"),
   /** Position encoding, as in `PositionalEmbedding`. Default `"learned"`. */
-  kind: z.enum(["learned", "sinusoidal"]).optional().describe('"learned" or "sinusoidal"'),
+  kind: z.enum(["learned", "sinusoidal"]).default("learned").describe('"learned" or "sinusoidal"'),
   /** Token table initializer. Default `randomNormal({stddev: 0.02})`. */
-  embeddingsInitializer: initializerSpec,
+  embeddingsInitializer: InitializerOptionSchema,
   /** Learned position table initializer. Default `randomNormal({stddev: 0.02})`. */
-  positionInitializer: initializerSpec,
+  positionInitializer: InitializerOptionSchema,
 });
+/** The `TokenAndPositionEmbedding` arguments as given. */
+export type TokenAndPositionEmbeddingOptions = z.input<typeof TokenAndPositionEmbeddingOptionsSchema>;
 
 /** Arguments of `TokenAndPositionEmbedding`. */
-export type TokenAndPositionEmbeddingArgs = LayerArgs & z.input<typeof TokenAndPositionEmbeddingOptions>;
+export type TokenAndPositionEmbeddingArgs = LayerArgs & TokenAndPositionEmbeddingOptions;
 
 /**
  * Token vectors plus position vectors in one layer, as in the book's input pipeline
  * (`token_embedding_layer(inputs) + pos_embedding_layer(arange(T))`): int32 ids `[batch, T]`
- * -> `[batch, T, embeddingDim]`. Uses the same fast scatter-add gradient as `TokenEmbedding`.
+ * -> `[batch, T, embeddingDim]`.
+ *
+ * Composed as keras-hub's `TokenAndPositionEmbedding` is: a `TokenEmbedding` (same fast
+ * scatter-add gradient) and a `PositionalEmbedding` built as parts of it (`buildNested`), whose
+ * tables are this layer's weights `<name>/token_embeddings` and `<name>/position_embeddings`.
  *
  * @example
  * const embed = new TokenAndPositionEmbedding({ vocabSize: 50257, maxLength: 4, embeddingDim: 256 });
@@ -42,43 +45,48 @@ export type TokenAndPositionEmbeddingArgs = LayerArgs & z.input<typeof TokenAndP
 export class TokenAndPositionEmbedding extends tf.layers.Layer {
   /** @nocollapse */
   static readonly className = "TokenAndPositionEmbedding";
-  readonly vocabSize: number;
-  readonly maxLength: number;
-  readonly embeddingDim: number;
-  readonly kind: PositionKind;
-  private readonly embeddingsInitializer: Initializer;
-  private readonly positionInitializer: Initializer;
-  private tokens: tf.LayerVariable | null = null;
-  private positions: tf.LayerVariable | null = null;
-  private sinusoids: Float32Array | null = null;
+  private readonly tokens: TokenEmbedding;
+  private readonly positions: PositionalEmbedding;
 
   constructor(args: TokenAndPositionEmbeddingArgs) {
-    const options = parseOptions(TokenAndPositionEmbeddingOptions, args, "TokenAndPositionEmbedding");
+    const options = parseOptions(TokenAndPositionEmbeddingOptionsSchema, args, "TokenAndPositionEmbedding");
+    const { vocabSize, maxLength, embeddingDim, kind, embeddingsInitializer } = options;
     super(args);
-    this.vocabSize = options.vocabSize;
-    this.maxLength = options.maxLength;
-    this.embeddingDim = options.embeddingDim;
-    this.kind = options.kind ?? "learned";
-    const gpt2 = () => tf.initializers.randomNormal({ mean: 0, stddev: 0.02 });
-    this.embeddingsInitializer =
-      options.embeddingsInitializer === undefined ? gpt2() : resolveInitializer(options.embeddingsInitializer, "embeddingsInitializer");
-    this.positionInitializer =
-      options.positionInitializer === undefined ? gpt2() : resolveInitializer(options.positionInitializer, "positionInitializer");
+    this.tokens = new TokenEmbedding({ vocabSize, embeddingDim, embeddingsInitializer, name: "token" });
+    const initializer = resolveInitializer(options.positionInitializer, "positionInitializer");
+    this.positions = new PositionalEmbedding({ maxLength, embeddingDim, kind, initializer, name: "position" });
+  }
+
+  /** Number of token ids. */
+  get vocabSize(): number {
+    return this.tokens.vocabSize;
+  }
+
+  /** Longest sequence. */
+  get maxLength(): number {
+    return this.positions.maxLength;
+  }
+
+  /** Width of the vectors. */
+  get embeddingDim(): number {
+    return this.tokens.embeddingDim;
+  }
+
+  /** How positions are encoded. */
+  get kind(): PositionKind {
+    return this.positions.kind;
   }
 
   override build(): void {
     if (this.built) return;
-    this.tokens = this.addWeight("token_embeddings", [this.vocabSize, this.embeddingDim], "float32", this.embeddingsInitializer);
-    if (this.kind === "learned") {
-      this.positions = this.addWeight("position_embeddings", [this.maxLength, this.embeddingDim], "float32", this.positionInitializer);
-    }
+    // `token_embeddings`, `position_embeddings`: the names these tables had as this layer's own weights.
+    buildNested(this, this.tokens, [null, null], "token_");
+    buildNested(this, this.positions, [null, null], "position_");
     this.built = true;
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    checkSequenceLength(shape[1], this.maxLength);
-    return [shape[0] ?? null, shape[1] ?? null, this.embeddingDim];
+    return this.positions.computeOutputShape(inputShape); // [batch, T, C], T checked
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
@@ -89,18 +97,8 @@ export class TokenAndPositionEmbedding extends tf.layers.Layer {
     const length = ids.shape[1] as number;
     checkSequenceLength(length, this.maxLength);
     this.build();
-    checkIds(ids, this.vocabSize);
-    return tf.tidy(() => {
-      const tok = embeddingLookup((this.tokens as tf.LayerVariable).read() as tf.Tensor2D, ids); // [B, T, C]
-      let pos: tf.Tensor2D; // [T, C]
-      if (this.positions !== null) {
-        pos = tf.slice(this.positions.read() as tf.Tensor2D, [0, 0], [length, this.embeddingDim]);
-      } else {
-        this.sinusoids ??= sinusoidalTable(this.maxLength, this.embeddingDim);
-        pos = tf.tensor2d(this.sinusoids.subarray(0, length * this.embeddingDim), [length, this.embeddingDim]);
-      }
-      return tf.add(tok, pos); // broadcast over the batch
-    });
+    // [B, T, C] token vectors (the ids checked) + [T, C] position vectors, broadcast over the batch.
+    return tf.tidy(() => tf.add(this.tokens.embed(ids), this.positions.vectors(length)));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -110,8 +108,8 @@ export class TokenAndPositionEmbedding extends tf.layers.Layer {
       maxLength: this.maxLength,
       embeddingDim: this.embeddingDim,
       kind: this.kind,
-      embeddingsInitializer: serializeInitializer(this.embeddingsInitializer) as unknown as tf.serialization.ConfigDictValue,
-      positionInitializer: serializeInitializer(this.positionInitializer) as unknown as tf.serialization.ConfigDictValue,
+      embeddingsInitializer: this.tokens.getConfig()["embeddingsInitializer"] as tf.serialization.ConfigDictValue,
+      positionInitializer: this.positions.getConfig()["initializer"] as tf.serialization.ConfigDictValue,
     };
   }
 }

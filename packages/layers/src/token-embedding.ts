@@ -4,27 +4,27 @@ import { customGrad } from "./custom-grad.js";
 import { gatherRows } from "./gather-rows.js";
 import { LayerConfigError, parseOptions } from "./errors.js";
 import { recordedIdRange } from "./id-range.js";
-import { resolveInitializer, serializeInitializer, type Initializer, type InitializerSpec } from "./initializers.js";
+import { InitializerOptionSchema } from "./initializer-option.js";
+import { resolveInitializer, serializeInitializer, type Initializer } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 import { matMulTransposedB } from "./matmul.js";
 
 /** zod schema of the `TokenEmbedding`-specific arguments (base layer args pass through). */
-export const TokenEmbeddingOptions = z.object({
+export const TokenEmbeddingOptionsSchema = z.object({
   /** Number of rows of the table: every id must be in `[0, vocabSize)`. Required. */
   vocabSize: z.number().int().positive().describe("a positive integer"),
   /** Width of each embedding vector. Required. */
   embeddingDim: z.number().int().positive().describe("a positive integer"),
   /** Initializer of the `[vocabSize, embeddingDim]` table. Default: `randomNormal({stddev: 0.02})` (GPT-2). */
-  embeddingsInitializer: z
-    .custom<InitializerSpec>((v) => v === undefined || typeof v === "string" || (typeof v === "object" && v !== null))
-    .optional()
-    .describe("a tf.initializers instance, its name or its {className, config}"),
+  embeddingsInitializer: InitializerOptionSchema,
   /** Whether id 0 is padding, producing a mask for downstream layers (tfjs `Embedding`'s option). Default `false`. */
-  maskZero: z.boolean().optional().describe("a boolean"),
+  maskZero: z.boolean().default(false).describe("a boolean"),
 });
+/** The `TokenEmbedding` arguments as given. */
+export type TokenEmbeddingOptions = z.input<typeof TokenEmbeddingOptionsSchema>;
 
 /** Arguments of `TokenEmbedding`. */
-export type TokenEmbeddingArgs = LayerArgs & z.input<typeof TokenEmbeddingOptions>;
+export type TokenEmbeddingArgs = LayerArgs & TokenEmbeddingOptions;
 
 /**
  * Throws `LayerConfigError` unless every id is an integer in `[0, vocabSize)`: tfjs's gather
@@ -109,16 +109,13 @@ export class TokenEmbedding extends tf.layers.Layer {
   private tracingReverse = false;
 
   constructor(args: TokenEmbeddingArgs) {
-    const options = parseOptions(TokenEmbeddingOptions, args, "TokenEmbedding");
+    const options = parseOptions(TokenEmbeddingOptionsSchema, args, "TokenEmbedding");
     super(args);
     this.vocabSize = options.vocabSize;
     this.embeddingDim = options.embeddingDim;
-    this.maskZero = options.maskZero ?? false;
+    this.maskZero = options.maskZero;
     this.supportsMasking = this.maskZero;
-    this.embeddingsInitializer =
-      options.embeddingsInitializer === undefined
-        ? tf.initializers.randomNormal({ mean: 0, stddev: 0.02 })
-        : resolveInitializer(options.embeddingsInitializer, "embeddingsInitializer");
+    this.embeddingsInitializer = resolveInitializer(options.embeddingsInitializer, "embeddingsInitializer");
   }
 
   /** The `[vocabSize, embeddingDim]` table (after `build`). */
@@ -158,7 +155,7 @@ export class TokenEmbedding extends tf.layers.Layer {
     const x = single(inputs);
     // tfjs's own layers return null for "no mask" although the declared type says Tensor.
     if (!this.maskZero || x.dtype !== "int32") return null as unknown as tf.Tensor;
-    return tf.notEqual(x, tf.zerosLike(x));
+    return tf.tidy(() => tf.notEqual(x, 0));
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {

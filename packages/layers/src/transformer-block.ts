@@ -1,10 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { AttentionOptions, causalSelfAttention, checkHeads } from "./attention.js";
+import { AttentionOptionsSchema, CausalSelfAttention, checkHeads } from "./attention.js";
 import { LayerConfigError, parseOptions as parse } from "./errors.js";
-import { gelu, layerNorm, maybeDropout } from "./functional.js";
-import { resolveInitializer, serializeInitializer, type Initializer } from "./initializers.js";
+import { gelu, maybeDropout } from "./functional.js";
+import type { Initializer } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
+import { LayerNorm } from "./layer-norm.js";
 import {
   adapterWeightNames,
   BlockLoRASchema,
@@ -16,26 +17,27 @@ import {
   type LoRAKernel,
   type LoRAWeights,
 } from "./lora-linear.js";
+import { buildNested } from "./nested.js";
 
 /** zod schema of the `TransformerBlock`-specific arguments (base layer args pass through). */
-export const TransformerBlockOptions = AttentionOptions.extend({
+export const TransformerBlockOptionsSchema = AttentionOptionsSchema.extend({
   /** Epsilon of both layer norms. Default `1e-5` (GPT-2). */
-  layerNormEpsilon: z.number().positive().optional().describe("a positive number"),
+  layerNormEpsilon: z.number().positive().default(1e-5).describe("a positive number"),
   /**
    * LoRA adapters on some of the block's kernels (`{rank, alpha, dropout, kernels}`; see
    * `lora-linear.ts`), the base weights frozen. Usually set by `applyLoRA`, and restored from a
    * saved config. Default none.
    */
-  lora: BlockLoRASchema.nullable().optional().describe("null or {rank, alpha, dropout, kernels}"),
+  lora: BlockLoRASchema.nullable().default(null).describe("null or {rank, alpha, dropout, kernels}"),
 });
+/** The `TransformerBlock` arguments as given: those of `CausalSelfAttention` plus the layer norm epsilon and LoRA. */
+export type TransformerBlockOptions = z.input<typeof TransformerBlockOptionsSchema>;
 
-/** Arguments of `TransformerBlock`: those of `CausalSelfAttention` plus the layer norm epsilon. */
-export type TransformerBlockArgs = LayerArgs & z.input<typeof TransformerBlockOptions>;
+/** Arguments of `TransformerBlock`. */
+export type TransformerBlockArgs = LayerArgs & TransformerBlockOptions;
 
-type Vars = Record<
-  "ln1Gamma" | "ln1Beta" | "qkvKernel" | "attnProjKernel" | "attnProjBias" | "ln2Gamma" | "ln2Beta" | "fcKernel" | "fcBias" | "mlpProjKernel" | "mlpProjBias",
-  tf.LayerVariable
-> & { qkvBias: tf.LayerVariable | null };
+/** The MLP's variables, which the block owns. */
+type MLPVars = Record<"fcKernel" | "fcBias" | "projKernel" | "projBias", tf.LayerVariable>;
 
 /** A kernel's adapter variables: `A [in, r]` and `B [r, out]`. */
 type AdapterVars = { a: tf.LayerVariable; b: tf.LayerVariable };
@@ -52,9 +54,12 @@ interface LayerInternals {
  *     x = x + attn(ln_1(x))
  *     x = x + mlp(ln_2(x))        mlp = c_proj(gelu(c_fc(.)))  with a 4C hidden width
  *
- * The residual stream stays a 2-D `[B*T, C]` view inside the block, so every matmul is a plain
- * 2-D matmul with an explicit-transpose gradient. The layer owns all its weights (named as in
- * nanoGPT: `ln_1`, `c_attn`, `c_proj`, `ln_2`, `mlp/c_fc`, `mlp/c_proj`).
+ * It is composed as keras-hub's `TransformerDecoder` is: two `LayerNorm`s (`ln_1`, `ln_2`) and a
+ * `CausalSelfAttention` (`attn`) built as parts of it (`buildNested`), and the MLP's weights
+ * (`mlp/c_fc`, `mlp/c_proj`), named as in nanoGPT: `h0/ln_1/gamma`, `h0/attn/c_attn/kernel`,
+ * `h0/mlp/c_fc/kernel`, ... The residual stream stays a 2-D `[B*T, C]` view inside the block, so
+ * every matmul is a plain 2-D matmul with an explicit-transpose gradient. LoRA adapters
+ * (`enableLoRA`) are the block's own weights, passed to the attention when it runs.
  *
  * @example
  * const block = new TransformerBlock({ embeddingDim: 64, numHeads: 2, dropout: 0.1 });
@@ -63,53 +68,61 @@ interface LayerInternals {
 export class TransformerBlock extends tf.layers.Layer {
   /** @nocollapse */
   static readonly className = "TransformerBlock";
-  readonly embeddingDim: number;
-  readonly numHeads: number;
-  readonly dropout: number;
-  readonly qkvBias: boolean;
   readonly layerNormEpsilon: number;
-  private readonly kernelInitializer: Initializer;
-  private readonly projectionInitializer: Initializer;
-  private vars: Vars | null = null;
+  private readonly ln1: LayerNorm;
+  private readonly attn: CausalSelfAttention;
+  private readonly ln2: LayerNorm;
+  private mlp: MLPVars | null = null;
   private loraSpec: BlockLoRA | null;
   private adapters: Partial<Record<LoRAKernel, AdapterVars>> = {};
 
   constructor(args: TransformerBlockArgs) {
-    const options = parse(TransformerBlockOptions, args, "TransformerBlock");
-    checkHeads(options.embeddingDim, options.numHeads);
+    const { layerNormEpsilon, lora, ...attention } = parse(TransformerBlockOptionsSchema, args, "TransformerBlock");
+    checkHeads(attention.embeddingDim, attention.numHeads);
     super(args);
-    this.embeddingDim = options.embeddingDim;
-    this.numHeads = options.numHeads;
-    this.dropout = options.dropout ?? 0;
-    this.qkvBias = options.qkvBias ?? false;
-    this.layerNormEpsilon = options.layerNormEpsilon ?? 1e-5;
-    this.loraSpec = options.lora ?? null;
-    if (this.loraSpec !== null) this.checkRank(this.loraSpec);
-    const normal = () => tf.initializers.randomNormal({ mean: 0, stddev: 0.02 });
-    this.kernelInitializer = options.kernelInitializer === undefined ? normal() : resolveInitializer(options.kernelInitializer, "kernelInitializer");
-    this.projectionInitializer =
-      options.projectionInitializer === undefined ? normal() : resolveInitializer(options.projectionInitializer, "projectionInitializer");
+    this.layerNormEpsilon = layerNormEpsilon;
+    this.ln1 = new LayerNorm({ epsilon: layerNormEpsilon, name: "ln_1" });
+    this.attn = new CausalSelfAttention({ ...attention, name: "attn" });
+    this.ln2 = new LayerNorm({ epsilon: layerNormEpsilon, name: "ln_2" });
+    this.loraSpec = lora;
+    if (lora !== null) this.checkRank(lora);
+  }
+
+  /** Width C of the residual stream. */
+  get embeddingDim(): number {
+    return this.attn.embeddingDim;
+  }
+
+  /** Attention heads. */
+  get numHeads(): number {
+    return this.attn.numHeads;
+  }
+
+  /** Dropout rate (attention weights, both residual branches), in training only. */
+  get dropout(): number {
+    return this.attn.dropout;
+  }
+
+  /** Whether the qkv projection has a bias. */
+  get qkvBias(): boolean {
+    return this.attn.qkvBias;
   }
 
   override build(): void {
     if (this.built) return;
     const c = this.embeddingDim;
     const add = (name: string, shape: number[], init: Initializer) => this.addWeight(name, shape, "float32", init);
-    const ones = tf.initializers.ones();
+    const { kernelInitializer, projectionInitializer } = this.attn;
     const zeros = tf.initializers.zeros();
-    this.vars = {
-      ln1Gamma: add("ln_1/gamma", [c], ones),
-      ln1Beta: add("ln_1/beta", [c], zeros),
-      qkvKernel: add("attn/c_attn/kernel", [c, 3 * c], this.kernelInitializer),
-      qkvBias: this.qkvBias ? add("attn/c_attn/bias", [3 * c], zeros) : null,
-      attnProjKernel: add("attn/c_proj/kernel", [c, c], this.projectionInitializer),
-      attnProjBias: add("attn/c_proj/bias", [c], zeros),
-      ln2Gamma: add("ln_2/gamma", [c], ones),
-      ln2Beta: add("ln_2/beta", [c], zeros),
-      fcKernel: add("mlp/c_fc/kernel", [c, 4 * c], this.kernelInitializer),
+    // In this order: the weights' order (and the seeded initial values) are those of checkpoints.
+    buildNested(this, this.ln1, [c]);
+    buildNested(this, this.attn, [c]);
+    buildNested(this, this.ln2, [c]);
+    this.mlp = {
+      fcKernel: add("mlp/c_fc/kernel", [c, 4 * c], kernelInitializer),
       fcBias: add("mlp/c_fc/bias", [4 * c], zeros),
-      mlpProjKernel: add("mlp/c_proj/kernel", [4 * c, c], this.projectionInitializer),
-      mlpProjBias: add("mlp/c_proj/bias", [c], zeros),
+      projKernel: add("mlp/c_proj/kernel", [4 * c, c], projectionInitializer),
+      projBias: add("mlp/c_proj/bias", [c], zeros),
     };
     this.built = true;
     if (this.loraSpec !== null) this.addAdapters(this.loraSpec, "");
@@ -141,7 +154,7 @@ export class TransformerBlock extends tf.layers.Layer {
    * unfreezes the block's weights: the block computes the same function as a plain block.
    */
   mergeLoRA(): void {
-    if (this.loraSpec === null || this.vars === null) return;
+    if (this.loraSpec === null || this.mlp === null) return;
     const spec = this.loraSpec;
     for (const kernel of spec.kernels) {
       const vars = this.adapters[kernel];
@@ -172,8 +185,9 @@ export class TransformerBlock extends tf.layers.Layer {
   }
 
   private kernelVar(kernel: LoRAKernel): tf.LayerVariable {
-    const v = this.vars!;
-    return { "attn/c_attn": v.qkvKernel, "attn/c_proj": v.attnProjKernel, "mlp/c_fc": v.fcKernel, "mlp/c_proj": v.mlpProjKernel }[kernel];
+    const attn = this.attn.variables;
+    const mlp = this.mlp!;
+    return { "attn/c_attn": attn.qkvKernel, "attn/c_proj": attn.projKernel, "mlp/c_fc": mlp.fcKernel, "mlp/c_proj": mlp.projKernel }[kernel];
   }
 
   /** Adds the adapter weights (named `<prefix><kernel>/lora_a|b`) and freezes every base weight. */
@@ -215,30 +229,22 @@ export class TransformerBlock extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = single(inputs);
     this.build();
-    const v = this.vars!;
+    const mlp = this.mlp!;
     const training = kwargs["training"] === true;
     const [batch, length, width] = x.shape as [number, number, number];
     const r1 = (w: tf.LayerVariable) => w.read() as tf.Tensor1D;
     const r2 = (w: tf.LayerVariable) => w.read() as tf.Tensor2D;
     // Frozen (LoRA): no [in, out] kernel gradients are computed.
-    const frozen = [v.qkvKernel, v.qkvBias, v.attnProjKernel, v.attnProjBias, v.fcKernel, v.fcBias, v.mlpProjKernel, v.mlpProjBias].every((w) => w === null || !w.trainable);
+    const frozen = Object.values(mlp).every((w) => !w.trainable);
     return tf.tidy(() => {
       let h = tf.reshape(x, [batch * length, width]) as tf.Tensor2D; // [B*T, C]
-      const attnIn = layerNorm(h, r1(v.ln1Gamma), r1(v.ln1Beta), this.layerNormEpsilon);
-      const attnWeights = {
-        qkvKernel: r2(v.qkvKernel),
-        qkvBias: v.qkvBias === null ? null : r1(v.qkvBias),
-        projKernel: r2(v.attnProjKernel),
-        projBias: r1(v.attnProjBias),
-        qkvLoRA: this.loraWeights("attn/c_attn"),
-        projLoRA: this.loraWeights("attn/c_proj"),
-        frozen,
-      };
-      h = tf.add(h, causalSelfAttention(attnIn, batch, length, this.numHeads, attnWeights, this.dropout, training));
-      const mlpIn = layerNorm(h, r1(v.ln2Gamma), r1(v.ln2Beta), this.layerNormEpsilon);
-      const fc = { kernel: r2(v.fcKernel), bias: r1(v.fcBias), frozen, lora: this.loraWeights("mlp/c_fc") };
+      const attnIn = this.ln1.normalize(h);
+      const lora = { qkv: this.loraWeights("attn/c_attn"), proj: this.loraWeights("attn/c_proj") };
+      h = tf.add(h, this.attn.attend(attnIn, batch, length, training, lora));
+      const mlpIn = this.ln2.normalize(h);
+      const fc = { kernel: r2(mlp.fcKernel), bias: r1(mlp.fcBias), frozen, lora: this.loraWeights("mlp/c_fc") };
       const hidden = gelu(project(mlpIn, fc, training)) as tf.Tensor2D; // [B*T, 4C]
-      const proj = { kernel: r2(v.mlpProjKernel), bias: r1(v.mlpProjBias), frozen, lora: this.loraWeights("mlp/c_proj") };
+      const proj = { kernel: r2(mlp.projKernel), bias: r1(mlp.projBias), frozen, lora: this.loraWeights("mlp/c_proj") };
       h = tf.add(h, maybeDropout(project(hidden, proj, training), this.dropout, training));
       return tf.reshape(h, [batch, length, width]); // [B, T, C]
     });
@@ -247,14 +253,9 @@ export class TransformerBlock extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
-      embeddingDim: this.embeddingDim,
-      numHeads: this.numHeads,
-      dropout: this.dropout,
-      qkvBias: this.qkvBias,
+      ...this.attn.optionsConfig(),
       layerNormEpsilon: this.layerNormEpsilon,
       ...(this.loraSpec !== null ? { lora: { ...this.loraSpec, kernels: [...this.loraSpec.kernels] } } : {}),
-      kernelInitializer: serializeInitializer(this.kernelInitializer) as unknown as tf.serialization.ConfigDictValue,
-      projectionInitializer: serializeInitializer(this.projectionInitializer) as unknown as tf.serialization.ConfigDictValue,
     };
   }
 }

@@ -32,7 +32,7 @@ const WASM_PRIORITY = 2; // tfjs-backend-wasm's own registration priority
 const THREADED_BINARY = "tfjs-backend-wasm-threaded-simd.wasm";
 
 /** zod schema of `setWasmBackend`'s options. */
-export const WasmBackendOptions = z.strictObject({
+export const WasmBackendOptionsSchema = z.strictObject({
   threads: z
     .number()
     .int()
@@ -42,7 +42,7 @@ export const WasmBackendOptions = z.strictObject({
 });
 
 /** Options of `setWasmBackend`. */
-export type WasmBackendOptions = z.input<typeof WasmBackendOptions>;
+export type WasmBackendOptions = z.input<typeof WasmBackendOptionsSchema>;
 
 /** What `setWasmBackend` did. */
 export interface WasmBackendResult {
@@ -93,7 +93,7 @@ let pending: Promise<unknown> = Promise.resolve();
  * ```
  */
 export async function setWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackendResult> {
-  const { threads } = parseOptions(WasmBackendOptions, options, "setWasmBackend");
+  const { threads } = parseOptions(WasmBackendOptionsSchema, options, "setWasmBackend");
   const run = pending.then(() => initialize(threads ?? os.availableParallelism()));
   pending = run.catch(() => undefined);
   return run;

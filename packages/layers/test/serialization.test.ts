@@ -12,23 +12,9 @@ import { PositionalEmbedding } from "../src/positional-embedding.js";
 import { TokenAndPositionEmbedding } from "../src/token-and-position-embedding.js";
 import "../src/register.js";
 import { MAIN_BACKEND, maxAbsDiff, useBackend } from "./backends.js";
+import { saveAndLoad } from "./layer-harness.js";
 
 const small = { ...GPT_PRESETS.tiny, vocabSize: 61, contextLength: 8, embeddingDim: 16, qkvBias: true };
-
-async function roundTripInMemory(model: tf.LayersModel): Promise<{ loaded: tf.LayersModel; artifacts: tf.io.ModelArtifacts }> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-  );
-  if (saved === undefined) throw new Error("nothing saved");
-  const loaded = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: saved.modelTopology, weightSpecs: saved.weightSpecs, weightData: saved.weightData }),
-  );
-  return { loaded, artifacts: saved };
-}
 
 describe("save and load", () => {
   let dir = "";
@@ -44,7 +30,7 @@ describe("save and load", () => {
 
   it("round-trips a GPT in memory: identical outputs, head still tied", async () => {
     const model = createGPT(small);
-    const { loaded, artifacts } = await roundTripInMemory(model);
+    const { loaded, artifacts } = await saveAndLoad(model);
     expect(maxAbsDiff(model.predict(ids()) as tf.Tensor, loaded.predict(ids()) as tf.Tensor)).toBe(0);
     expect(loaded.countParams()).toBe(model.countParams());
     expect(loaded.getLayer("wte").inboundNodes).toHaveLength(2);
@@ -90,7 +76,7 @@ describe("save and load", () => {
     const sum = tf.layers.add().apply([embed.apply(input) as tf.SymbolicTensor, pos.apply(input) as tf.SymbolicTensor]) as tf.SymbolicTensor;
     const out = new LayerNorm({ epsilon: 1e-3, name: "norm" }).apply(sum) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
-    const { loaded } = await roundTripInMemory(model);
+    const { loaded } = await saveAndLoad(model);
     const x = tf.tensor2d([[1, 2, 19]], [1, 3], "int32");
     expect(maxAbsDiff(model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).toBe(0);
     expect((loaded.getLayer("pos") as PositionalEmbedding).kind).toBe("sinusoidal");

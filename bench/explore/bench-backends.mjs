@@ -1,6 +1,6 @@
 // Matmul GFLOP/s per backend: wasm on 1 thread, wasm on every core (the threaded shim), cpu.
 // Each configuration runs in its own Node process (tfjs keeps one backend instance per process).
-// usage: npm run build -w @tfgpt/layers && node packages/layers/scripts/bench-backends.mjs [--rounds N] [--reps N] [--threads N]
+// usage: npm run build -w @tfgpt/layers && node bench/explore/bench-backends.mjs [--rounds N] [--reps N] [--threads N]
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";

@@ -1,11 +1,9 @@
 // Cost of one optimizer step over every weight of the tiny preset (3.3M parameters) on threaded
-// wasm: tf.train.adam vs adamW. Run after `npx tsc -b`: node scripts/bench-optimizer.mjs [reps]
+// wasm: tf.train.adam vs adamW. Run after `npm run build`: node bench/explore/bench-optimizer.mjs [reps]
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import "../dist/register.js";
-import { adamW } from "../dist/adamw.js";
-import { createGPT, GPT_PRESETS } from "../dist/gpt.js";
-import { setWasmBackend } from "../dist/wasm-threads.js";
+import { adamW, createGPT, GPT_PRESETS } from "@tfgpt/layers";
+import { setWasmBackend } from "@tfgpt/layers/node";
 await setWasmBackend({ threads: 2 });
 const reps = Number(process.argv[2] ?? 5);
 const model = createGPT(GPT_PRESETS.tiny);

@@ -3,26 +3,24 @@
 // interleaved in one process (both see the same machine load), then profiles 5 steps of each
 // (interleaved) for the kernel counts and the kernel time outside the matmuls. Usage:
 //   git worktree or copy of the old dist -> OLD_DIST (its imports must resolve @tensorflow/tfjs,
-//   e.g. a folder next to a `node_modules` link), then after `npx tsc -b`:
-//   nice -n -15 node scripts/bench-compare.mjs OLD_DIST [steps=8] [threads=2]
+//   e.g. a folder next to a `node_modules` link), then after `npm run build`:
+//   nice -n -15 node bench/explore/bench-compare.mjs OLD_DIST [steps=8] [threads=2]
 // Prints a JSON line per build. Not a test: timings depend on load.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import path from "node:path";
 
 const OLD = path.resolve(process.argv[2] ?? "");
-const NEW = path.resolve(import.meta.dirname, "../dist");
+const NEW = path.resolve(import.meta.dirname, "../../packages/layers/dist");
 const steps = Number(process.argv[3] ?? 8);
-const { setWasmBackend } = await import(`${NEW}/wasm-threads.js`);
+const { setWasmBackend } = await import(`${NEW}/node.js`);
 await setWasmBackend({ threads: Number(process.argv[4] ?? 2) });
 const xs = tf.randomUniform([8, 64], 0, 50257, "int32", 1);
 const ys = tf.randomUniform([8, 64, 1], 0, 50257, "int32", 2);
 const runs = []; let weights;
 for (const [name, dir] of [["before", OLD], ["after", NEW]]) {
-  await import(`${dir}/register.js`);
-  const { adamW } = await import(`${dir}/adamw.js`);
-  const { createGPT, GPT_PRESETS } = await import(`${dir}/gpt.js`);
-  const { sparseCrossEntropyFromLogits } = await import(`${dir}/losses.js`);
+  // Each build through its public entry point (index.js registers its layers).
+  const { adamW, createGPT, GPT_PRESETS, sparseCrossEntropyFromLogits } = await import(`${dir}/index.js`);
   const model = createGPT(GPT_PRESETS.tiny);
   if (weights === undefined) weights = model.getWeights().map((w) => w.clone()); else model.setWeights(weights);
   model.compile({ optimizer: adamW({ learningRate: 3e-4, weightDecay: 0.1 }), loss: sparseCrossEntropyFromLogits });

@@ -3,13 +3,11 @@
 // tfjs's matmuls (XNNPACK) vs on the batch-1 kernel (src/gemv.ts). Prints median step times,
 // tokens/s of the whole run (prefill and the kernel's one-time weight copy included), the largest
 // logit difference and whether the greedy ids agree. Run after `npx tsc -b`:
-// node scripts/bench-decode-gemv.mjs [threads] [preset] [rounds]
+// node bench/explore/bench-decode-gemv.mjs [threads] [preset] [rounds]
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import "../dist/register.js";
-import { createGPT, GPT_PRESETS } from "../dist/gpt.js";
-import { KVCacheDecoder } from "../dist/kv-cache.js";
-import { setWasmBackend } from "../dist/wasm-threads.js";
+import { createGPT, GPT_PRESETS, KVCacheDecoder } from "@tfgpt/layers";
+import { setWasmBackend } from "@tfgpt/layers/node";
 const threads = Number(process.argv[2] ?? 2);
 await setWasmBackend({ threads });
 const model = createGPT(GPT_PRESETS[process.argv[3] ?? "gpt2"]);

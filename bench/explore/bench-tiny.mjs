@@ -1,17 +1,13 @@
 // Tokens/s of training steps of the `tiny` GPT preset (batch 8, context 64) on threaded wasm:
 // stock train function, fused head + loss on tfjs ops, fused on the head kernel; interleaved step
 // by step in one process so that all see the same machine load, each step compared with the
-// 1024^3 matmul rate measured around it; then one tf.profile of each, summed by kernel. Run after `npx tsc -b`:
-//   node scripts/bench-tiny.mjs [steps=4] [threads=2] [backend=wasm]
+// 1024^3 matmul rate measured around it; then one tf.profile of each, summed by kernel. Run after `npm run build`:
+//   node bench/explore/bench-tiny.mjs [steps=4] [threads=2] [backend=wasm]
 // Prints a JSON line per configuration and a profile table. Not a test: timings depend on load.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import "../dist/register.js";
-import { adamW } from "../dist/adamw.js";
-import { createGPT, GPT_PRESETS } from "../dist/gpt.js";
-import { sparseCrossEntropyFromLogits } from "../dist/losses.js";
-import { setWasmBackend } from "../dist/wasm-threads.js";
-import { enableHeadKernelThreads } from "../dist/head-kernel-node.js";
+import { adamW, createGPT, GPT_PRESETS, sparseCrossEntropyFromLogits } from "@tfgpt/layers";
+import { enableHeadKernelThreads, setWasmBackend } from "@tfgpt/layers/node";
 
 const steps = Number(process.argv[2] ?? 4);
 const threads = Number(process.argv[3] ?? 2);
