@@ -19,9 +19,11 @@ export {
   type TrainBatch,
   type TrainerCallbacks,
   type TrainerCheckpoint,
+  type TrainerLoss,
   type TrainerOptions,
   type TrainerState,
 } from "./trainer.js";
+export { mixSeeds, nextDropoutSeed, withDropoutSeed } from "./dropout-seed.js";
 export { missingTrainingInternals, TFJS_CHECKED_VERSION } from "./tfjs-training-internals.js";
 export { memoryCheckpoint, type MemoryCheckpoint } from "./checkpoint-memory.js";
 export { formatDuration, Progress, renderBar, type ProgressArgs, type ProgressStream } from "./progress.js";
