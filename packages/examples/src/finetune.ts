@@ -5,10 +5,14 @@
  * (chapter 7): Alpaca-style prompts, the book's collate (padding, -100 targets), the masked
  * cross-entropy through the fused head, validation loss and sample responses.
  *
- * A focused loop (forward, loss, backward, step; checkpoints, resume, signals as `train`): it
- * could move onto the general Trainer once that exists. Run directories use `train`'s lock,
- * checkpoint and signal code; a classify checkpoint holds the classifier, an instruct one the
- * GPT itself (`tfgpt sample --checkpoint DIR` runs it).
+ * The steps are `@tfgpt/layers`' `Trainer` (as `tfgpt train`'s) with the task's loss: the
+ * classifier's cross-entropy, or the masked (ignore-index -100) cross-entropy through the fused
+ * head; AdamW at a constant rate (the book's `torch.optim.AdamW(lr, weight_decay=0.1)`), no
+ * clipping, dropout masks seeded by `--seed` (`dropoutSeed`), so a resumed run equals an
+ * uninterrupted one bit for bit. Checkpoints are the Trainer's layout (`checkpointDirectory`:
+ * state.json version 2, AdamW's moments restored by weight path); run directories use `train`'s
+ * lock and signal code. A classify checkpoint holds the classifier, an instruct one the GPT
+ * itself (`tfgpt sample --checkpoint DIR` runs it).
  */
 import { createHash } from "node:crypto";
 import { readFile, rm, stat } from "node:fs/promises";
@@ -29,8 +33,6 @@ import {
   classificationAccuracy,
   classificationLoss,
   createClassifier,
-  gptConfigOfModel,
-  adamW,
   applyLoRA,
   freezeBase,
   headCrossEntropy,
@@ -38,12 +40,16 @@ import {
   idsTensor,
   targetsTensor,
   TokenEmbedding,
+  Trainer,
   type GPTConfig,
+  type TrainBatch,
+  type TrainerLoss,
+  type TrainerOptions,
 } from "@tfgpt/layers";
+import { checkpointDirectory } from "@tfgpt/layers/node";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
-import { CheckpointStateSchema, LATEST_FILE, loadCheckpoint, readCheckpointState, type CheckpointState } from "./checkpoint.js";
-import { restoreFinetuneOptimizer, saveFinetuneCheckpoint } from "./finetune-checkpoint.js";
+import { LATEST_FILE, loadCheckpoint, loaderStateOf, readCheckpointState, readOptimizerWeights, type CheckpointState } from "./checkpoint.js";
 import { describeLoRA, loraSettingsOf } from "./lora-flags.js";
 import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
@@ -52,7 +58,6 @@ import { initModel, initTokenizer, resolveInitFrom } from "./init-from.js";
 import { RunMetrics } from "./metrics.js";
 import { Progress } from "./progress.js";
 import { acquireRunLock, cleanRunLeftovers, clearRunDir, isEmptyRunDir } from "./run-dir.js";
-import { withSeededRandom } from "./seeded.js";
 import { FinetuneSettingsSchema, type FinetuneConfig, type FinetuneSettings } from "./finetune-config.js";
 
 export { FinetuneConfigSchema, type FinetuneConfig } from "./finetune-config.js";
@@ -119,7 +124,12 @@ function instructLoss(parts: { trunk: tf.LayersModel; head: TokenEmbedding }, xs
   return headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, parts.head.table.read() as tf.Tensor2D, ys, "auto", IGNORE_INDEX);
 }
 
-/** FNV-1a of the data file's bytes: a resume on a changed file is refused. */
+/** The book's optimizer: AdamW at a constant rate, weight decay 0.1, no clipping; dropout seeded by the run's seed. */
+function trainerOptionsOf(settings: FinetuneSettings): TrainerOptions {
+  return { learningRate: settings.lr, schedule: "constant", weightDecay: 0.1, beta2: 0.999, gradClip: 0, dropoutSeed: settings.seed };
+}
+
+/** The sha256 (first 16 hex digits) of the data file's bytes: a resume on a changed file is refused. */
 async function fileHash(file: string): Promise<string> {
   return createHash("sha256").update(await readFile(file)).digest("hex").slice(0, 16);
 }
@@ -219,10 +229,11 @@ async function finetuneInRunDir(
   let model: tf.LayersModel;
   let gptConfig: GPTConfig;
   if (resumeFrom) {
+    if (resumeFrom.state.version !== 2) throw new CliError(`\`--resume\` ${resumeFrom.dir}: a checkpoint of an older tfgpt finetune (state version 1) cannot be resumed; start the run again`);
     const loaded = await loadCheckpoint(resumeFrom.dir);
     model = loaded.model;
     gptConfig = init.config;
-    const position = ExampleLoaderStateSchema.safeParse(loaded.state.loader);
+    const position = ExampleLoaderStateSchema.safeParse(loaderStateOf(loaded.state));
     if (!position.success) throw new CliError(`checkpoint ${resumeFrom.dir} is corrupt: state.json has no valid loader position`);
     loader.restore(position.data);
   } else {
@@ -244,11 +255,20 @@ async function finetuneInRunDir(
     loraLine = `${describeLoRA(settings.lora, { trainable, total: model.countParams() })}\n`;
   }
   const parts = settings.task === "instruct" ? gptParts(model) : undefined;
-  // AdamW without weight decay is Adam; its state (step, moments by variable name) is checkpointable.
-  const optimizer = adamW({ learningRate: settings.lr, weightDecay: 0 });
-  if (resumeFrom) await restoreFinetuneOptimizer(resumeFrom.dir, optimizer, model);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const trainable = variables.reduce((n, v) => n + v.size, 0);
+  // The task's loss, in the Trainer's steps and in the evaluations alike.
+  const loss: TrainerLoss = parts
+    ? (_m, b, training) => instructLoss(parts, b.inputs, b.targets, training)
+    : (m, b, training) => classificationLoss(b.targets, m.apply(b.inputs, { training }) as tf.Tensor);
+  const trainer = new Trainer(model, resumeFrom ? (resumeFrom.state.trainer as TrainerOptions) : trainerOptionsOf(settings), loss);
+  if (resumeFrom) {
+    const saved = await readOptimizerWeights(resumeFrom.dir);
+    try {
+      await trainer.restoreOptimizer(run.startStep, saved);
+    } finally {
+      tf.dispose(saved.map((w) => w.tensor));
+    }
+  }
+  const trainable = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
   io.stderr.write(
     `${backendLine}\nmodel: ${init.dir} (${model.countParams().toLocaleString("en-US")} parameters, ${trainable.toLocaleString("en-US")} trained), context ${settings.context}; ` +
       `task ${settings.task}: ${data.trainIndices.length} train / ${data.valIndices.length} validation examples, ${loader.numBatches} batches of ${loader.batchSize} per epoch\n` +
@@ -256,39 +276,37 @@ async function finetuneInRunDir(
       loraLine,
   );
 
-  const batchTensors = (indices: readonly number[]): { xs: tf.Tensor; ys: tf.Tensor } => {
+  const batchTensors = (indices: readonly number[]): TrainBatch => {
     if (data.classes) {
       const b = data.classes.collate(indices);
-      return { xs: idsTensor(b.inputs, [b.batchSize, b.length]), ys: tf.tensor1d(b.labels, "int32") };
+      return { inputs: idsTensor(b.inputs, [b.batchSize, b.length]), targets: tf.tensor1d(b.labels, "int32") };
     }
     const b = (data.instructions as InstructionDataset).collate(indices);
-    return { xs: idsTensor(b.inputs, [b.batchSize, b.length]), ys: targetsTensor(b.targets, [b.batchSize, b.length], IGNORE_INDEX) };
+    return { inputs: idsTensor(b.inputs, [b.batchSize, b.length]), targets: targetsTensor(b.targets, [b.batchSize, b.length], IGNORE_INDEX) };
   };
-  const lossOf = (xs: tf.Tensor, ys: tf.Tensor, training: boolean): tf.Scalar =>
-    parts ? instructLoss(parts, xs, ys, training) : classificationLoss(ys, model.apply(xs, { training }) as tf.Tensor);
 
   /** Mean accuracy (classify) and loss over at most EVAL_BATCHES batches of `indices`, in order. */
   const evaluate = (indices: readonly number[]): { loss: number; accuracy?: number } => {
-    let loss = 0;
+    let total = 0;
     let correct = 0;
     let count = 0;
     let batches = 0;
     for (let start = 0; start < indices.length && batches < EVAL_BATCHES; start += loader.batchSize, batches++) {
       const chunk = indices.slice(start, start + loader.batchSize);
-      const { xs, ys } = batchTensors(chunk);
+      const batch = batchTensors(chunk);
       tf.tidy(() => {
         if (parts) {
-          loss += instructLoss(parts, xs, ys, false).dataSync()[0] as number;
+          total += trainer.loss(model, batch, false).dataSync()[0] as number;
         } else {
-          const logits = model.apply(xs, { training: false }) as tf.Tensor;
-          loss += classificationLoss(ys, logits).dataSync()[0] as number;
-          correct += (classificationAccuracy(ys, logits).dataSync()[0] as number) * chunk.length;
+          const logits = model.apply(batch.inputs, { training: false }) as tf.Tensor;
+          total += classificationLoss(batch.targets, logits).dataSync()[0] as number;
+          correct += (classificationAccuracy(batch.targets, logits).dataSync()[0] as number) * chunk.length;
         }
       });
       count += chunk.length;
-      tf.dispose([xs, ys]);
+      tf.dispose([batch.inputs, batch.targets]);
     }
-    return parts ? { loss: loss / Math.max(batches, 1) } : { loss: loss / Math.max(batches, 1), accuracy: correct / Math.max(count, 1) };
+    return parts ? { loss: total / Math.max(batches, 1) } : { loss: total / Math.max(batches, 1), accuracy: correct / Math.max(count, 1) };
   };
   const report = (): Record<string, number> => {
     const train = evaluate(data.trainIndices);
@@ -307,20 +325,17 @@ async function finetuneInRunDir(
 
   let step = run.startStep;
   const metrics = resumeFrom ? await RunMetrics.load(runDir, step) : new RunMetrics();
-  let lastCheckpoint = "";
+  const store = checkpointDirectory(runDir);
   const checkpoint = async (): Promise<string> => {
-    const state = CheckpointStateSchema.parse({
-      version: 1,
-      step,
+    const extra = {
       train: settings,
       model: gptConfig,
       tokenizer: { name: tokenizer.spec.name, ...(tokenizer.spec.options ? { options: tokenizer.spec.options } : {}) },
-      loader: loader.state(),
       data: { tokens: data.train.length, hash },
-    });
-    lastCheckpoint = await saveFinetuneCheckpoint(runDir, { model, optimizer, state });
+    };
+    await trainer.save(store, loader.state(), extra);
     await metrics.flush(runDir);
-    return lastCheckpoint;
+    return store.lastSaved as string;
   };
 
   try {
@@ -331,13 +346,13 @@ async function finetuneInRunDir(
     const started = performance.now();
     while (step < settings.steps && !io.signal?.aborted) {
       const indices = loader.nextIndices().map((i) => data.trainIndices[i] as number);
-      const { xs, ys } = batchTensors(indices);
-      // Dropout masks seeded by the step: a resumed run takes the same steps as an uninterrupted one.
-      const loss = withSeededRandom(settings.seed * 1_000_003 + step, () => optimizer.minimize(() => lossOf(xs, ys, true), true, variables) as tf.Scalar);
-      tf.dispose([xs, ys]);
-      step++;
-      const value = (await loss.data())[0] as number;
-      loss.dispose();
+      const batch = batchTensors(indices);
+      // One Trainer step (its dropout masks seeded by --seed and the step: resume is bit-exact).
+      const lossValue = trainer.trainStep([batch]);
+      tf.dispose([batch.inputs, batch.targets]);
+      step = trainer.step;
+      const value = (await lossValue.data())[0] as number;
+      lossValue.dispose();
       metrics.add({ step, loss: value, time: Number(((performance.now() - started) / 1000).toFixed(3)) });
       progress.step(step, value);
       if (step % evalEvery === 0 && step < settings.steps) {
@@ -369,6 +384,6 @@ async function finetuneInRunDir(
     return { runDir, step, checkpoint: dir, before, after };
   } finally {
     model.dispose();
-    optimizer.dispose();
+    trainer.dispose();
   }
 }
