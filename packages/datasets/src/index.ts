@@ -58,6 +58,7 @@ export {
   type ExampleLoaderOptions,
   type ExampleLoaderState,
 } from "./example-loader.js";
+export { lengthBucketedBatches, paddingOf, type LengthBucketOptions } from "./length-buckets.js";
 export {
   LabelledParseOptionsSchema,
   LabelledTextDataset,

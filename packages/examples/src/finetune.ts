@@ -22,6 +22,7 @@ import {
   ExampleLoader,
   ExampleLoaderStateSchema,
   InstructionDataset,
+  paddingOf,
   LabelledTextDataset,
   formatInput,
   permutation,
@@ -124,6 +125,16 @@ function instructLoss(parts: { trunk: tf.LayersModel; head: TokenEmbedding }, xs
   return headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, parts.head.table.read() as tf.Tensor2D, ys, "auto", IGNORE_INDEX);
 }
 
+/** With --batch-by-length: the pad positions of one epoch, bucketed and in random batches (as the book's loader). */
+function paddingLine(loader: ExampleLoader, lengths: readonly number[] | undefined): string {
+  if (lengths === undefined) return "";
+  const epoch = (l: ExampleLoader): number[][] => Array.from({ length: l.numBatches }, () => l.nextIndices());
+  const options = { batchSize: loader.batchSize, seed: loader.seed, dropLast: loader.dropLast };
+  const bucketed = paddingOf(epoch(new ExampleLoader(loader.examples, { ...options, lengths: [...lengths] })), lengths);
+  const random = paddingOf(epoch(new ExampleLoader(loader.examples, options)), lengths);
+  return `batches by length: ${bucketed.toLocaleString("en-US")} pad positions in the first epoch (random batches: ${random.toLocaleString("en-US")})\n`;
+}
+
 /** The book's optimizer: AdamW at a constant rate, weight decay 0.1, no clipping; dropout seeded by the run's seed. */
 function trainerOptionsOf(settings: FinetuneSettings): TrainerOptions {
   return { learningRate: settings.lr, schedule: "constant", weightDecay: 0.1, beta2: 0.999, gradClip: 0, dropoutSeed: settings.seed };
@@ -174,6 +185,7 @@ export async function runFinetune(
       balance: config.balance ?? false,
       trainableBlocks: config.trainableBlocks ?? 1,
       maskPrompt: config.maskPrompt ?? false,
+      ...(config.batchByLength ? { batchByLength: true } : {}),
       ...(config.loraRank !== undefined ? { lora: loraSettingsOf(config) } : {}),
     };
   }
@@ -186,7 +198,14 @@ export async function runFinetune(
   const hash = await fileHash(settings.data);
   if (resumeFrom && resumeFrom.state.data.hash !== hash) throw new CliError(`\`--resume\`: ${settings.data} changed since the checkpoint was written`);
   if (data.labels) settings = { ...settings, labels: [...data.labels] };
-  const loader = new ExampleLoader(data.trainIndices.length, { batchSize: Math.min(settings.batchSize, data.trainIndices.length), seed: settings.seed, dropLast: true });
+  // --batch-by-length: the training examples' lengths, so batches group similar lengths (less padding).
+  const lengths = settings.batchByLength && data.instructions ? data.trainIndices.map((i) => (data.instructions as InstructionDataset).idsOf(i).length) : undefined;
+  const loader = new ExampleLoader(data.trainIndices.length, {
+    batchSize: Math.min(settings.batchSize, data.trainIndices.length),
+    seed: settings.seed,
+    dropLast: true,
+    ...(lengths ? { lengths } : {}),
+  });
   if (!resumeFrom && config.steps === undefined) settings = { ...settings, steps: (config.epochs ?? DEFAULT_EPOCHS[settings.task]) * loader.numBatches };
 
   // 2. The run directory: locked, one writer.
@@ -199,7 +218,7 @@ export async function runFinetune(
   try {
     await cleanRunLeftovers(runDir);
     if (config.overwrite && !(await isEmptyRunDir(runDir))) await clearRunDir(runDir, LATEST_FILE);
-    return await finetuneInRunDir(config, io, { settings, resumeFrom, startStep, init, tokenizer, data, loader, hash, runDir });
+    return await finetuneInRunDir(config, io, { settings, resumeFrom, startStep, init, tokenizer, data, loader, lengths, hash, runDir });
   } catch (err) {
     if (created && !(await exists(path.join(runDir, LATEST_FILE)))) await rm(runDir, { recursive: true, force: true });
     throw err;
@@ -219,11 +238,12 @@ async function finetuneInRunDir(
     tokenizer: Tokenizer;
     data: TaskData;
     loader: ExampleLoader;
+    lengths: readonly number[] | undefined;
     hash: string;
     runDir: string;
   },
 ): Promise<{ runDir: string; step: number; checkpoint: string; before: Record<string, number>; after: Record<string, number> }> {
-  const { settings, resumeFrom, init, tokenizer, data, loader, hash, runDir } = run;
+  const { settings, resumeFrom, init, tokenizer, data, loader, lengths, hash, runDir } = run;
   const backendLine = await useBackend(config.backend);
   // The model: the GPT from --init-from, wrapped by the classifier for classify; or the checkpoint's.
   let model: tf.LayersModel;
@@ -273,7 +293,8 @@ async function finetuneInRunDir(
     `${backendLine}\nmodel: ${init.dir} (${model.countParams().toLocaleString("en-US")} parameters, ${trainable.toLocaleString("en-US")} trained), context ${settings.context}; ` +
       `task ${settings.task}: ${data.trainIndices.length} train / ${data.valIndices.length} validation examples, ${loader.numBatches} batches of ${loader.batchSize} per epoch\n` +
       `${resumeFrom ? `resuming ${resumeFrom.dir} at step ${run.startStep}` : "fine-tuning"} to step ${settings.steps}; run directory ${runDir}\n` +
-      loraLine,
+      loraLine +
+      paddingLine(loader, lengths),
   );
 
   const batchTensors = (indices: readonly number[]): TrainBatch => {
