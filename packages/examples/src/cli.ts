@@ -248,6 +248,25 @@ ${LORA_USAGE}
     schema: async () => (await import("./finetune-config.js")).FinetuneConfigSchema,
     run: async () => (await import("./finetune.js")).runFinetune,
   },
+  evaluate: {
+    summary: "evaluate a checkpoint: a classifier's accuracy, an instruction or language model's loss and perplexity",
+    usage: `tfgpt evaluate --checkpoint DIR [--data FILE] [--batch-size N] [--json] [--backend B]
+
+  --checkpoint DIR      a run or checkpoint directory (tfgpt finetune or train), or a pretrained
+                        GPT-2 directory (Hugging Face or OpenAI)
+  --data FILE           classify run: labelled texts (.csv/.tsv/.jsonl, labels of the run's set):
+                          accuracy, loss, per-label counts (padded as in training);
+                        instruct run: an instruction JSON: masked loss per target token, perplexity;
+                        language model: a text file: loss per token and perplexity over windows
+                          of the model's context.
+                        Default for a finetune run: its own validation split (same file and seed)
+  --batch-size N        examples or windows per forward pass (default 8)
+  --json                print one JSON object (kind, loss, perplexity, accuracy, classes, confusion...)
+  --backend B           auto (default), tensorflow, wasm or cpu`,
+    options: { checkpoint: str, data: str, "batch-size": str, json: bool, backend: str },
+    schema: async () => (await import("./evaluate-config.js")).EvaluateConfigSchema,
+    run: async () => (await import("./evaluate.js")).runEvaluate,
+  },
   sample: {
     summary: "generate text from a checkpoint",
     usage: `tfgpt sample --checkpoint DIR --prompt TEXT [--max-new-tokens N] [--temperature T]

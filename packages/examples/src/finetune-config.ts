@@ -81,6 +81,8 @@ export const FinetuneSettingsSchema = z.object({
   maskPrompt: z.boolean(),
   /** Instruct: batches bucketed by length (ExampleLoader `lengths`). */
   batchByLength: z.boolean().optional(),
+  /** Classification: the length every text is padded (or cut) to; `tfgpt evaluate` pads alike. */
+  padLength: z.number().int().positive().optional(),
   /** Classification: the label set in class order. */
   labels: z.array(z.string()).optional(),
   /** LoRA adapters trained instead of the blocks (`--lora-rank` ...). */

@@ -65,7 +65,7 @@ export { FinetuneConfigSchema, type FinetuneConfig } from "./finetune-config.js"
 
 /** The book's defaults: chapter 6 trains 5 epochs, chapter 7 two, both at 5e-5 with batches of 8. */
 const DEFAULT_EPOCHS = { classify: 5, instruct: 2 } as const;
-const IGNORE_INDEX = -100;
+export const IGNORE_INDEX = -100;
 /** At most this many batches per accuracy / validation pass (the book's `eval_iter`-style cap). */
 const EVAL_BATCHES = 20;
 
@@ -77,7 +77,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** The data of a run, split into train and validation examples (seeded). */
-interface TaskData {
+export interface TaskData {
   readonly train: { length: number; collate(indices: readonly number[]): { inputs: Int32Array; batchSize: number; length: number } };
   readonly trainIndices: number[];
   readonly valIndices: number[];
@@ -95,7 +95,8 @@ function split(n: number, valFraction: number, seed: number): { trainIndices: nu
   return { trainIndices: order.slice(val), valIndices: order.slice(0, val) };
 }
 
-async function loadData(settings: FinetuneSettings, tokenizer: Tokenizer): Promise<TaskData> {
+/** The data of a run as `finetune` reads it: the dataset and its seeded train / validation split. */
+export async function loadData(settings: FinetuneSettings, tokenizer: Tokenizer): Promise<TaskData> {
   if (settings.task === "classify") {
     const rows: LabelledRow[] = await readLabelledFile(settings.data);
     const options = { balance: settings.balance, ...(settings.labels ? { labels: settings.labels } : {}) };
@@ -110,7 +111,7 @@ async function loadData(settings: FinetuneSettings, tokenizer: Tokenizer): Promi
 }
 
 /** The GPT's hidden states (ln_f's output) and its output head's table. */
-function gptParts(gpt: tf.LayersModel): { trunk: tf.LayersModel; head: TokenEmbedding } {
+export function gptParts(gpt: tf.LayersModel): { trunk: tf.LayersModel; head: TokenEmbedding } {
   const output = gpt.outputs[0] as tf.SymbolicTensor;
   const head = output.sourceLayer;
   if (!(head instanceof TokenEmbedding)) throw new CliError("the model's output layer is not a GPT head (a TokenEmbedding)");
@@ -119,7 +120,7 @@ function gptParts(gpt: tf.LayersModel): { trunk: tf.LayersModel; head: TokenEmbe
 }
 
 /** The instruct loss of one batch: the masked mean cross-entropy through the fused head. */
-function instructLoss(parts: { trunk: tf.LayersModel; head: TokenEmbedding }, xs: tf.Tensor, ys: tf.Tensor, training: boolean): tf.Scalar {
+export function instructLoss(parts: { trunk: tf.LayersModel; head: TokenEmbedding }, xs: tf.Tensor, ys: tf.Tensor, training: boolean): tf.Scalar {
   const hidden = parts.trunk.apply(xs, { training }) as tf.Tensor; // [B, T, C]
   const dim = hidden.shape[hidden.rank - 1] as number;
   return headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, parts.head.table.read() as tf.Tensor2D, ys, "auto", IGNORE_INDEX);
@@ -141,7 +142,7 @@ function trainerOptionsOf(settings: FinetuneSettings): TrainerOptions {
 }
 
 /** The sha256 (first 16 hex digits) of the data file's bytes: a resume on a changed file is refused. */
-async function fileHash(file: string): Promise<string> {
+export async function fileHash(file: string): Promise<string> {
   return createHash("sha256").update(await readFile(file)).digest("hex").slice(0, 16);
 }
 
@@ -198,6 +199,8 @@ export async function runFinetune(
   const hash = await fileHash(settings.data);
   if (resumeFrom && resumeFrom.state.data.hash !== hash) throw new CliError(`\`--resume\`: ${settings.data} changed since the checkpoint was written`);
   if (data.labels) settings = { ...settings, labels: [...data.labels] };
+  // Classify: every text is padded to this length (the classifier reads the last position), as `evaluate` must too.
+  if (data.classes && !resumeFrom) settings = { ...settings, padLength: data.classes.maxTokens };
   // --batch-by-length: the training examples' lengths, so batches group similar lengths (less padding).
   const lengths = settings.batchByLength && data.instructions ? data.trainIndices.map((i) => (data.instructions as InstructionDataset).idsOf(i).length) : undefined;
   const loader = new ExampleLoader(data.trainIndices.length, {
