@@ -118,7 +118,12 @@ async function evaluateClassify(subject: Subject, config: EvaluateConfig): Promi
   if (config.data !== undefined) {
     // Padded as in training: to the run's padLength (or, for a run that did not record it, its data's).
     const padLength = settings.padLength ?? ((await runSplit(subject)).classes as LabelledTextDataset).maxTokens;
-    data = new LabelledTextDataset(await readLabelledFile(config.data), subject.tokenizer, { maxLength: padLength, ...(settings.labels ? { labels: settings.labels } : {}) });
+    const rows = await readLabelledFile(config.data);
+    try {
+      data = new LabelledTextDataset(rows, subject.tokenizer, { maxLength: padLength, ...(settings.labels ? { labels: settings.labels } : {}) });
+    } catch (err) {
+      throw new CliError(`${config.data}: ${(err as Error).message}`); // "line 3: label ... is not in the label set"
+    }
     indices = Array.from({ length: data.length }, (_, i) => i);
   } else {
     const split = await runSplit(subject);
