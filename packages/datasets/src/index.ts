@@ -27,6 +27,7 @@ export { createDataLoader } from "./create-data-loader.js";
 export type { ShardFormat, ShardHeader, ShardHeaderVersion, ShardVersion } from "./shards.js";
 export { MemoryShardSource, ShardedTokenStore, type ShardSource, type ShardedTokenStoreOptions } from "./shard-store.js";
 export { ExampleLoader, ExampleLoaderStateSchema, type ExampleLoaderOptions, type ExampleLoaderState } from "./example-loader.js";
+export { lengthBucketedBatches, paddingOf, type LengthBucketOptions } from "./length-buckets.js";
 export {
   LabelledTextDataset,
   balanceRows,

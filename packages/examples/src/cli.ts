@@ -175,6 +175,8 @@ ${LORA_USAGE}`,
       "grad-clip": str,
       "grad-accum": str,
       "eval-iters": str,
+      rank: str,
+      "world-size": str,
       ...LORA_CLI_OPTIONS,
     },
     interruptible: true,
@@ -185,7 +187,7 @@ ${LORA_USAGE}`,
     summary: "fine-tune a pretrained GPT for classification or instruction following (the book's chapters 6 and 7)",
     usage: `tfgpt finetune --task classify|instruct --data FILE --init-from DIR [--out DIR] [--epochs N | --steps N]
                [--batch-size N] [--lr X] [--context N] [--val-fraction F] [--seed S] [--balance]
-               [--trainable-blocks N|all] [--mask-prompt] [--samples N] [--max-new-tokens N]
+               [--trainable-blocks N|all] [--mask-prompt] [--batch-by-length] [--samples N] [--max-new-tokens N]
                [--checkpoint-every N] [--eval-every N] [--backend B] [--overwrite]
                [--lora-rank R [--lora-alpha A] [--lora-dropout P] [--lora-targets LIST]]
        tfgpt finetune --resume DIR [--steps N]
@@ -200,13 +202,16 @@ ${LORA_USAGE}`,
   --epochs N            passes over the training examples (default 5 classify, 2 instruct)
   --steps N             optimizer steps instead of --epochs (on --resume: the new total)
   --batch-size N        examples per step (default 8)
-  --lr X                Adam learning rate (default 0.00005)
+  --lr X                AdamW learning rate (default 0.00005; weight decay 0.1, as the book)
   --context N           longest input in tokens (default and at most: the model's context)
   --val-fraction F      examples held out for validation (default 0.1)
   --seed S              split, shuffle and dropout seed (default 123)
   --balance             classify: undersample every label to the rarest one's count
   --trainable-blocks N  classify: last blocks that train besides ln_f and the head (default 1; all)
   --mask-prompt         instruct: also mask the prompt's targets (the book's exercise 7.2)
+  --batch-by-length     instruct: batch examples of similar length (seeded pools sorted by length,
+                        batches in a seeded order): less padding than random batches; every
+                        batch is padded to its longest example either way (the book's collate)
   --samples N           instruct: validation responses printed at the end (default 3)
   --max-new-tokens N    instruct: response length at most (default 35)
   --checkpoint-every N  also checkpoint every N steps (default: only at the end)
@@ -234,6 +239,7 @@ ${LORA_USAGE}
       balance: bool,
       "trainable-blocks": str,
       "mask-prompt": bool,
+      "batch-by-length": bool,
       samples: str,
       "max-new-tokens": str,
       "checkpoint-every": str,
@@ -243,6 +249,25 @@ ${LORA_USAGE}
     interruptible: true,
     schema: async () => (await import("./finetune-config.js")).FinetuneConfigSchema,
     run: async () => (await import("./finetune.js")).runFinetune,
+  },
+  evaluate: {
+    summary: "evaluate a checkpoint: a classifier's accuracy, an instruction or language model's loss and perplexity",
+    usage: `tfgpt evaluate --checkpoint DIR [--data FILE] [--batch-size N] [--json] [--backend B]
+
+  --checkpoint DIR      a run or checkpoint directory (tfgpt finetune or train), or a pretrained
+                        GPT-2 directory (Hugging Face or OpenAI)
+  --data FILE           classify run: labelled texts (.csv/.tsv/.jsonl, labels of the run's set):
+                          accuracy, loss, per-label counts (padded as in training);
+                        instruct run: an instruction JSON: masked loss per target token, perplexity;
+                        language model: a text file: loss per token and perplexity over windows
+                          of the model's context.
+                        Default for a finetune run: its own validation split (same file and seed)
+  --batch-size N        examples or windows per forward pass (default 8)
+  --json                print one JSON object (kind, loss, perplexity, accuracy, classes, confusion...)
+  --backend B           auto (default), tensorflow, wasm or cpu`,
+    options: { checkpoint: str, data: str, "batch-size": str, json: bool, backend: str },
+    schema: async () => (await import("./evaluate-config.js")).EvaluateConfigSchema,
+    run: async () => (await import("./evaluate.js")).runEvaluate,
   },
   sample: {
     summary: "generate text from a checkpoint",

@@ -35,6 +35,7 @@ export const FinetuneConfigSchema = z
     balance: z.boolean().optional(),
     trainableBlocks: trainableBlocksFlag.optional(),
     maskPrompt: z.boolean().optional(),
+    batchByLength: z.boolean().optional(),
     samples: integerFlag("samples", 0, 100).default(3),
     maxNewTokens: integerFlag("max-new-tokens", 1, LIMITS.steps).default(35),
     checkpointEvery: integerFlag("checkpoint-every", 1, LIMITS.steps).optional(),
@@ -53,13 +54,14 @@ export const FinetuneConfigSchema = z
       else if (c.data === undefined) issue("`--data` is required");
       else if (c.initFrom === undefined) issue("`--init-from` is required (a pretrained GPT-2 directory or a tfgpt checkpoint)");
     } else {
-      const clash = (["initFrom", "task", "data", "balance", "trainableBlocks", "maskPrompt"] as const).find((k) => c[k] !== undefined);
+      const clash = (["initFrom", "task", "data", "balance", "trainableBlocks", "maskPrompt", "batchByLength"] as const).find((k) => c[k] !== undefined);
       if (clash !== undefined) issue(`\`--resume\` cannot be used with \`--${clash.replace(/[A-Z]/g, (x) => `-${x.toLowerCase()}`)}\` (the checkpoint fixes it)`);
       if (c.overwrite) issue("`--overwrite` cannot be used with `--resume`");
     }
     if (c.steps !== undefined && c.epochs !== undefined) issue("`--steps` and `--epochs` cannot be used together");
     if (c.task === "instruct" && (c.balance !== undefined || c.trainableBlocks !== undefined)) issue("`--balance` and `--trainable-blocks` are for `--task classify`");
     if (c.task === "classify" && c.maskPrompt !== undefined) issue("`--mask-prompt` is for `--task instruct`");
+    if (c.task === "classify" && c.batchByLength !== undefined) issue("`--batch-by-length` is for `--task instruct` (classify pads every text to the longest one, as the book)");
   });
 export type FinetuneConfig = z.output<typeof FinetuneConfigSchema>;
 
@@ -77,6 +79,10 @@ export const FinetuneSettingsSchema = z.object({
   balance: z.boolean(),
   trainableBlocks: z.union([z.number().int().nonnegative(), z.literal("all")]),
   maskPrompt: z.boolean(),
+  /** Instruct: batches bucketed by length (ExampleLoader `lengths`). */
+  batchByLength: z.boolean().optional(),
+  /** Classification: the length every text is padded (or cut) to; `tfgpt evaluate` pads alike. */
+  padLength: z.number().int().positive().optional(),
   /** Classification: the label set in class order. */
   labels: z.array(z.string()).optional(),
   /** LoRA adapters trained instead of the blocks (`--lora-rank` ...). */

@@ -5,10 +5,14 @@
  * (chapter 7): Alpaca-style prompts, the book's collate (padding, -100 targets), the masked
  * cross-entropy through the fused head, validation loss and sample responses.
  *
- * A focused loop (forward, loss, backward, step; checkpoints, resume, signals as `train`): it
- * could move onto the general Trainer once that exists. Run directories use `train`'s lock,
- * checkpoint and signal code; a classify checkpoint holds the classifier, an instruct one the
- * GPT itself (`tfgpt sample --checkpoint DIR` runs it).
+ * The steps are `@tfgpt/layers`' `Trainer` (as `tfgpt train`'s) with the task's loss: the
+ * classifier's cross-entropy, or the masked (ignore-index -100) cross-entropy through the fused
+ * head; AdamW at a constant rate (the book's `torch.optim.AdamW(lr, weight_decay=0.1)`), no
+ * clipping, dropout masks seeded by `--seed` (`dropoutSeed`), so a resumed run equals an
+ * uninterrupted one bit for bit. Checkpoints are the Trainer's layout (`checkpointDirectory`:
+ * state.json version 2, AdamW's moments restored by weight path); run directories use `train`'s
+ * lock and signal code. A classify checkpoint holds the classifier, an instruct one the GPT
+ * itself (`tfgpt sample --checkpoint DIR` runs it).
  */
 import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
@@ -19,6 +23,7 @@ import {
   ExampleLoader,
   ExampleLoaderStateSchema,
   InstructionDataset,
+  paddingOf,
   LabelledTextDataset,
   formatInput,
   permutation,
@@ -30,20 +35,22 @@ import {
   classificationAccuracy,
   classificationLoss,
   createClassifier,
-  gptConfigOfModel,
-  adamW,
   applyLoRA,
   freezeBase,
   idsTensor,
   targetsTensor,
   TokenEmbedding,
+  Trainer,
   type GPTConfig,
+  type TrainBatch,
+  type TrainerLoss,
+  type TrainerOptions,
 } from "@tfgpt/layers";
 import { headCrossEntropy, paramSplit } from "@tfgpt/layers/internal";
+import { checkpointDirectory } from "@tfgpt/layers/node";
 import { getTokenizer, type Tokenizer } from "@tfgpt/tokenizers";
 import { useBackend } from "./backend.js";
-import { CheckpointStateSchema, LATEST_FILE, loadCheckpoint, readCheckpointState, type CheckpointState } from "./checkpoint.js";
-import { restoreFinetuneOptimizer, saveFinetuneCheckpoint } from "./finetune-checkpoint.js";
+import { LATEST_FILE, loadCheckpoint, loaderStateOf, readCheckpointState, readOptimizerWeights, type CheckpointState } from "./checkpoint.js";
 import { describeLoRA, loraSettingsOf } from "./lora-flags.js";
 import { CliError, UsageError } from "./errors.js";
 import { generateText } from "./generate.js";
@@ -52,19 +59,18 @@ import { initModel, initTokenizer, resolveInitFrom } from "./init-from.js";
 import { RunMetrics } from "./metrics.js";
 import { Progress } from "./progress.js";
 import { acquireRunLock, cleanRunLeftovers, clearRunDir, isEmptyRunDir } from "./run-dir.js";
-import { withSeededRandom } from "./seeded.js";
 import { FinetuneSettingsSchema, type FinetuneConfig, type FinetuneSettings } from "./finetune-config.js";
 
 export { FinetuneConfigSchema, type FinetuneConfig } from "./finetune-config.js";
 
 /** The book's defaults: chapter 6 trains 5 epochs, chapter 7 two, both at 5e-5 with batches of 8. */
 const DEFAULT_EPOCHS = { classify: 5, instruct: 2 } as const;
-const IGNORE_INDEX = -100;
+export const IGNORE_INDEX = -100;
 /** At most this many batches per accuracy / validation pass (the book's `eval_iter`-style cap). */
 const EVAL_BATCHES = 20;
 
 /** The data of a run, split into train and validation examples (seeded). */
-interface TaskData {
+export interface TaskData {
   readonly train: { length: number; collate(indices: readonly number[]): { inputs: Int32Array; batchSize: number; length: number } };
   readonly trainIndices: number[];
   readonly valIndices: number[];
@@ -82,7 +88,8 @@ function split(n: number, valFraction: number, seed: number): { trainIndices: nu
   return { trainIndices: order.slice(val), valIndices: order.slice(0, val) };
 }
 
-async function loadData(settings: FinetuneSettings, tokenizer: Tokenizer): Promise<TaskData> {
+/** The data of a run as `finetune` reads it: the dataset and its seeded train / validation split. */
+export async function loadData(settings: FinetuneSettings, tokenizer: Tokenizer): Promise<TaskData> {
   if (settings.task === "classify") {
     const rows: LabelledRow[] = await readLabelledFile(settings.data);
     const options = { balance: settings.balance, ...(settings.labels ? { labels: settings.labels } : {}) };
@@ -97,7 +104,7 @@ async function loadData(settings: FinetuneSettings, tokenizer: Tokenizer): Promi
 }
 
 /** The GPT's hidden states (ln_f's output) and its output head's table. */
-function gptParts(gpt: tf.LayersModel): { trunk: tf.LayersModel; head: TokenEmbedding } {
+export function gptParts(gpt: tf.LayersModel): { trunk: tf.LayersModel; head: TokenEmbedding } {
   const output = gpt.outputs[0] as tf.SymbolicTensor;
   const head = output.sourceLayer;
   if (!(head instanceof TokenEmbedding)) throw new CliError("the model's output layer is not a GPT head (a TokenEmbedding)");
@@ -106,14 +113,29 @@ function gptParts(gpt: tf.LayersModel): { trunk: tf.LayersModel; head: TokenEmbe
 }
 
 /** The instruct loss of one batch: the masked mean cross-entropy through the fused head. */
-function instructLoss(parts: { trunk: tf.LayersModel; head: TokenEmbedding }, xs: tf.Tensor, ys: tf.Tensor, training: boolean): tf.Scalar {
+export function instructLoss(parts: { trunk: tf.LayersModel; head: TokenEmbedding }, xs: tf.Tensor, ys: tf.Tensor, training: boolean): tf.Scalar {
   const hidden = parts.trunk.apply(xs, { training }) as tf.Tensor; // [B, T, C]
   const dim = hidden.shape[hidden.rank - 1] as number;
   return headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, parts.head.table.read() as tf.Tensor2D, ys, "auto", IGNORE_INDEX);
 }
 
-/** FNV-1a of the data file's bytes: a resume on a changed file is refused. */
-async function fileHash(file: string): Promise<string> {
+/** With --batch-by-length: the pad positions of one epoch, bucketed and in random batches (as the book's loader). */
+function paddingLine(loader: ExampleLoader, lengths: readonly number[] | undefined): string {
+  if (lengths === undefined) return "";
+  const epoch = (l: ExampleLoader): number[][] => Array.from({ length: l.numBatches }, () => l.nextIndices());
+  const options = { batchSize: loader.batchSize, seed: loader.seed, dropLast: loader.dropLast };
+  const bucketed = paddingOf(epoch(new ExampleLoader(loader.examples, { ...options, lengths: [...lengths] })), lengths);
+  const random = paddingOf(epoch(new ExampleLoader(loader.examples, options)), lengths);
+  return `batches by length: ${bucketed.toLocaleString("en-US")} pad positions in the first epoch (random batches: ${random.toLocaleString("en-US")})\n`;
+}
+
+/** The book's optimizer: AdamW at a constant rate, weight decay 0.1, no clipping; dropout seeded by the run's seed. */
+function trainerOptionsOf(settings: FinetuneSettings): TrainerOptions {
+  return { learningRate: settings.lr, schedule: "constant", weightDecay: 0.1, beta2: 0.999, gradClip: 0, dropoutSeed: settings.seed };
+}
+
+/** The sha256 (first 16 hex digits) of the data file's bytes: a resume on a changed file is refused. */
+export async function fileHash(file: string): Promise<string> {
   return createHash("sha256").update(await readFile(file)).digest("hex").slice(0, 16);
 }
 
@@ -157,6 +179,7 @@ export async function runFinetune(
       balance: config.balance ?? false,
       trainableBlocks: config.trainableBlocks ?? 1,
       maskPrompt: config.maskPrompt ?? false,
+      ...(config.batchByLength ? { batchByLength: true } : {}),
       ...(config.loraRank !== undefined ? { lora: loraSettingsOf(config) } : {}),
     };
   }
@@ -169,7 +192,16 @@ export async function runFinetune(
   const hash = await fileHash(settings.data);
   if (resumeFrom && resumeFrom.state.data.hash !== hash) throw new CliError(`\`--resume\`: ${settings.data} changed since the checkpoint was written`);
   if (data.labels) settings = { ...settings, labels: [...data.labels] };
-  const loader = new ExampleLoader(data.trainIndices.length, { batchSize: Math.min(settings.batchSize, data.trainIndices.length), seed: settings.seed, dropLast: true });
+  // Classify: every text is padded to this length (the classifier reads the last position), as `evaluate` must too.
+  if (data.classes && !resumeFrom) settings = { ...settings, padLength: data.classes.maxTokens };
+  // --batch-by-length: the training examples' lengths, so batches group similar lengths (less padding).
+  const lengths = settings.batchByLength && data.instructions ? data.trainIndices.map((i) => (data.instructions as InstructionDataset).idsOf(i).length) : undefined;
+  const loader = new ExampleLoader(data.trainIndices.length, {
+    batchSize: Math.min(settings.batchSize, data.trainIndices.length),
+    seed: settings.seed,
+    dropLast: true,
+    ...(lengths ? { lengths } : {}),
+  });
   if (!resumeFrom && config.steps === undefined) settings = { ...settings, steps: (config.epochs ?? DEFAULT_EPOCHS[settings.task]) * loader.numBatches };
 
   // 2. The run directory: locked, one writer.
@@ -182,7 +214,7 @@ export async function runFinetune(
   try {
     await cleanRunLeftovers(runDir);
     if (config.overwrite && !(await isEmptyRunDir(runDir))) await clearRunDir(runDir, LATEST_FILE);
-    return await finetuneInRunDir(config, io, { settings, resumeFrom, startStep, init, tokenizer, data, loader, hash, runDir });
+    return await finetuneInRunDir(config, io, { settings, resumeFrom, startStep, init, tokenizer, data, loader, lengths, hash, runDir });
   } catch (err) {
     if (created && !(await exists(path.join(runDir, LATEST_FILE)))) await rm(runDir, { recursive: true, force: true });
     throw err;
@@ -202,20 +234,22 @@ async function finetuneInRunDir(
     tokenizer: Tokenizer;
     data: TaskData;
     loader: ExampleLoader;
+    lengths: readonly number[] | undefined;
     hash: string;
     runDir: string;
   },
 ): Promise<{ runDir: string; step: number; checkpoint: string; before: Record<string, number>; after: Record<string, number> }> {
-  const { settings, resumeFrom, init, tokenizer, data, loader, hash, runDir } = run;
+  const { settings, resumeFrom, init, tokenizer, data, loader, lengths, hash, runDir } = run;
   const backendLine = await useBackend(config.backend);
   // The model: the GPT from --init-from, wrapped by the classifier for classify; or the checkpoint's.
   let model: tf.LayersModel;
   let gptConfig: GPTConfig;
   if (resumeFrom) {
+    if (resumeFrom.state.version !== 2) throw new CliError(`\`--resume\` ${resumeFrom.dir}: a checkpoint of an older tfgpt finetune (state version 1) cannot be resumed; start the run again`);
     const loaded = await loadCheckpoint(resumeFrom.dir);
     model = loaded.model;
     gptConfig = init.config;
-    const position = ExampleLoaderStateSchema.safeParse(loaded.state.loader);
+    const position = ExampleLoaderStateSchema.safeParse(loaderStateOf(loaded.state));
     if (!position.success) throw new CliError(`checkpoint ${resumeFrom.dir} is corrupt: state.json has no valid loader position`);
     loader.restore(position.data);
   } else {
@@ -237,51 +271,59 @@ async function finetuneInRunDir(
     loraLine = `${describeLoRA(settings.lora, { trainable, total: model.countParams() })}\n`;
   }
   const parts = settings.task === "instruct" ? gptParts(model) : undefined;
-  // AdamW without weight decay is Adam; its state (step, moments by variable name) is checkpointable.
-  const optimizer = adamW({ learningRate: settings.lr, weightDecay: 0 });
-  if (resumeFrom) await restoreFinetuneOptimizer(resumeFrom.dir, optimizer, model);
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const trainable = variables.reduce((n, v) => n + v.size, 0);
+  // The task's loss, in the Trainer's steps and in the evaluations alike.
+  const loss: TrainerLoss = parts
+    ? (_m, b, training) => instructLoss(parts, b.inputs, b.targets, training)
+    : (m, b, training) => classificationLoss(b.targets, m.apply(b.inputs, { training }) as tf.Tensor);
+  const trainer = new Trainer(model, resumeFrom ? (resumeFrom.state.trainer as TrainerOptions) : trainerOptionsOf(settings), loss);
+  if (resumeFrom) {
+    const saved = await readOptimizerWeights(resumeFrom.dir);
+    try {
+      await trainer.restoreOptimizer(run.startStep, saved);
+    } finally {
+      tf.dispose(saved.map((w) => w.tensor));
+    }
+  }
+  const trainable = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
   io.stderr.write(
     `${backendLine}\nmodel: ${init.dir} (${model.countParams().toLocaleString("en-US")} parameters, ${trainable.toLocaleString("en-US")} trained), context ${settings.context}; ` +
       `task ${settings.task}: ${data.trainIndices.length} train / ${data.valIndices.length} validation examples, ${loader.numBatches} batches of ${loader.batchSize} per epoch\n` +
       `${resumeFrom ? `resuming ${resumeFrom.dir} at step ${run.startStep}` : "fine-tuning"} to step ${settings.steps}; run directory ${runDir}\n` +
-      loraLine,
+      loraLine +
+      paddingLine(loader, lengths),
   );
 
-  const batchTensors = (indices: readonly number[]): { xs: tf.Tensor; ys: tf.Tensor } => {
+  const batchTensors = (indices: readonly number[]): TrainBatch => {
     if (data.classes) {
       const b = data.classes.collate(indices);
-      return { xs: idsTensor(b.inputs, [b.batchSize, b.length]), ys: tf.tensor1d(b.labels, "int32") };
+      return { inputs: idsTensor(b.inputs, [b.batchSize, b.length]), targets: tf.tensor1d(b.labels, "int32") };
     }
     const b = (data.instructions as InstructionDataset).collate(indices);
-    return { xs: idsTensor(b.inputs, [b.batchSize, b.length]), ys: targetsTensor(b.targets, [b.batchSize, b.length], IGNORE_INDEX) };
+    return { inputs: idsTensor(b.inputs, [b.batchSize, b.length]), targets: targetsTensor(b.targets, [b.batchSize, b.length], IGNORE_INDEX) };
   };
-  const lossOf = (xs: tf.Tensor, ys: tf.Tensor, training: boolean): tf.Scalar =>
-    parts ? instructLoss(parts, xs, ys, training) : classificationLoss(ys, model.apply(xs, { training }) as tf.Tensor);
 
   /** Mean accuracy (classify) and loss over at most EVAL_BATCHES batches of `indices`, in order. */
   const evaluate = (indices: readonly number[]): { loss: number; accuracy?: number } => {
-    let loss = 0;
+    let total = 0;
     let correct = 0;
     let count = 0;
     let batches = 0;
     for (let start = 0; start < indices.length && batches < EVAL_BATCHES; start += loader.batchSize, batches++) {
       const chunk = indices.slice(start, start + loader.batchSize);
-      const { xs, ys } = batchTensors(chunk);
+      const batch = batchTensors(chunk);
       tf.tidy(() => {
         if (parts) {
-          loss += instructLoss(parts, xs, ys, false).dataSync()[0] as number;
+          total += trainer.loss(model, batch, false).dataSync()[0] as number;
         } else {
-          const logits = model.apply(xs, { training: false }) as tf.Tensor;
-          loss += classificationLoss(ys, logits).dataSync()[0] as number;
-          correct += (classificationAccuracy(ys, logits).dataSync()[0] as number) * chunk.length;
+          const logits = model.apply(batch.inputs, { training: false }) as tf.Tensor;
+          total += classificationLoss(batch.targets, logits).dataSync()[0] as number;
+          correct += (classificationAccuracy(batch.targets, logits).dataSync()[0] as number) * chunk.length;
         }
       });
       count += chunk.length;
-      tf.dispose([xs, ys]);
+      tf.dispose([batch.inputs, batch.targets]);
     }
-    return parts ? { loss: loss / Math.max(batches, 1) } : { loss: loss / Math.max(batches, 1), accuracy: correct / Math.max(count, 1) };
+    return parts ? { loss: total / Math.max(batches, 1) } : { loss: total / Math.max(batches, 1), accuracy: correct / Math.max(count, 1) };
   };
   const report = (): Record<string, number> => {
     const train = evaluate(data.trainIndices);
@@ -300,20 +342,17 @@ async function finetuneInRunDir(
 
   let step = run.startStep;
   const metrics = resumeFrom ? await RunMetrics.load(runDir, step) : new RunMetrics();
-  let lastCheckpoint = "";
+  const store = checkpointDirectory(runDir);
   const checkpoint = async (): Promise<string> => {
-    const state = CheckpointStateSchema.parse({
-      version: 1,
-      step,
+    const extra = {
       train: settings,
       model: gptConfig,
       tokenizer: { name: tokenizer.spec.name, ...(tokenizer.spec.options ? { options: tokenizer.spec.options } : {}) },
-      loader: loader.state(),
       data: { tokens: data.train.length, hash },
-    });
-    lastCheckpoint = await saveFinetuneCheckpoint(runDir, { model, optimizer, state });
+    };
+    await trainer.save(store, loader.state(), extra);
     await metrics.flush(runDir);
-    return lastCheckpoint;
+    return store.lastSaved as string;
   };
 
   try {
@@ -324,13 +363,13 @@ async function finetuneInRunDir(
     const started = performance.now();
     while (step < settings.steps && !io.signal?.aborted) {
       const indices = loader.nextIndices().map((i) => data.trainIndices[i] as number);
-      const { xs, ys } = batchTensors(indices);
-      // Dropout masks seeded by the step: a resumed run takes the same steps as an uninterrupted one.
-      const loss = withSeededRandom(settings.seed * 1_000_003 + step, () => optimizer.minimize(() => lossOf(xs, ys, true), true, variables) as tf.Scalar);
-      tf.dispose([xs, ys]);
-      step++;
-      const value = (await loss.data())[0] as number;
-      loss.dispose();
+      const batch = batchTensors(indices);
+      // One Trainer step (its dropout masks seeded by --seed and the step: resume is bit-exact).
+      const lossValue = trainer.trainStep([batch]);
+      tf.dispose([batch.inputs, batch.targets]);
+      step = trainer.step;
+      const value = (await lossValue.data())[0] as number;
+      lossValue.dispose();
       metrics.add({ step, loss: value, time: Number(((performance.now() - started) / 1000).toFixed(3)) });
       progress.step(step, value);
       if (step % evalEvery === 0 && step < settings.steps) {
@@ -362,6 +401,6 @@ async function finetuneInRunDir(
     return { runDir, step, checkpoint: dir, before, after };
   } finally {
     model.dispose();
-    optimizer.dispose();
+    trainer.dispose();
   }
 }

@@ -32,7 +32,7 @@ export const TRAIN_DEFAULTS = {
 export const TRAIN_CONTROLS_HELP = `  --layers N            transformer blocks (default: the preset's)
   --heads N             attention heads (default: the preset's)
   --width N             embedding width C (default: the preset's)
-  --dropout P           dropout rate while training (default ${TRAIN_DEFAULTS.dropout}; resume is bit-exact only with 0)
+  --dropout P           dropout rate while training (default ${TRAIN_DEFAULTS.dropout}; masks seeded by --seed and the step: resume stays bit-exact)
   --lr-schedule S       constant or cosine (default ${TRAIN_DEFAULTS.lrSchedule})
   --warmup-steps N      linear learning-rate warmup steps (default ${TRAIN_DEFAULTS.warmupSteps})
   --min-lr X            learning rate at the end of the cosine decay (default: --lr / 10)
@@ -40,7 +40,9 @@ export const TRAIN_CONTROLS_HELP = `  --layers N            transformer blocks (
   --weight-decay X      AdamW decay, on weight matrices only (default ${TRAIN_DEFAULTS.weightDecay})
   --grad-clip X         largest global gradient norm, 0 for none (default ${TRAIN_DEFAULTS.gradClip})
   --grad-accum N        micro-batches of --batch-size per optimizer step (default ${TRAIN_DEFAULTS.gradAccum})
-  --eval-iters N        batches each validation (and train) loss estimate averages (default ${TRAIN_DEFAULTS.evalIters})`;
+  --eval-iters N        batches each validation (and train) loss estimate averages (default ${TRAIN_DEFAULTS.evalIters})
+  --rank R --world-size W  data-parallel reader: this process reads only its share of every epoch's
+                        windows (positions R, R+W, ... of the seeded order, the same on all ranks)`;
 
 /** Overrides of the preset's shape (programmatic use and tests: tiny, fast models). */
 export const ModelOverridesSchema = z
@@ -125,6 +127,10 @@ export const TrainConfigSchema = z
     overwrite: z.boolean().default(false),
     /** Shape overrides on top of the preset (not a CLI flag). */
     model: ModelOverridesSchema.optional(),
+    /** Data-parallel reader: this process's rank among `worldSize` (both or neither). */
+    rank: integerFlag("rank", 0, 1_000_000).optional(),
+    /** Data-parallel readers in all. */
+    worldSize: integerFlag("world-size", 1, 1_000_000).optional(),
     /** LoRA: `--lora-rank` (and alpha, dropout, targets): train adapters only. */
     ...LORA_FLAG_FIELDS,
   })
@@ -146,6 +152,14 @@ export const TrainConfigSchema = z
     if (loraAlone !== undefined) ctx.addIssue({ code: "custom", message: `\`${loraAlone}\` needs \`--lora-rank\`` });
     if (c.resume !== undefined && c.loraRank !== undefined) {
       ctx.addIssue({ code: "custom", message: "`--lora-rank` cannot be used with `--resume` (a resumed run keeps its adapters)" });
+    }
+    if ((c.rank === undefined) !== (c.worldSize === undefined)) {
+      ctx.addIssue({ code: "custom", message: c.rank === undefined ? `\`--world-size\` ${c.worldSize} needs \`--rank\`` : `\`--rank\` ${c.rank} needs \`--world-size\`` });
+    } else if (c.rank !== undefined && c.worldSize !== undefined && c.rank >= c.worldSize) {
+      ctx.addIssue({ code: "custom", message: `\`--rank\` must be in [0, ${c.worldSize}) for --world-size ${c.worldSize}, received ${c.rank}` });
+    }
+    if (c.resume !== undefined && c.rank !== undefined) {
+      ctx.addIssue({ code: "custom", message: "`--rank`/`--world-size` cannot be used with `--resume` (a resumed run keeps its share)" });
     }
     if (c.resume !== undefined && c.overwrite) {
       ctx.addIssue({ code: "custom", message: "`--overwrite` cannot be used with `--resume`" });
@@ -182,6 +196,9 @@ export const RunSettingsSchema = z.object({
   gradClip: z.number().nonnegative().optional(),
   gradAccum: z.number().int().positive().optional(),
   evalIters: z.number().int().positive().optional(),
+  /** Data-parallel reader (`--rank R --world-size W`, W > 1): this run's share of the windows. */
+  rank: z.number().int().nonnegative().optional(),
+  worldSize: z.number().int().positive().optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 

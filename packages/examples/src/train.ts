@@ -156,7 +156,8 @@ function withLoader(
       `${settings.text} gives ${train.length} training windows (--context ${settings.context}, --stride ${settings.stride}), fewer than --batch-size ${settings.batchSize}`,
     );
   }
-  const loader = new DataLoader(train, { batchSize: settings.batchSize, shuffle: true, seed: settings.seed, dropLast: true });
+  // --rank/--world-size: every rank draws the same seeded order and reads positions rank, rank + W, ...
+  const loader = new DataLoader(train, { batchSize: settings.batchSize, shuffle: true, seed: settings.seed, dropLast: true, rank: settings.rank ?? 0, worldSize: settings.worldSize ?? 1 });
   return { settings, tokenizer, train, val, loader, dataHash };
 }
 
@@ -265,6 +266,7 @@ function newRunSettings(config: TrainConfig, stepsPerEpoch?: number, init?: Init
     evalIters: config.evalIters ?? TRAIN_DEFAULTS.evalIters,
     ...(init !== undefined ? { initFrom: init.dir, encoding: init.kind === "pretrained" ? "init-from" : "checkpoint" } : {}),
     ...(config.loraRank !== undefined ? { lora: loraSettingsOf(config) } : {}),
+    ...(config.worldSize !== undefined && config.worldSize > 1 ? { rank: config.rank as number, worldSize: config.worldSize } : {}),
   };
 }
 
@@ -283,6 +285,8 @@ function trainerOptions(settings: RunSettings): TrainerOptions {
     weightDecay: settings.weightDecay,
     gradClip: settings.gradClip ?? 0,
     gradAccum: settings.gradAccum ?? 1,
+    // Dropout masks seeded by the run's seed, the step and the micro-batch: resume stays bit-exact with dropout on.
+    dropoutSeed: settings.seed,
   };
 }
 
@@ -493,6 +497,7 @@ async function trainInRunDir(
   io.stderr.write(
     `${backendLine}\nmodel: ${settings.preset} (${params.toLocaleString("en-US")} parameters), ${settings.encoding} vocab ${data.tokenizer.vocabSize}, context ${settings.context}; ` +
       `data: ${data.train.tokens.length.toLocaleString("en-US")} train tokens, ${data.loader.numBatches} batches of ${settings.batchSize} per epoch` +
+      (data.loader.worldSize > 1 ? ` (rank ${data.loader.rank} of ${data.loader.worldSize}: ${data.loader.numSamples} of ${data.train.length} windows)` : "") +
       (data.val ? `, ${data.val.tokens.length.toLocaleString("en-US")} validation tokens` : "") +
       `\n${loraLine}${resumeFrom ? `resuming ${resumeFrom.dir} at step ${startStep}` : "training"} to step ${settings.steps}; run directory ${runDir}\n`,
   );

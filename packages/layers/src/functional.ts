@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { customGrad } from "./custom-grad.js";
+import { nextDropoutSeed } from "./dropout-seed.js";
 import { matMul } from "./matmul.js";
 
 // The small tensor functions the GPT layers are written with. They work on 2-D `[tokens, C]`
@@ -144,7 +145,7 @@ const geluOp = customGrad<[tf.Tensor]>(([x], save) => {
   };
 });
 
-/** Dropout that is a no-op outside training or at rate 0. */
+/** Dropout that is a no-op outside training or at rate 0; seeded inside `withDropoutSeed`. */
 export function maybeDropout(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
-  return training && rate > 0 ? tf.dropout(x, rate) : x;
+  return training && rate > 0 ? tf.dropout(x, rate, undefined, nextDropoutSeed()) : x;
 }

@@ -27,6 +27,7 @@ export {
   type TrainBatch,
   type TrainerCallbacks,
   type TrainerCheckpoint,
+  type TrainerLoss,
   type TrainerOptions,
   type TrainerState,
 } from "./trainer.js";

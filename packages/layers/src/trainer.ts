@@ -13,13 +13,20 @@
  * Nothing is read back to the host in a step (the loss comes back as a tensor). A checkpoint
  * (`checkpoint()`, `Trainer.fromCheckpoint`) holds the weights, AdamW's moments (by variable
  * name), the step, the resolved options (the schedule) and an opaque data state of the caller's
- * (a DataLoader's `state()`); with dropout 0 a restored trainer continues bit for bit. It is
- * written through a {@link CheckpointIO}: `checkpointDirectory` of `@tfgpt/layers/node` (an atomic
+ * (a DataLoader's `state()`); with dropout 0, or with `dropoutSeed` set, a restored trainer
+ * continues bit for bit. It is written through a {@link CheckpointIO}: `checkpointDirectory` of `@tfgpt/layers/node` (an atomic
  * directory per step), or any other store.
+ *
+ * Other models and losses: by default the loss is the `GPTModel`'s own (`trainingLoss` in
+ * training, `meanLoss` in `evaluate`). A `loss` function (the third argument) replaces it for
+ * any `tf.LayersModel`: a classifier's cross-entropy, a masked (ignore-index) language-model
+ * loss. `dropoutSeed` makes the dropout masks of each micro-batch a function of the seed, the
+ * step and the micro-batch (`withDropoutSeed`), so runs with dropout resume bit for bit too.
  */
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { AdamW } from "./adamw.js";
+import { mixSeeds, withDropoutSeed } from "./dropout-seed.js";
 import { LayerConfigError, parseOptions } from "./errors.js";
 import type { GPTModel } from "./gpt-model.js";
 
@@ -47,6 +54,12 @@ export const TrainerOptionsSchema = z.strictObject({
   beta2: z.number().min(0).lt(1).default(0.95).describe("a number in [0, 1)"),
   /** AdamW's epsilon. Default `1e-8`. */
   epsilon: z.number().positive().default(1e-8).describe("a positive number"),
+  /**
+   * Seeds every dropout mask of a step: micro-batch `k` of step `s` runs under
+   * `withDropoutSeed(mixSeeds(dropoutSeed, s, k), model, ...)`, so a restored trainer draws the
+   * masks an uninterrupted one would. Default: unseeded (tfjs draws from `Math.random`).
+   */
+  dropoutSeed: z.number().int().min(0).max(2 ** 32 - 1).optional().describe("an integer in [0, 2^32)"),
 });
 export type TrainerOptions = z.input<typeof TrainerOptionsSchema>;
 export type ResolvedTrainerOptions = z.output<typeof TrainerOptionsSchema>;
@@ -58,6 +71,17 @@ export interface TrainBatch {
   readonly inputs: tf.Tensor;
   readonly targets: tf.Tensor;
 }
+
+/**
+ * The loss of one batch for a model that is not a `GPTModel` trained on next tokens (or to
+ * replace its loss): `training` is true in a step (dropout on), false in `evaluate`. It must
+ * return a scalar and read nothing back to the host.
+ *
+ * @example
+ * const loss: TrainerLoss = (model, { inputs, targets }, training) =>
+ *   classificationLoss(targets, model.apply(inputs, { training }) as tf.Tensor);
+ */
+export type TrainerLoss = (model: tf.LayersModel, batch: TrainBatch, training: boolean) => tf.Scalar;
 
 /** What a checkpoint holds; `CheckpointIO` stores it. */
 export interface TrainerCheckpoint {
@@ -129,15 +153,26 @@ function parseTrainerOptions(options: TrainerOptions): ResolvedTrainerOptions {
  * for (let i = 0; i < 100; i++) tf.dispose(trainer.step([nextBatch()]));
  */
 export class Trainer {
-  readonly model: GPTModel;
+  readonly model: tf.LayersModel;
   readonly options: ResolvedTrainerOptions;
   readonly optimizer: AdamW;
+  /** The loss of a batch (see {@link TrainerLoss}); the GPTModel's own unless one was given. */
+  readonly loss: TrainerLoss;
   /** Steps done. */
   step = 0;
 
-  constructor(model: GPTModel, options: TrainerOptions = {}) {
+  /**
+   * @param model a `GPTModel`, or any `tf.LayersModel` together with `loss`.
+   * @param options see {@link TrainerOptionsSchema}.
+   * @param loss replaces the GPTModel's next-token loss (required for other models).
+   */
+  constructor(model: tf.LayersModel, options: TrainerOptions = {}, loss?: TrainerLoss) {
     this.model = model;
     this.options = parseTrainerOptions(options);
+    if (loss === undefined && typeof (model as Partial<GPTModel>).trainingLoss !== "function") {
+      throw new LayerConfigError(`Trainer: a ${model.getClassName()} is not a GPTModel; pass a \`loss\` function for it`, "loss");
+    }
+    this.loss = loss ?? ((m, batch, training) => (training ? (m as GPTModel).trainingLoss(batch.inputs, batch.targets) : (m as GPTModel).meanLoss(batch.inputs, batch.targets)));
     const o = this.options;
     this.optimizer = new AdamW({ learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay, decay: "matrices" });
   }
@@ -160,8 +195,10 @@ export class Trainer {
     const variables = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     let grads: tf.NamedTensorMap = {};
     let loss: tf.Scalar = tf.scalar(0);
-    for (const { inputs, targets } of batches) {
-      const micro = tf.variableGrads(() => tf.div(this.model.trainingLoss(inputs, targets), gradAccum) as tf.Scalar, variables);
+    for (const [k, batch] of batches.entries()) {
+      const f = (): tf.Scalar => tf.div(this.loss(this.model, batch, true), gradAccum) as tf.Scalar;
+      const { dropoutSeed } = this.options;
+      const micro = dropoutSeed === undefined ? tf.variableGrads(f, variables) : withDropoutSeed(mixSeeds(dropoutSeed, this.step, k), this.model, () => tf.variableGrads(f, variables));
       const summed = tf.tidy(() => {
         const next: tf.NamedTensorMap = {};
         for (const [name, g] of Object.entries(micro.grads)) next[name] = grads[name] === undefined ? tf.clone(g) : tf.add(grads[name] as tf.Tensor, g);
@@ -205,9 +242,9 @@ export class Trainer {
   async evaluate(batches: Iterable<TrainBatch>, iters: number): Promise<number> {
     let sum: tf.Scalar = tf.scalar(0);
     let n = 0;
-    for (const { inputs, targets } of batches) {
+    for (const batch of batches) {
       if (n >= iters) break;
-      const next = tf.tidy(() => tf.add(sum, this.model.meanLoss(inputs, targets)) as tf.Scalar);
+      const next = tf.tidy(() => tf.add(sum, this.loss(this.model, batch, false)) as tf.Scalar);
       sum.dispose();
       sum = next;
       n++;
@@ -258,21 +295,31 @@ export class Trainer {
    * Sets the optimizer state and the step from a checkpoint's (the weights are the model's
    * business). Accepts tfjs Adam's weights too (same `<variable>/m|v` names; its extra
    * `accBeta` entries are not needed: AdamW computes `beta^t` from the step count).
+   *
+   * The moments are saved under the variable names of the process that saved them; a model
+   * loaded again has fresh names (`wte/embeddings_1`), an old name may even belong to another
+   * live model, and a functional model loaded again may list its weights in another order. They
+   * are matched by weight path (the name without tfjs's `_N` suffix) when the paths pair up one
+   * to one, else by position in the trainable weights; shapes are checked either way.
    */
   async restoreOptimizer(step: number, weights: ReadonlyArray<{ name: string; tensor: tf.Tensor }>): Promise<void> {
     const kept = weights.filter((w) => !w.name.startsWith("__"));
-    // The moments are saved under the variable names of the process that saved them; a model
-    // loaded again has fresh names (`wte/embeddings_1`), and an old name may even belong to
-    // another live model. Moments come in the order of the trainable weights: map by position,
-    // checking shapes.
     const own = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const savedNames = kept.filter((w) => w.name.endsWith("/m")).map((w) => w.name.slice(0, -2));
     const rename = new Map<string, string>();
-    if (savedNames.length === own.length) {
-      savedNames.forEach((name, i) => rename.set(name, (own[i] as tf.Variable).name));
+    const pathOf = (name: string): string => name.replace(/_\d+$/, "");
+    const ownByPath = new Map(own.map((v) => [pathOf(v.name), v]));
+    const byPath =
+      savedNames.length === own.length &&
+      ownByPath.size === own.length &&
+      new Set(savedNames.map(pathOf)).size === savedNames.length &&
+      savedNames.every((name) => ownByPath.has(pathOf(name)));
+    if (byPath || savedNames.length === own.length) {
+      const targetOf = (saved: string): tf.Variable | undefined => (byPath ? ownByPath.get(pathOf(saved)) : own[savedNames.indexOf(saved)]);
+      for (const name of savedNames) rename.set(name, (targetOf(name) as tf.Variable).name);
       for (const w of kept) {
         const match = /^(.*)\/([mv])$/.exec(w.name);
-        const target = match ? own[savedNames.indexOf(match[1] as string)] : undefined;
+        const target = match ? targetOf(match[1] as string) : undefined;
         if (target !== undefined && !tf.util.arraysEqual(target.shape, w.tensor.shape)) {
           throw new LayerConfigError(`restoreOptimizer: saved moments "${w.name}" have shape [${w.tensor.shape.join(", ")}], the model's variable "${(target as tf.Variable).name}" [${target.shape.join(", ")}]`, "weights");
         }
@@ -292,13 +339,18 @@ export class Trainer {
    * importing `@tfgpt/layers` does that), the optimizer and the step restored.
    *
    * @param options overrides of the saved options (e.g. a longer `totalSteps`).
+   * @param loss the loss function, for a model that is not a GPTModel (as the constructor's).
    */
-  static async fromCheckpoint(checkpoint: TrainerCheckpoint, options: TrainerOptions = {}): Promise<{ trainer: Trainer; dataState: unknown; extra: Record<string, unknown> | undefined }> {
+  static async fromCheckpoint(
+    checkpoint: TrainerCheckpoint,
+    options: TrainerOptions = {},
+    loss?: TrainerLoss,
+  ): Promise<{ trainer: Trainer; dataState: unknown; extra: Record<string, unknown> | undefined }> {
     if (checkpoint.state.version !== 2) {
       throw new LayerConfigError(`checkpoint version must be 2, received ${JSON.stringify(checkpoint.state.version)}`, "version");
     }
-    const model = (await tf.loadLayersModel(tf.io.fromMemory(checkpoint.model))) as GPTModel;
-    const trainer = new Trainer(model, { ...checkpoint.state.trainer, ...options });
+    const model = await tf.loadLayersModel(tf.io.fromMemory(checkpoint.model));
+    const trainer = new Trainer(model, { ...checkpoint.state.trainer, ...options }, loss);
     const named = tf.io.decodeWeights(checkpoint.optimizer.weightData, checkpoint.optimizer.weightSpecs);
     await trainer.restoreOptimizer(checkpoint.state.step, Object.entries(named).map(([name, tensor]) => ({ name, tensor })));
     tf.dispose(Object.values(named));
