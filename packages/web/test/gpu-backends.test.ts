@@ -138,6 +138,9 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(result.syncReadsPerStep).toEqual(result.losses.map(() => 0));
       expect(Math.max(...result.asyncReadsPerStep)).toBeLessThanOrEqual(1);
       // Generation: the same greedy ids as cpu, with and without the KV cache.
+      // Ids without a recorded range: read on cpu, refused on a GPU backend (no synchronous read-back).
+      expect(reference.unrecordedIds).toBe("");
+      expect(result.unrecordedIds).toMatch(new RegExp(`cannot be checked on the ${backend} backend without a synchronous read-back.*idsTensor`));
       expect(result.cachedIds).toEqual(reference.cachedIds);
       expect(result.uncachedIds).toEqual(reference.cachedIds);
       expect(pageErrors).toEqual([]);

@@ -5,7 +5,7 @@
  * generation (on the loaded weights, before training) with and without the KV cache, so the test can compare webgpu and webgl with cpu.
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamW, createGPT, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
+import { adamW, checkIds, createGPT, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
 import { initBackend, type BackendChoice, type BackendInfo } from "../../src/backend.js";
 
 /** What `runCheck` is asked to do. */
@@ -43,6 +43,8 @@ export interface CheckResult {
   readonly uncachedIds: number[] | null;
   /** Generated tokens per second with the KV cache (with `warmGenerate`, of the second run: the first compiles kernels). */
   readonly generateTokensPerSecond: number;
+  /** What `checkIds` says about an int32 tensor without a recorded id range ("" when it accepts it: on cpu/wasm it reads the ids). */
+  readonly unrecordedIds: string;
 }
 
 /** mulberry32: the same fixed ids on every run. */
@@ -155,7 +157,16 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     xs.dispose();
     ys.dispose();
 
-    return { info, weights, logits, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond };
+    const plain = tf.tensor1d([1, 2], "int32");
+    let unrecordedIds = "";
+    try {
+      checkIds(plain, V);
+    } catch (error) {
+      unrecordedIds = error instanceof Error ? error.message : String(error);
+    } finally {
+      plain.dispose();
+    }
+    return { info, weights, logits, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds };
   } finally {
     forbidSyncReads = false;
     model.dispose();
