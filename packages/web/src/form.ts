@@ -37,15 +37,19 @@ export function checkedNumber(label: string, testId: string, value: number, sche
   const input = h("input", { type: "number", value, step, "data-testid": testId });
   const error = h("span", { class: "field-error", "data-testid": `${testId}-error`, role: "alert" });
   const element = h("label", { class: "field" }, h("span", {}, label), input, error);
-  const check = (): number | undefined => {
+  let current: number | undefined;
+  const check = () => {
     const reason = numberError(schema, input.value);
-    error.textContent = reason === undefined ? "" : `${label} ${reason}`;
+    const text = reason === undefined ? "" : `${label} ${reason}`;
+    if (error.textContent !== text) error.textContent = text;
     input.setAttribute("aria-invalid", String(reason !== undefined));
-    return reason === undefined ? Number(input.value) : undefined;
+    current = reason === undefined ? Number(input.value) : undefined;
   };
+  check();
   input.addEventListener("input", () => {
     check();
     onValidity();
   });
-  return { input, element, value: check };
+  // Checked on each edit, not on each read: reading touches no DOM (the training panel reads at every step).
+  return { input, element, value: () => current };
 }

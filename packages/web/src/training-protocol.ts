@@ -6,6 +6,9 @@
 import type { BackendChoice, BackendInfo } from "./backend-choice.js";
 import type { TrainerSettings } from "./trainer.js";
 
+/** The worker reports training progress at most this often (and at each validation, and at the end). */
+export const PROGRESS_INTERVAL_MS = 100;
+
 /** Page -> worker. */
 export type ToWorker =
   | { readonly type: "init"; readonly backend: BackendChoice }
@@ -32,7 +35,12 @@ export interface ModelSummary {
 export type FromWorker =
   | { readonly type: "ready"; readonly info: BackendInfo }
   | { readonly type: "built"; readonly model: number; readonly summary: ModelSummary }
-  | { readonly type: "step"; readonly model: number; readonly step: number; readonly loss: number; readonly tokensPerSecond: number }
+  /**
+   * Steps done since the last report (at most one report per {@link PROGRESS_INTERVAL_MS}, so a
+   * fast model does not flood the page): `losses` of steps `step - losses.length + 1 .. step`,
+   * and the tokens/s of the last of them.
+   */
+  | { readonly type: "progress"; readonly model: number; readonly step: number; readonly losses: readonly number[]; readonly tokensPerSecond: number }
   | { readonly type: "eval"; readonly model: number; readonly step: number; readonly valLoss: number }
   /** A `train` request ended: its steps done, or stopped. */
   | { readonly type: "trained"; readonly model: number; readonly step: number; readonly stopped: boolean }

@@ -5,7 +5,7 @@
  * main thread only renders. Messages: see training-protocol.ts.
  */
 import { initBackend } from "./backend.js";
-import type { FromWorker, ToWorker } from "./training-protocol.js";
+import { PROGRESS_INTERVAL_MS, type FromWorker, type ToWorker } from "./training-protocol.js";
 import { Trainer } from "./trainer.js";
 
 const scope = self as unknown as { postMessage(message: FromWorker): void; onmessage: ((event: MessageEvent<ToWorker>) => void) | null };
@@ -49,16 +49,28 @@ async function train(steps: number, evalEvery: number): Promise<void> {
   stopRequested = false;
   const target = t.step + steps;
   let evaluatedAt = -1;
+  let losses: number[] = [];
+  let tokensPerSecond = 0;
+  let reportedAt = performance.now();
+  const report = () => {
+    if (losses.length > 0 && trainer === t) post({ type: "progress", model: id, step: t.step, losses, tokensPerSecond });
+    losses = [];
+    reportedAt = performance.now();
+  };
   try {
     while (!stopRequested && trainer === t && t.step < target) {
       const result = await t.trainStep();
-      post({ type: "step", model: id, ...result });
-      if (result.step % evalEvery === 0 || result.step === target) {
+      losses.push(result.loss);
+      tokensPerSecond = result.tokensPerSecond;
+      const evaluate = result.step % evalEvery === 0 || result.step === target;
+      if (evaluate || result.step === 1 || performance.now() - reportedAt >= PROGRESS_INTERVAL_MS) report();
+      if (evaluate) {
         await validate(t, id);
         evaluatedAt = result.step;
       }
       await yieldToMessages(); // lets "stop" (and "generate") in
     }
+    report();
     if (trainer === t) {
       if (evaluatedAt !== t.step && t.step > 0) await validate(t, id);
       post({ type: "trained", model: id, step: t.step, stopped: stopRequested });

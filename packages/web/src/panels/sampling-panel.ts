@@ -33,7 +33,8 @@ export function samplingPanel(training: TrainingHandle): HTMLElement {
   function refresh(): void {
     const model = training.model();
     generateButton.disabled = generating !== undefined || model === undefined || fields.some((f) => f.value() === undefined);
-    if (generating === undefined) note.textContent = model === undefined ? "Train a model first (a few steps are enough to see it learn the text's characters)." : `Model after ${model.step} steps, ${model.tokenizer} tokenizer.`;
+    const text = model === undefined ? "Train a model first (a few steps are enough to see it learn the text's characters)." : `Model after ${model.step} steps, ${model.tokenizer} tokenizer.`;
+    if (generating === undefined && note.textContent !== text) note.textContent = text;
   }
   training.onChange(refresh);
   refresh();

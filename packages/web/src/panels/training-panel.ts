@@ -3,7 +3,7 @@ import { TrainerOptionsSchema } from "@tfgpt/layers";
 import type { AppState } from "../app-state.js";
 import { card, field, h, select } from "../dom.js";
 import { checkedNumber } from "../form.js";
-import { LossChart, smooth } from "../loss-chart.js";
+import { LossChart } from "../loss-chart.js";
 import { TOKENIZER_NAMES, type TokenizerName } from "../tokenizer-choice.js";
 import type { TrainingWorker } from "../training-client.js";
 import type { FromWorker } from "../training-protocol.js";
@@ -105,6 +105,22 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
   let secondsPerStep = 0;
   let lastStepAt = 0;
 
+  let smoothed = 0;
+  let statsPending = false;
+  const setText = (el: HTMLElement, text: string) => {
+    if (el.textContent !== text) el.textContent = text;
+  };
+  function renderStats(): void {
+    statsPending = false;
+    if (model === undefined) return;
+    setText(stepValue, String(model.step));
+    setText(lossStat.value, smoothed.toFixed(3));
+    setText(speed.value, speedAverage === 0 ? "…" : Math.round(speedAverage).toLocaleString("en"));
+    if (running) setText(eta.value, secondsPerStep === 0 ? "…" : formatDuration((target - model.step) * secondsPerStep));
+    refreshButtons();
+    changed();
+  }
+
   function refreshButtons(): void {
     const valid = [batchSize, learningRate, stepsPerRun].every((f) => f.value() !== undefined);
     trainButton.disabled = running || !valid;
@@ -117,6 +133,7 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
     model = undefined;
     running = false;
     losses = [];
+    smoothed = 0;
     chart.reset();
     for (const s of [stepValue, stepTarget, eta.value, startLoss.value, lossStat.value, valStat.value, speed.value, modelStat.value]) s.textContent = "–";
     status.value.textContent = "idle";
@@ -174,25 +191,29 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
   worker.on((m: FromWorker) => {
     if (model === undefined || !("model" in m) || m.model !== model.id) return;
     switch (m.type) {
-      case "step": {
+      case "progress": {
+        const firstOfReport = m.step - m.losses.length + 1;
         model = { ...model, step: m.step };
-        losses.push(m.loss);
-        chart.push(m.loss);
+        for (const loss of m.losses) {
+          losses.push(loss);
+          smoothed = losses.length === 1 ? loss : 0.9 * smoothed + 0.1 * loss; // smooth(losses).at(-1), incrementally
+          chart.push(loss);
+        }
         const now = performance.now();
-        // Skip the first step of a run (graph building, kernel compilation) in the averages.
-        if (m.step > runStart + 1) {
-          const seconds = (now - lastStepAt) / 1000;
-          secondsPerStep = secondsPerStep === 0 ? seconds : 0.9 * secondsPerStep + 0.1 * seconds;
+        // Seconds a step (validations included), from the time between reports; the report with the
+        // run's first step (graph building, kernel compilation) is left out.
+        if (firstOfReport > runStart + 1) {
+          const seconds = (now - lastStepAt) / 1000 / m.losses.length;
+          secondsPerStep = secondsPerStep === 0 ? seconds : 0.7 * secondsPerStep + 0.3 * seconds;
         }
         lastStepAt = now;
-        speedAverage = m.step <= 1 ? 0 : speedAverage === 0 ? m.tokensPerSecond : 0.9 * speedAverage + 0.1 * m.tokensPerSecond;
-        stepValue.textContent = String(m.step);
-        if (m.step === 1) startLoss.value.textContent = m.loss.toFixed(3);
-        lossStat.value.textContent = (smooth(losses).at(-1) ?? m.loss).toFixed(3);
-        speed.value.textContent = speedAverage === 0 ? "…" : Math.round(speedAverage).toLocaleString("en");
-        eta.value.textContent = secondsPerStep === 0 ? "…" : formatDuration((target - m.step) * secondsPerStep);
-        refreshButtons();
-        changed();
+        if (m.step > 1) speedAverage = speedAverage === 0 ? m.tokensPerSecond : 0.7 * speedAverage + 0.3 * m.tokensPerSecond;
+        if (firstOfReport === 1) startLoss.value.textContent = (m.losses[0] as number).toFixed(3);
+        // The figures are drawn once a frame, however many steps came since.
+        if (!statsPending) {
+          statsPending = true;
+          requestAnimationFrame(renderStats);
+        }
         return;
       }
       case "eval":
@@ -202,6 +223,7 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
       case "trained":
         running = false;
         model = { ...model, step: m.step };
+        renderStats();
         status.value.textContent = m.stopped ? "stopped" : "done";
         eta.value.textContent = m.stopped ? "–" : "0 s";
         trainButton.textContent = "Resume";
