@@ -130,6 +130,7 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(result.weights).toHaveLength(reference.weights.length);
       // Forward: the same weights give the same logits (float32; the GPU sums in another order).
       expect(maxAbsDiff(result.logits, reference.logits)).toBeLessThan(2e-3);
+      expect(Math.abs(result.meanLoss - reference.meanLoss)).toBeLessThan(1e-3);
       // Training: the same losses step by step (the first is the forward pass again), falling.
       expect(Math.abs((result.losses[0] as number) - (reference.losses[0] as number))).toBeLessThan(1e-3);
       expect(maxAbsDiff(result.losses, reference.losses)).toBeLessThan(2e-2);

@@ -33,6 +33,8 @@ export interface CheckResult {
   readonly weights: number[][];
   /** Logits of the first sequence of the batch, `[T * V]` flattened. */
   readonly logits: number[];
+  /** `model.meanLoss` of the batch before training (what the page's validation loss runs). */
+  readonly meanLoss: number;
   readonly losses: number[];
   /** Synchronous host reads (`dataSync`, `arraySync`) and asynchronous ones (`data()`) per training step. */
   readonly syncReadsPerStep: number[];
@@ -127,6 +129,10 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     const logitsTensor = tf.tidy(() => tf.slice(model.apply(xs, { training: false }) as tf.Tensor, [0, 0, 0], [1, T, V]));
     const logits = Array.from(await logitsTensor.data());
     logitsTensor.dispose();
+    // The validation loss as Trainer.evaluate computes it (no read-back of the ids, fused head + loss).
+    const meanLossTensor = model.meanLoss(xs, ys);
+    const meanLoss = (await meanLossTensor.data())[0] as number;
+    meanLossTensor.dispose();
 
     const prompt = Array.from(xsValues.subarray(0, promptLength));
     const options = { maxNewTokens: newTokens, temperature: 0, stop: null, contextLength: T };
@@ -166,7 +172,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     } finally {
       plain.dispose();
     }
-    return { info, weights, logits, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds };
+    return { info, weights, logits, meanLoss, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds };
   } finally {
     forbidSyncReads = false;
     model.dispose();
