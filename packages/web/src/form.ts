@@ -11,6 +11,8 @@ export interface CheckedNumber {
   /** The field: label, input and the error line under it. */
   readonly element: HTMLLabelElement;
   value(): number | undefined;
+  /** Shows `value` (e.g. restored settings) and checks it. */
+  set(value: number): void;
 }
 
 /**
@@ -51,5 +53,14 @@ export function checkedNumber(label: string, testId: string, value: number, sche
     onValidity();
   });
   // Checked on each edit, not on each read: reading touches no DOM (the training panel reads at every step).
-  return { input, element, value: () => current };
+  return {
+    input,
+    element,
+    value: () => current,
+    set: (value) => {
+      input.value = String(value);
+      check();
+      onValidity();
+    },
+  };
 }

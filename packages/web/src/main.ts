@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const worker = new TrainingWorker();
   const ready = worker.next("ready", "init");
   worker.send({ type: "init", backend: choice });
-  const { info } = await ready;
+  const { info, savedStep } = await ready;
   backendLabel.textContent = info.name;
   backendLabel.title = info.notes.join("\n") || `tfjs backend ${info.name}`;
   // Which device, and why the better backends were passed over (e.g. "skipped webgpu: software device …").
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const text = textPanel(state);
   const windows = windowsPanel(state);
   const tokens = tokensPanel(state, windows.setTokenizer);
-  const training = trainingPanel(state, worker, () => info.name);
+  const training = trainingPanel(state, worker, () => info.name, savedStep);
   app.append(text, tokens, windows.element, training.element, samplingPanel(training));
   document.body.dataset.ready = "true";
 }

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { DataLoader, GPTDataset } from "@tfgpt/datasets";
-import { countParams, createGPT, generateAsync, GPT_PRESETS, GPTModel, idsTensor, memoryCheckpoint, parseGPTConfig, Trainer as LayersTrainer, type GPTConfig, type TrainBatch } from "@tfgpt/layers";
+import { DataLoader, GPTDataset, type DataLoaderState } from "@tfgpt/datasets";
+import { countParams, createGPT, generateAsync, GPT_PRESETS, GPTModel, idsTensor, memoryCheckpoint, parseGPTConfig, Trainer as LayersTrainer, type CheckpointIO, type GPTConfig, type TrainBatch, type TrainerCheckpoint } from "@tfgpt/layers";
 import type { Tokenizer } from "@tfgpt/tokenizers/core";
 import { tokenizerFor, type TokenizerName } from "./tokenizer-choice.js";
 
@@ -61,9 +61,11 @@ export class Trainer {
   private readonly core: LayersTrainer;
 
   /**
+   * @param restored a model and layers `Trainer` from a checkpoint of this text and these settings
+   *   (see {@link Trainer.restore}), and the loader position to continue from.
    * @throws DatasetError when the text has fewer tokens than one window needs (context + 1).
    */
-  constructor(text: string, readonly settings: TrainerSettings) {
+  constructor(readonly text: string, readonly settings: TrainerSettings, restored?: { readonly core: LayersTrainer; readonly dataState: unknown }) {
     this.tokenizer = tokenizerFor(settings.tokenizer, text);
     this.config = parseGPTConfig({ ...MODEL_SHAPES[settings.shape], vocabSize: this.tokenizer.vocabSize });
     const T = this.config.contextLength;
@@ -76,9 +78,31 @@ export class Trainer {
     this.windows = dataset.length;
     this.valWindows = this.valDataset?.length ?? 0;
     this.loader = new DataLoader(dataset, { batchSize: settings.batchSize, shuffle: true, seed: settings.seed });
-    this.model = createGPT({ ...this.config, seed: settings.seed });
     this.params = countParams(this.config);
-    this.core = new LayersTrainer(this.model, { learningRate: settings.learningRate });
+    if (restored === undefined) {
+      this.model = createGPT({ ...this.config, seed: settings.seed });
+      this.core = new LayersTrainer(this.model, { learningRate: settings.learningRate });
+    } else {
+      this.model = restored.core.model;
+      this.core = restored.core;
+      this.loader.restore(restored.dataState as DataLoaderState);
+    }
+  }
+
+  /**
+   * The trainer a checkpoint of this page holds (saved by {@link save} or downloaded): its text and
+   * settings are in the checkpoint, the model, optimizer, step and loader position continue.
+   */
+  static async restore(checkpoint: TrainerCheckpoint): Promise<Trainer> {
+    const extra = checkpoint.state.extra as { page?: TrainerSettings; text?: string } | undefined;
+    if (extra?.page === undefined || typeof extra.text !== "string") throw new Error("this checkpoint was not saved by the page: it holds no text and settings");
+    const { trainer, dataState } = await LayersTrainer.fromCheckpoint(checkpoint);
+    return new Trainer(extra.text, extra.page, { core: trainer, dataState });
+  }
+
+  /** Writes the checkpoint of now (model, optimizer, step, loader position, the text and settings) through `io`. */
+  async save(io: CheckpointIO): Promise<void> {
+    await this.core.save(io, this.loader.state(), { page: { ...this.settings }, model: { ...this.config }, text: this.text });
   }
 
   /** Steps taken so far. */
@@ -130,11 +154,11 @@ export class Trainer {
    * The checkpoint of now as the files of a checkpoint directory (model.json, weights.bin,
    * optimizer.json, optimizer.bin, state.json: what `tfgpt train` writes, so
    * `readCheckpointFiles` + `Trainer.fromCheckpoint` of `@tfgpt/layers` load it back), with the
-   * loader's position and the page's settings in state.json.
+   * loader's position, the page's settings and the text in state.json ({@link restore} continues it).
    */
   async checkpointFiles(): Promise<Record<string, Blob>> {
     const io = memoryCheckpoint();
-    await this.core.save(io, this.loader.state(), { page: { ...this.settings }, model: { ...this.config } });
+    await this.save(io);
     return io.toBlobs();
   }
 

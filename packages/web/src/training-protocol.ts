@@ -7,7 +7,7 @@ import type { BackendChoice, BackendInfo } from "./backend-choice.js";
 import type { TrainerSettings } from "./trainer.js";
 
 /** The worker reports training progress at most this often (and at each validation, and at the end). */
-export const PROGRESS_INTERVAL_MS = 100;
+export const PROGRESS_INTERVAL_MS = 250;
 
 /** Page -> worker. */
 export type ToWorker =
@@ -19,7 +19,11 @@ export type ToWorker =
   | { readonly type: "stop" }
   | { readonly type: "reset" }
   | { readonly type: "generate"; readonly prompt: string; readonly temperature: number; readonly topK: number | undefined; readonly maxTokens: number; readonly seed: number }
-  | { readonly type: "download" };
+  | { readonly type: "download" }
+  /** Saves the model's checkpoint in this browser (IndexedDB). */
+  | { readonly type: "save" }
+  /** Replaces the model by the checkpoint saved in this browser, as model number `model`. */
+  | { readonly type: "load"; readonly model: number };
 
 /** What the page shows of a built model. */
 export interface ModelSummary {
@@ -33,7 +37,8 @@ export interface ModelSummary {
 
 /** Worker -> page. */
 export type FromWorker =
-  | { readonly type: "ready"; readonly info: BackendInfo }
+  /** The backend started; `savedStep`: the step of the checkpoint saved in this browser, if any. */
+  | { readonly type: "ready"; readonly info: BackendInfo; readonly savedStep: number | undefined }
   | { readonly type: "built"; readonly model: number; readonly summary: ModelSummary }
   /**
    * Steps done since the last report (at most one report per {@link PROGRESS_INTERVAL_MS}, so a
@@ -49,4 +54,7 @@ export type FromWorker =
   | { readonly type: "generated"; readonly model: number; readonly tokens: number; readonly seconds: number; readonly step: number }
   /** The checkpoint files of the model now (`download`). */
   | { readonly type: "files"; readonly model: number; readonly step: number; readonly files: Record<string, Blob> }
+  | { readonly type: "saved"; readonly model: number; readonly step: number }
+  /** The saved checkpoint is model number `model` now: its text, settings and step. */
+  | { readonly type: "loaded"; readonly model: number; readonly summary: ModelSummary; readonly text: string; readonly settings: TrainerSettings; readonly step: number }
   | { readonly type: "error"; readonly during: ToWorker["type"]; readonly model: number; readonly message: string };

@@ -5,7 +5,8 @@
  * main thread only renders. Messages: see training-protocol.ts.
  */
 import { initBackend } from "./backend.js";
-import { PROGRESS_INTERVAL_MS, type FromWorker, type ToWorker } from "./training-protocol.js";
+import { indexedDbCheckpoint } from "./checkpoint-idb.js";
+import { PROGRESS_INTERVAL_MS, type FromWorker, type ModelSummary, type ToWorker } from "./training-protocol.js";
 import { Trainer } from "./trainer.js";
 
 const scope = self as unknown as { postMessage(message: FromWorker): void; onmessage: ((event: MessageEvent<ToWorker>) => void) | null };
@@ -16,6 +17,8 @@ let trainer: Trainer | undefined;
 let model = 0;
 let running = false;
 let stopRequested = false;
+/** The checkpoint kept in this browser (one: the page's "Save in browser"). */
+const stored = indexedDbCheckpoint("page");
 
 /** Resolves after the messages already queued have been handled (a zero-delay task; setTimeout would add >= 4 ms once nested). */
 const channel = new MessageChannel();
@@ -94,18 +97,37 @@ async function generate(request: Extract<ToWorker, { type: "generate" }>): Promi
   post({ type: "generated", model: id, tokens: made.length, seconds: (performance.now() - started) / 1000, step: t.step });
 }
 
+function summarize(t: Trainer): ModelSummary {
+  const c = t.config;
+  return { params: t.params, vocabSize: c.vocabSize, contextLength: c.contextLength, embeddingDim: c.embeddingDim, windows: t.windows, valWindows: t.valWindows };
+}
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case "init":
-      post({ type: "ready", info: await initBackend(message.backend) });
+      post({ type: "ready", info: await initBackend(message.backend), savedStep: await stored.step().catch(() => undefined) });
       return;
     case "build": {
       drop();
       model = message.model;
       const t = new Trainer(message.text, message.settings);
       trainer = t;
-      const c = t.config;
-      post({ type: "built", model: message.model, summary: { params: t.params, vocabSize: c.vocabSize, contextLength: c.contextLength, embeddingDim: c.embeddingDim, windows: t.windows, valWindows: t.valWindows } });
+      post({ type: "built", model: message.model, summary: summarize(t) });
+      return;
+    }
+    case "save": {
+      const t = trainer;
+      if (t === undefined) throw new Error("no model: train one first");
+      await t.save(stored);
+      post({ type: "saved", model, step: t.step });
+      return;
+    }
+    case "load": {
+      const t = await Trainer.restore(await stored.load());
+      drop();
+      model = message.model;
+      trainer = t;
+      post({ type: "loaded", model: message.model, summary: summarize(t), text: t.text, settings: t.settings, step: t.step });
       return;
     }
     case "train":

@@ -4,7 +4,8 @@
  * `getTokenizer("gpt2")`'s, the book's first sliding windows, fields refused with the reason, a
  * train and a validation loss that go down while the model trains in the page's worker with the
  * main thread free (no long task over 200 ms: PerformanceObserver "longtask"), stop/resume, the
- * downloaded model loading back in Node with the page's validation loss, and sampled text. It saves a screenshot to a temporary directory (tests never write
+ * downloaded model loading back in Node with the page's validation loss, sampled text, and a run
+ * saved in the browser (IndexedDB) continued after a reload. It saves a screenshot to a temporary directory (tests never write
  * tracked files; `TFGPT_SCREENSHOT=path` keeps it, e.g. to refresh `docs/web-after-training.png`).
  * Skips (with a message) where /usr/bin/chromium is missing; CI installs it.
  */
@@ -168,7 +169,6 @@ describe.skipIf(!hasChromium)(title, () => {
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     const longest = Math.max(0, ...longTasks);
     console.log(`main-thread long tasks while training 150 steps: ${longTasks.length}, longest ${longest.toFixed(0)} ms`);
-    expect(longest).toBeLessThanOrEqual(200);
     expect(await numberShown(page, "step")).toBe(150);
     expect(await numberShown(page, "step-target")).toBe(150);
     expect(await page.getByTestId("eta").textContent()).toBe("0 s");
@@ -192,6 +192,10 @@ describe.skipIf(!hasChromium)(title, () => {
     stoppedAt = await numberShown(page, "step");
     expect(stoppedAt).toBeGreaterThanOrEqual(160);
     expect(await numberShown(page, "loss-now")).toBeLessThan(first - 0.5);
+    // Last, so the tests after this one still run when it fails. A long task's duration is wall
+    // time: on a machine with far more runnable threads than cores it stretches with the load
+    // (the page's own main-thread work is ~0.4 s of CPU over the run).
+    expect(longest).toBeLessThanOrEqual(200);
   });
 
   it("downloads the model: the files load back in Node (Trainer.fromCheckpoint) at the shown step, with the shown validation loss", async () => {
@@ -247,5 +251,25 @@ describe.skipIf(!hasChromium)(title, () => {
     mkdirSync(path.dirname(screenshot), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
     expect(existsSync(screenshot)).toBe(true);
+  });
+
+  it("saves the run in the browser (IndexedDB); after a reload, Load saved continues it", async () => {
+    await page.getByTestId("save").click();
+    await page.waitForFunction((n) => document.querySelector('[data-testid="train-message"]')?.textContent?.startsWith(`Saved in this browser at step ${n}:`), stoppedAt, { timeout: 30_000 });
+    await page.reload();
+    await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
+    expect(await page.getByTestId("load").isDisabled()).toBe(false);
+    await page.getByTestId("load").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent === "loaded", undefined, { timeout: 30_000 });
+    expect(await numberShown(page, "step")).toBe(stoppedAt);
+    expect(await page.getByTestId("text").inputValue()).toBe(shownText);
+    expect(await page.getByTestId("model-shape").inputValue()).toBe("micro");
+    expect(await page.getByTestId("train-tokenizer").inputValue()).toBe("byte");
+    await page.getByTestId("steps-per-run").fill("5");
+    await page.getByTestId("train").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="train-status"]')?.textContent === "done", undefined, { timeout: 30_000 });
+    expect(await numberShown(page, "step")).toBe(stoppedAt + 5);
+    expect(await numberShown(page, "loss-now")).toBeLessThan(4.5); // trained weights (a fresh model starts at ~ln 257 = 5.55)
+    expect(pageErrors).toEqual([]);
   });
 });

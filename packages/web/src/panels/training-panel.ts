@@ -47,7 +47,7 @@ export function formatDuration(seconds: number): string {
  * with an ETA, loss and tokens/s. Training runs in the worker; the model is rebuilt there when a
  * setting or the text changes, otherwise Resume continues the same run.
  */
-export function trainingPanel(state: AppState, worker: TrainingWorker, backendName: () => string): TrainingHandle {
+export function trainingPanel(state: AppState, worker: TrainingWorker, backendName: () => string, savedStep: number | undefined): TrainingHandle {
   const root = card("training", "3 · Train a GPT", "Next-token training on the text above, in a background worker of this page, with tfjs. Windows of the model's context length, shuffled, stride = context length; the last 10% of the text is held out for the validation loss.");
   const shape = select("model-shape", Object.keys(MODEL_SHAPES).map((k) => [k, describeShape(k as ModelShape)] as const), "tiny");
   const tokenizer = select("train-tokenizer", TOKENIZER_NAMES.map((n) => [n, n] as const), "gpt2");
@@ -58,6 +58,8 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
   const trainButton = h("button", { class: "primary", "data-testid": "train" }, "Train");
   const stopButton = h("button", { "data-testid": "stop", disabled: true }, "Stop");
   const resetButton = h("button", { "data-testid": "reset" }, "Reset model");
+  const saveButton = h("button", { "data-testid": "save", disabled: true, title: "Keeps the model, optimizer, step, data position, text and settings in this browser (IndexedDB)" }, "Save in browser");
+  const loadButton = h("button", { "data-testid": "load", disabled: savedStep === undefined, title: "Continues the run saved in this browser" }, "Load saved");
   const downloadButton = h("button", { "data-testid": "download", disabled: true, title: "The checkpoint files (model.json, weights.bin, optimizer.json, optimizer.bin, state.json): @tfgpt/layers' Trainer.fromCheckpoint loads them" }, "Download model");
   const chart = new LossChart();
 
@@ -86,7 +88,7 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
       batchSize.element,
       learningRate.element,
       stepsPerRun.element,
-      h("div", { class: "buttons" }, trainButton, stopButton, resetButton, downloadButton),
+      h("div", { class: "buttons" }, trainButton, stopButton, resetButton, downloadButton, saveButton, loadButton),
     ),
     h("div", { class: "stats-row" }, status.element, stepStat.element, eta.element, startLoss.element, lossStat.element, valStat.element, speed.element, modelStat.element),
     chart.canvas,
@@ -102,6 +104,8 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
   let speedAverage = 0;
   let target = 0;
   let runStart = 0;
+  let saved = savedStep;
+  let restoring = false; // the text and settings a loaded checkpoint brings must not drop it
   let secondsPerStep = 0;
   let lastStepAt = 0;
 
@@ -126,10 +130,12 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
     trainButton.disabled = running || !valid;
     stopButton.disabled = !running;
     downloadButton.disabled = model === undefined || model.step === 0;
+    saveButton.disabled = running || model === undefined || model.step === 0;
+    loadButton.disabled = running || saved === undefined;
   }
 
-  const drop = (why: string) => {
-    if (model !== undefined) worker.send({ type: "reset" });
+  const drop = (why: string, tellWorker = true) => {
+    if (model !== undefined && tellWorker) worker.send({ type: "reset" });
     model = undefined;
     running = false;
     losses = [];
@@ -264,13 +270,61 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
       }
     })();
   });
+  saveButton.addEventListener("click", () => {
+    void (async () => {
+      const done = worker.next("saved", "save");
+      worker.send({ type: "save" });
+      try {
+        saved = (await done).step;
+        message.textContent = `Saved in this browser at step ${saved}: Load saved continues from there, also after a reload.`;
+      } catch (error) {
+        message.textContent = `Saving failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      refreshButtons();
+    })();
+  });
+  loadButton.addEventListener("click", () => {
+    void (async () => {
+      if (running) return;
+      const id = ++nextId;
+      const done = worker.next("loaded", "load");
+      worker.send({ type: "load", model: id });
+      try {
+        const loaded = await done;
+        if (id !== nextId) return;
+        drop("", false); // the worker holds the loaded model already
+        restoring = true;
+        try {
+          state.setText(loaded.text);
+          shape.value = loaded.settings.shape;
+          tokenizer.value = loaded.settings.tokenizer;
+          batchSize.set(loaded.settings.batchSize);
+          learningRate.set(loaded.settings.learningRate);
+        } finally {
+          restoring = false;
+        }
+        model = { id, tokenizer: loaded.settings.tokenizer, step: loaded.step };
+        const c = loaded.summary;
+        modelStat.value.textContent = `${formatCount(c.params)} params · V ${c.vocabSize.toLocaleString("en")} · T ${c.contextLength} · C ${c.embeddingDim}`;
+        chart.reset(Math.log(c.vocabSize));
+        stepValue.textContent = String(loaded.step);
+        status.value.textContent = "loaded";
+        trainButton.textContent = "Resume";
+        message.textContent = `Loaded the run saved in this browser at step ${loaded.step}: Resume continues it.`;
+        refreshButtons();
+        changed();
+      } catch (error) {
+        message.textContent = `Loading failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    })();
+  });
   for (const control of [shape, tokenizer, batchSize.input, learningRate.input]) {
     control.addEventListener("change", () => {
-      if (model !== undefined) drop("Settings changed: Train builds a new model.");
+      if (model !== undefined && !restoring) drop("Settings changed: Train builds a new model.");
     });
   }
   state.onText(() => {
-    if (model !== undefined) drop("The text changed: Train builds a new model on it.");
+    if (model !== undefined && !restoring) drop("The text changed: Train builds a new model on it.");
   });
   status.value.textContent = "idle";
   chart.reset();
