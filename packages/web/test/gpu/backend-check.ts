@@ -5,7 +5,7 @@
  * generation (on the loaded weights, before training) with and without the KV cache, so the test can compare webgpu and webgl with cpu.
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamW, checkIds, createGPT, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
+import { adamW, checkIds, createGPT, Trainer, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
 import { initBackend, type BackendChoice, type BackendInfo } from "../../src/backend.js";
 
 /** What `runCheck` is asked to do. */
@@ -35,6 +35,8 @@ export interface CheckResult {
   readonly logits: number[];
   /** `model.meanLoss` of the batch before training (what the page's validation loss runs). */
   readonly meanLoss: number;
+  /** Losses of 3 steps of layers' `Trainer` (clipping active) from the same weights. */
+  readonly trainerLosses: number[];
   readonly losses: number[];
   /** Synchronous host reads (`dataSync`, `arraySync`) and asynchronous ones (`data()`) per training step. */
   readonly syncReadsPerStep: number[];
@@ -134,6 +136,28 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     const meanLoss = (await meanLossTensor.data())[0] as number;
     meanLossTensor.dispose();
 
+    // The page's and the CLI's step: layers' Trainer (variableGrads, global-norm clipping, AdamW),
+    // on a copy of the model; a clip far below the gradient norm makes the norm decide each update.
+    const trainerLosses: number[] = [];
+    {
+      const copy = createGPT(request.config);
+      const initial = model.getWeights();
+      copy.setWeights(initial);
+      const trainer = new Trainer(copy, { learningRate: request.learningRate, gradClip: 0.05 });
+      const targets = idsTensor(ysValues, [B, T]);
+      try {
+        for (let s = 0; s < 3; s++) {
+          const loss = trainer.trainStep([{ inputs: xs, targets }]);
+          trainerLosses.push((await loss.data())[0] as number);
+          loss.dispose();
+        }
+      } finally {
+        targets.dispose();
+        trainer.dispose();
+        copy.dispose();
+      }
+    }
+
     const prompt = Array.from(xsValues.subarray(0, promptLength));
     const options = { maxNewTokens: newTokens, temperature: 0, stop: null, contextLength: T };
     let genStart = performance.now();
@@ -172,7 +196,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     } finally {
       plain.dispose();
     }
-    return { info, weights, logits, meanLoss, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds };
+    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds };
   } finally {
     forbidSyncReads = false;
     model.dispose();
