@@ -70,7 +70,7 @@ export function trainingPanel(state: AppState, worker: TrainingWorker, backendNa
   const status = stat("train-status", "status");
   const stepValue = h("span", { "data-testid": "step" }, "–");
   const stepTarget = h("span", { "data-testid": "step-target" }, "–");
-  const stepStat = { value: stepValue, element: h("div", { class: "stat" }, h("span", { class: "label" }, "step"), h("span", { class: "value" }, stepValue, h("span", { class: "of" }, " of "), stepTarget)) };
+  const stepStat = { value: stepValue, element: h("div", { class: "stat wide" }, h("span", { class: "label" }, "step"), h("span", { class: "value" }, stepValue, h("span", { class: "of" }, " of "), stepTarget)) };
   const eta = stat("eta", "ETA");
   const startLoss = stat("loss-start", "first loss");
   const lossStat = stat("loss-now", "loss (smoothed)");
