@@ -23,6 +23,9 @@ export default defineConfig({
       "js-tiktoken/ranks/r50k_base",
     ],
   },
+  // The training worker is a module worker: ES output keeps webgpu's backend a separate chunk
+  // that is only fetched when the worker tries webgpu (iife, the default, would inline it).
+  worker: { format: "es" },
   build: {
     target: "es2022",
     // tfjs and the o200k/cl100k rank tables are large by nature; one warning per build is noise.

@@ -19,6 +19,8 @@ export type {
   ResolvedDataLoaderOptions,
   ResolvedGPTDatasetOptions,
 } from "./options.js";
+/** The DataLoader's option schema, for validating user input (a page's form) with the library's rules and messages. */
+export { DataLoaderOptionsSchema } from "./options.js";
 export { TokenStore, type TokenArray, type TokenSource, type TokenStoreOptions } from "./token-store.js";
 export { GPTDataset, type GPTWindow } from "./gpt-dataset.js";
 export { permutation } from "./sampler.js";

@@ -125,7 +125,8 @@ export class GPTModel extends TrainFunctionModel {
    * `sparseCrossEntropyFromLogits` would compute it, without gradients. With a tied
    * `TokenEmbedding` head it goes through `headCrossEntropy` (on the CPU backends, the head
    * kernel): no `[batch, T, vocab]` logits, so validation batches can be large. Otherwise it is
-   * `mean(sparseCrossEntropyFromLogits(targets, predict(ids)))`.
+   * `mean(sparseCrossEntropyFromLogits(targets, apply(ids)))`. Nothing is read back to the host
+   * (ids made by `idsTensor` are checked from their recorded range: this runs on webgpu/webgl).
    *
    * @param ids int32 `[batch, T]`.
    * @param targets int32 `[batch, T]` (or `[batch, T, 1]`).
@@ -135,8 +136,10 @@ export class GPTModel extends TrainFunctionModel {
   meanLoss(ids: tf.Tensor, targets: tf.Tensor): tf.Scalar {
     const head = this.head();
     return tf.tidy(() => {
-      if (head === null) return tf.mean(sparseCrossEntropyFromLogits(tf.reshape(targets, ids.shape), this.predict(ids) as tf.Tensor)) as tf.Scalar;
-      const hidden = this.trunkModel(head).predict(ids) as tf.Tensor; // [B, T, C]
+      // apply (inference mode), not predict: predict slices the batch into new tensors, which lose
+      // the ids' recorded range (a host read to check them; refused on webgpu/webgl).
+      if (head === null) return tf.mean(sparseCrossEntropyFromLogits(tf.reshape(targets, ids.shape), this.apply(ids, { training: false }) as tf.Tensor)) as tf.Scalar;
+      const hidden = this.trunkModel(head).apply(ids, { training: false }) as tf.Tensor; // [B, T, C]
       const dim = hidden.shape[hidden.rank - 1] as number;
       return headCrossEntropy(tf.reshape(hidden, [-1, dim]) as tf.Tensor2D, head.layer.table.read() as tf.Tensor2D, targets, this.headImplementation);
     });

@@ -22,6 +22,7 @@ export {
   learningRateAt,
   TRAINER_DEFAULTS,
   Trainer,
+  TrainerOptionsSchema,
   type CheckpointIO,
   type ResolvedTrainerOptions,
   type TrainBatch,
@@ -71,7 +72,7 @@ export {
 } from "./lora.js";
 export type { HeadImplementation } from "./head-cross-entropy.js";
 export { maskedCrossEntropy, perplexity, perplexityOf, sparseCrossEntropyFromLogits, type CrossEntropyOptions } from "./losses.js";
-export { generate, generateAsync, type GenerateOptions } from "./generate.js";
+export { generate, generateAsync, GenerateOptionsSchema, type GenerateOptions } from "./generate.js";
 export { blobSource, bufferSource, type ByteSource } from "./safetensors.js";
 export {
   fromPretrained,

@@ -18,6 +18,7 @@ export {
   type CheckpointDirectoryOptions,
   checkpointName,
   LATEST_FILE,
+  readCheckpointFiles,
   resolveCheckpoint,
 } from "./checkpoint-node.js";
 export { progressCallback, type ProgressCallbackOptions } from "./progress-callback-node.js";

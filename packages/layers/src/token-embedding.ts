@@ -9,6 +9,9 @@ import { resolveInitializer, serializeInitializer, type Initializer } from "./in
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
 import { matMulTransposedB } from "./matmul.js";
 
+/** Backends whose tensors live on a GPU: `checkIds` never reads ids back there (see it). */
+const DEVICE_BACKENDS: ReadonlySet<string> = new Set(["webgpu", "webgl"]);
+
 /** zod schema of the `TokenEmbedding`-specific arguments (base layer args pass through). */
 export const TokenEmbeddingOptionsSchema = z.object({
   /** Number of rows of the table: every id must be in `[0, vocabSize)`. Required. */
@@ -31,7 +34,12 @@ export type TokenEmbeddingArgs = LayerArgs & TokenEmbeddingOptions;
  * silently returns zeros for a bad id on some backends, which would train on garbage instead of
  * failing. An int32 tensor whose range was recorded on the host when it was made (`idsTensor`,
  * `recordIdRange`, or `@tfgpt/datasets`' batches) is checked from that range without reading it
- * back: no host synchronisation in a training step. Other tensors are read (`dataSync`).
+ * back: no host synchronisation in a training step. Other tensors are read (`dataSync`) on the
+ * host-memory backends (cpu, wasm, tensorflow); on a GPU backend (`webgpu`, `webgl`) such a read
+ * would stall the device on every call (and tfjs-webgpu 4.22's synchronous read over SwiftShader
+ * returns zeros and then breaks the device), so there ids without a recorded range are refused
+ * with an error saying how to record one. Skipping the check instead would let a bad id gather
+ * zeros silently (tfjs's GPU gather does not fail), which is what the check exists to prevent.
  * With `ignoreIndex`, that value is allowed too (a loss's masked targets; see `targetsTensor`).
  */
 export function checkIds(ids: tf.Tensor, vocabSize: number, what = "token id", ignoreIndex?: number): void {
@@ -46,6 +54,15 @@ export function checkIds(ids: tf.Tensor, vocabSize: number, what = "token id", i
       throw new LayerConfigError(`${what} ${bad.id} (at flat position ${bad.at}) is out of range: ids must be integers in [0, ${vocabSize})`, "ids");
     }
     return;
+  }
+  const backend = tf.getBackend();
+  if (DEVICE_BACKENDS.has(backend)) {
+    throw new LayerConfigError(
+      `${what}s of a tensor without a recorded id range cannot be checked on the ${backend} backend without a synchronous read-back of the GPU: ` +
+        "make the tensor with idsTensor() (or targetsTensor(), recordIdRange()), feed batches through model.apply(), trainingLoss() or fitDataset() " +
+        "rather than model.predict()/fit() on tensors (which slice them into new tensors), or check them on the cpu/wasm backend",
+      "ids",
+    );
   }
   const values = ids.dataSync();
   for (let i = 0; i < values.length; i++) {

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LayerConfigError } from "../src/errors.js";
-import { TokenEmbedding, embeddingLookup } from "../src/token-embedding.js";
+import { idsTensor } from "../src/id-range.js";
+import { TokenEmbedding, checkIds, embeddingLookup } from "../src/token-embedding.js";
 import "../src/register.js";
 import { BACKENDS, maxAbsDiff, useBackend } from "./backends.js";
 
@@ -80,4 +81,27 @@ describe.each(BACKENDS)("TokenEmbedding on %s", (backend) => {
 
   // Build, config round trip (initializer included), save/load, a training step and leaks:
   // layers.test.ts (the shared harness).
+});
+
+describe("checkIds on a GPU backend", () => {
+  it("refuses ids without a recorded range on a GPU backend (no synchronous read-back), naming the way out", async () => {
+    // A backend registered under the name "webgl" (host memory, no kernels: checkIds needs none
+    // before it decides); the real webgpu/webgl run is in packages/web's gpu-backends test.
+    const before = tf.getBackend();
+    const cpu = tf.findBackendFactory("cpu");
+    if (cpu === null) throw new Error("the cpu backend is not registered");
+    tf.registerBackend("webgl", cpu, -1);
+    try {
+      expect(await tf.setBackend("webgl")).toBe(true);
+      const plain = tf.tensor1d([1, 2], "int32");
+      expect(() => checkIds(plain, 10)).toThrow(/token ids of a tensor without a recorded id range cannot be checked on the webgl backend.*idsTensor\(\)/);
+      const recorded = idsTensor(Int32Array.from([1, 2]), [2]);
+      expect(() => checkIds(recorded, 10)).not.toThrow();
+      expect(() => checkIds(idsTensor(Int32Array.from([1, 10]), [2]), 10)).toThrow(/token id 10 .*out of range/);
+      tf.dispose([plain, recorded]);
+    } finally {
+      await tf.setBackend(before);
+      tf.removeBackend("webgl");
+    }
+  });
 });

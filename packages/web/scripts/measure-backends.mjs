@@ -5,12 +5,7 @@
 // measures it. Run after `npm run build`:
 //   node scripts/measure-backends.mjs [backends=webgpu,webgl,wasm,cpu] [shape=micro|tiny] [steps=6] [newTokens=16]
 // `tiny` is GPT_PRESETS.tiny with GPT-2's vocabulary (50,257); `micro` is the page's micro shape with a byte vocabulary (257).
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { createServer } from "vite";
+import { launchPage } from "./chromium.mjs";
 
 const backends = (process.argv[2] ?? "webgpu,webgl,wasm,cpu").split(",");
 const shape = process.argv[3] ?? "micro";
@@ -25,18 +20,8 @@ if (config === undefined) {
   console.error(`measure-backends: shape must be one of ${Object.keys(SHAPES).join(", ")}, received ${JSON.stringify(shape)}`);
   process.exit(2);
 }
-const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const server = await createServer({ root: webRoot, configFile: path.join(webRoot, "vite.config.ts"), logLevel: "warn", server: { host: "127.0.0.1", port: 0, hmr: false, watch: null } });
-await server.listen();
-const url = server.resolvedUrls?.local[0] ?? "";
-const userDataDir = mkdtempSync(path.join(os.tmpdir(), "tfgpt-chromium-"));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.TFGPT_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--enable-unsafe-webgpu", "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const { url, page, close } = await launchPage();
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
   await page.goto(`${url}test/gpu/index.html`);
   await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
@@ -62,7 +47,5 @@ try {
     }
   }
 } finally {
-  await context.close();
-  await server.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }

@@ -1,19 +1,11 @@
 // Tokens/s of the page's own training in headless chromium (wasm backend, as a user without a
 // GPU gets it): the `tiny` preset with the gpt2 tokenizer, batch 8, for a number of steps, then the
 // "tokens / s" the page shows. Run after `npm run build`: node scripts/measure-training.mjs [steps=30]
-import { chromium } from "playwright-core";
-import { createServer } from "vite";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
+import { launchPage } from "./chromium.mjs";
 
 const steps = Number(process.argv[2] ?? 30);
-const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const server = await createServer({ root: webRoot, configFile: path.join(webRoot, "vite.config.ts"), logLevel: "warn", server: { host: "127.0.0.1", port: 0, hmr: false, watch: null } });
-await server.listen();
-const url = server.resolvedUrls?.local[0] ?? "";
-const browser = await chromium.launch({ executablePath: process.env.TFGPT_CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+const { url, page, close } = await launchPage({ gpu: false });
 try {
-  const page = await browser.newPage();
   await page.goto(`${url}?backend=wasm`);
   await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
   await page.getByTestId("model-shape").selectOption("tiny");
@@ -24,6 +16,5 @@ try {
   const shown = async (id) => (await page.getByTestId(id).textContent())?.trim();
   console.log(JSON.stringify({ steps: await shown("step"), tokensPerSecond: await shown("tokens-per-second"), firstLoss: await shown("loss-start"), loss: await shown("loss-now"), model: await shown("model-info") }));
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }

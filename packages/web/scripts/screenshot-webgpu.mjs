@@ -3,30 +3,16 @@
 // GPU (this machine), chromium runs WebGPU on SwiftShader: a CPU emulating a GPU, slow.
 // Run after `npm run build`:
 //   node scripts/screenshot-webgpu.mjs [out=../../docs/web-webgpu.png] [backend=webgpu] [steps=40]
-import { mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { createServer } from "vite";
+import { launchPage, webRoot } from "./chromium.mjs";
 
-const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const out = path.resolve(process.argv[2] ?? path.join(webRoot, "../../docs/web-webgpu.png"));
 const backend = process.argv[3] ?? "webgpu";
 const steps = Number(process.argv[4] ?? 40);
-const server = await createServer({ root: webRoot, configFile: path.join(webRoot, "vite.config.ts"), logLevel: "warn", server: { host: "127.0.0.1", port: 0, hmr: false, watch: null } });
-await server.listen();
-const url = server.resolvedUrls?.local[0] ?? "";
-const userDataDir = mkdtempSync(path.join(os.tmpdir(), "tfgpt-chromium-"));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.TFGPT_CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1200, height: 900 },
-  args: ["--no-sandbox", "--enable-unsafe-webgpu", "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const { url, page, close } = await launchPage({ viewport: { width: 1200, height: 900 } });
 let failed = false;
 try {
-  const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => {
     failed = true;
     console.error(`page error: ${error.message}`);
@@ -64,8 +50,6 @@ try {
   renameSync(partial, out);
   console.log(`wrote ${out}`);
 } finally {
-  await context.close();
-  await server.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }
 if (failed) process.exit(1);

@@ -5,6 +5,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import wasmPlain from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url";
 import wasmSimd from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url";
 import wasmThreadedSimd from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url";
+import type { BackendChoice, BackendInfo } from "./backend-choice.js";
 
 setWasmPaths({
   "tfjs-backend-wasm.wasm": wasmPlain,
@@ -12,27 +13,10 @@ setWasmPaths({
   "tfjs-backend-wasm-threaded-simd.wasm": wasmThreadedSimd,
 });
 
-/**
- * What the page may ask for: `auto` is webgpu on a real GPU, then webgl on a real GPU, then wasm,
- * then cpu; a named one is tried first, then the others in that order.
- */
-export const BACKEND_CHOICES = ["auto", "webgpu", "webgl", "wasm", "cpu"] as const;
-
-/** One of {@link BACKEND_CHOICES}. */
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export { BACKEND_CHOICES, describeBackend, type BackendChoice, type BackendInfo } from "./backend-choice.js";
 
 /** The tfjs backends in the order `auto` tries them. */
 const PREFERENCE = ["webgpu", "webgl", "wasm", "cpu"] as const;
-
-/** The backend in use, the device it runs on (when known) and why the better ones were passed over. */
-export interface BackendInfo {
-  readonly name: string;
-  /** The GPU adapter or WebGL renderer (e.g. "google swiftshader" on a software emulation); empty on wasm/cpu. */
-  readonly device: string;
-  /** Whether the device is a software rasterizer (SwiftShader, llvmpipe): a CPU emulating a GPU. */
-  readonly software: boolean;
-  readonly notes: readonly string[];
-}
 
 /** Backends to try for `choice`, best first. */
 export function backendOrder(choice: BackendChoice): string[] {
@@ -44,7 +28,9 @@ const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
 /** The WebGL renderer's name, or why there is none. */
 function webglRenderer(): { device: string; available: boolean } {
   try {
-    const gl = document.createElement("canvas").getContext("webgl2") ?? document.createElement("canvas").getContext("webgl");
+    // In the training worker there is no document: an OffscreenCanvas (what tfjs's webgl uses there too).
+    const canvas = () => (typeof document === "undefined" ? new OffscreenCanvas(1, 1) : document.createElement("canvas"));
+    const gl = (canvas().getContext("webgl2") ?? canvas().getContext("webgl")) as WebGLRenderingContext | WebGL2RenderingContext | null;
     if (gl === null) return { device: "no WebGL context", available: false };
     const info = gl.getExtension("WEBGL_debug_renderer_info");
     return { device: String(info === null ? gl.getParameter(gl.RENDERER) : gl.getParameter(info.UNMASKED_RENDERER_WEBGL)), available: true };
@@ -123,10 +109,4 @@ export async function initBackend(choice: BackendChoice = "auto"): Promise<Backe
     }
   }
   throw new Error(`no tfjs backend could start (${notes.join("; ")})`);
-}
-
-/** A one-line description for the page: "webgpu on google swiftshader (software: a CPU emulating a GPU)". */
-export function describeBackend(info: BackendInfo): string {
-  if (info.device === "") return info.name;
-  return `${info.name} on ${info.device}${info.software ? " (software: a CPU emulating a GPU)" : ""}`;
 }

@@ -1,12 +1,15 @@
 /**
  * A live loss chart on a canvas: each step's loss as a faint dot, its exponential moving average
- * as a line, and a dashed line at ln(vocabSize), the loss of a uniform guess (where an untrained
+ * as a line, the validation loss (held-out text) as an orange line with dots, and a dashed line at ln(vocabSize), the loss of a uniform guess (where an untrained
  * GPT starts).
  */
 export class LossChart {
   readonly canvas: HTMLCanvasElement;
   private losses: number[] = [];
+  /** `[step, loss]` of each validation estimate (step counted from 1). */
+  private validation: Array<readonly [number, number]> = [];
   private baseline: number | undefined;
+  private drawPending = false;
 
   constructor(private readonly height = 220) {
     this.canvas = document.createElement("canvas");
@@ -18,6 +21,7 @@ export class LossChart {
   /** Clears the chart; `baseline` is drawn as the uniform-guess line. */
   reset(baseline?: number): void {
     this.losses = [];
+    this.validation = [];
     this.baseline = baseline;
     this.draw();
   }
@@ -25,7 +29,23 @@ export class LossChart {
   /** Appends one step's loss and redraws. */
   push(loss: number): void {
     this.losses.push(loss);
-    this.draw();
+    this.requestDraw();
+  }
+
+  /** Adds the validation loss after `step` steps and redraws. */
+  pushValidation(step: number, loss: number): void {
+    this.validation.push([step, loss]);
+    this.requestDraw();
+  }
+
+  /** Draws at the next frame, once however many points came since (steps can outpace frames). */
+  private requestDraw(): void {
+    if (this.drawPending) return;
+    this.drawPending = true;
+    requestAnimationFrame(() => {
+      this.drawPending = false;
+      this.draw();
+    });
   }
 
   /** Redraws at the canvas's current CSS width and the device pixel ratio (sharp on HiDPI). */
@@ -45,7 +65,7 @@ export class LossChart {
     const plotW = width - pad.left - pad.right;
     const plotH = height - pad.top - pad.bottom;
     const n = this.losses.length;
-    const top = Math.max(this.baseline ?? 0, ...this.losses, 1) * 1.05;
+    const top = Math.max(this.baseline ?? 0, ...this.losses, ...this.validation.map(([, v]) => v), 1) * 1.05;
     const steps = Math.max(n, 10);
     const x = (i: number) => pad.left + (plotW * i) / Math.max(1, steps - 1);
     const y = (v: number) => pad.top + plotH * (1 - v / top);
@@ -103,6 +123,29 @@ export class LossChart {
     ctx.beginPath();
     smooth(this.losses).forEach((v, i) => (i === 0 ? ctx.moveTo(x(i), y(v)) : ctx.lineTo(x(i), y(v))));
     ctx.stroke();
+
+    if (this.validation.length > 0) {
+      ctx.strokeStyle = "#ea580c";
+      ctx.fillStyle = "#ea580c";
+      ctx.beginPath();
+      this.validation.forEach(([step, v], i) => (i === 0 ? ctx.moveTo(x(step - 1), y(v)) : ctx.lineTo(x(step - 1), y(v))));
+      ctx.stroke();
+      for (const [step, v] of this.validation) {
+        ctx.beginPath();
+        ctx.arc(x(step - 1), y(v), 3, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    // Legend.
+    ctx.font = "11px system-ui, sans-serif";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "top";
+    ctx.fillStyle = "#2563eb";
+    ctx.fillText("train (smoothed)", width - pad.right - 4, pad.top + 2);
+    if (this.validation.length > 0) {
+      ctx.fillStyle = "#ea580c";
+      ctx.fillText("validation", width - pad.right - 4, pad.top + 16);
+    }
   }
 }
 

@@ -1,23 +1,26 @@
 import "./style.css";
 import { AppState } from "./app-state.js";
-import { BACKEND_CHOICES, describeBackend, initBackend, type BackendChoice } from "./backend.js";
+import { BACKEND_CHOICES, describeBackend, parseBackendChoice } from "./backend-choice.js";
 import { h, select } from "./dom.js";
 import { samplingPanel } from "./panels/sampling-panel.js";
 import { textPanel } from "./panels/text-panel.js";
 import { tokensPanel } from "./panels/tokens-panel.js";
 import { trainingPanel } from "./panels/training-panel.js";
 import { windowsPanel } from "./panels/windows-panel.js";
+import { TrainingWorker } from "./training-client.js";
 
 /**
- * Entry point: starts the tfjs backend (`?backend=webgpu|webgl|wasm|cpu` in the address forces one),
- * then builds the page from its panels, which share the text through `AppState`.
+ * Entry point: starts the training worker, which starts the tfjs backend
+ * (`?backend=webgpu|webgl|wasm|cpu` in the address forces one), then builds the page from its
+ * panels, which share the text through `AppState`. The main thread only renders: the model
+ * trains and samples in the worker.
  */
 async function main(): Promise<void> {
   const app = document.getElementById("app");
   if (app === null) throw new Error("index.html has no #app element");
   const params = new URLSearchParams(location.search);
   const asked = params.get("backend") ?? "auto";
-  const choice: BackendChoice = (BACKEND_CHOICES as readonly string[]).includes(asked) ? (asked as BackendChoice) : "auto";
+  const choice = parseBackendChoice(asked);
 
   const backendSelect = select("backend-select", BACKEND_CHOICES.map((b) => [b, b] as const), choice);
   const backendLabel = h("span", { class: "pill", "data-testid": "backend" }, "starting…");
@@ -35,7 +38,10 @@ async function main(): Promise<void> {
     ),
   );
 
-  const info = await initBackend(choice);
+  const worker = new TrainingWorker();
+  const ready = worker.next("ready", "init");
+  worker.send({ type: "init", backend: choice });
+  const { info, savedStep } = await ready;
   backendLabel.textContent = info.name;
   backendLabel.title = info.notes.join("\n") || `tfjs backend ${info.name}`;
   // Which device, and why the better backends were passed over (e.g. "skipped webgpu: software device …").
@@ -45,7 +51,7 @@ async function main(): Promise<void> {
   const text = textPanel(state);
   const windows = windowsPanel(state);
   const tokens = tokensPanel(state, windows.setTokenizer);
-  const training = trainingPanel(state, () => info.name);
+  const training = trainingPanel(state, worker, () => info.name, savedStep);
   app.append(text, tokens, windows.element, training.element, samplingPanel(training));
   document.body.dataset.ready = "true";
 }

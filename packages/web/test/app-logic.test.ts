@@ -9,7 +9,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { smooth } from "../src/loss-chart.js";
 import { firstParagraphs, SAMPLE_TEXTS, THE_VERDICT } from "../src/sample-text.js";
 import { TOKENIZER_NAMES, tokenizerFor, tokenPieces, visible } from "../src/tokenizer-choice.js";
-import { MODEL_SHAPES, Trainer } from "../src/trainer.js";
+import { DataLoaderOptionsSchema } from "@tfgpt/datasets";
+import { GenerateOptionsSchema, Trainer as LayersTrainer, TrainerOptionsSchema } from "@tfgpt/layers";
+import { numberError } from "../src/form.js";
+import { MODEL_SHAPES, Trainer, VALIDATION_FRACTION } from "../src/trainer.js";
 
 beforeAll(async () => {
   expect(await tf.setBackend("wasm")).toBe(true);
@@ -74,7 +77,11 @@ describe("Trainer", () => {
     const text = firstParagraphs(THE_VERDICT, 3);
     const trainer = new Trainer(text, { shape: "micro", tokenizer: "byte", batchSize: 4, learningRate: 0.01, seed: 1 });
     expect(trainer.config.vocabSize).toBe(257);
-    expect(trainer.windows).toBe(Math.floor((new TextEncoder().encode(text).length - 33) / 32) + 1);
+    const bytes = new TextEncoder().encode(text).length;
+    const split = Math.floor(bytes * (1 - VALIDATION_FRACTION));
+    expect(trainer.windows).toBe(Math.floor((split - 33) / 32) + 1); // the first 90% of the tokens
+    expect(trainer.valWindows).toBe(Math.floor((bytes - split - 33) / 32) + 1); // the last 10%
+    const valBefore = await trainer.validationLoss();
     const losses = [(await trainer.trainStep()).loss];
     const afterFirst = tf.memory().numTensors; // weights and Adam's slots exist from step 1 on
     for (let i = 1; i < 30; i++) losses.push((await trainer.trainStep()).loss);
@@ -83,14 +90,54 @@ describe("Trainer", () => {
     expect(losses[0]).toBeGreaterThan(5); // ln 257 = 5.55
     const last5 = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
     expect(last5).toBeLessThan((losses[0] as number) - 1);
-    const ids = trainer.promptIds("I HAD");
-    const next = await trainer.nextId(ids, 0, undefined, 1);
-    expect(Number.isInteger(next) && next >= 0 && next < 257).toBe(true);
+    const valAfter = await trainer.validationLoss();
+    expect(valBefore).toBeGreaterThan(5);
+    expect(valAfter).toBeLessThan((valBefore as number) - 0.5); // held-out text: it learns bytes, not windows
+    const streamed: number[] = [];
+    const made = await trainer.generate("I HAD", { temperature: 0, topK: undefined, maxTokens: 5, seed: 1 }, (id) => streamed.push(id));
+    expect(made).toHaveLength(5);
+    expect(streamed).toEqual(made);
+    expect(made.every((id) => Number.isInteger(id) && id >= 0 && id < 257)).toBe(true);
+    // The download: checkpoint files that load back into a Trainer at the same step, same weights.
+    const files = await trainer.checkpointFiles();
+    expect(Object.keys(files).sort()).toEqual(["model.json", "optimizer.bin", "optimizer.json", "state.json", "weights.bin"]);
+    const modelJson = JSON.parse(await files["model.json"]!.text()) as tf.io.ModelJSON;
+    const optimizerJson = JSON.parse(await files["optimizer.json"]!.text()) as { weightSpecs: tf.io.WeightsManifestEntry[] };
+    const state = JSON.parse(await files["state.json"]!.text()) as { version: 2; step: number; trainer: never; dataState: unknown };
+    expect(state.step).toBe(30);
+    const { trainer: loaded } = await LayersTrainer.fromCheckpoint({
+      model: { modelTopology: modelJson.modelTopology, format: modelJson.format, weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights), weightData: await files["weights.bin"]!.arrayBuffer() },
+      optimizer: { weightSpecs: optimizerJson.weightSpecs, weightData: await files["optimizer.bin"]!.arrayBuffer() },
+      state: { version: 2, step: state.step, trainer: state.trainer, dataState: state.dataState },
+    });
+    expect(loaded.step).toBe(30);
+    const mine = trainer.model.getWeights().map((w) => w.dataSync());
+    const theirs = loaded.model.getWeights().map((w) => w.dataSync());
+    expect(theirs).toEqual(mine);
+    loaded.model.dispose();
+    loaded.dispose();
     expect(trainer.promptIds("")).toEqual([256]); // byte's <|endoftext|>
     trainer.dispose();
   });
 
   it("refuses a text shorter than one window, naming maxLength", () => {
     expect(() => new Trainer("too short", { shape: "micro", tokenizer: "byte", batchSize: 2, learningRate: 0.01, seed: 1 })).toThrow(/maxLength/);
+  });
+});
+
+describe("form validation with the library's schemas", () => {
+  it("refuses 0, negatives, fractions and empty fields with the reason, never clamping", () => {
+    const batch = DataLoaderOptionsSchema.shape.batchSize;
+    expect(numberError(batch, "8")).toBeUndefined();
+    expect(numberError(batch, "0")).toBe("must be a positive integer, received 0");
+    expect(numberError(batch, "2.5")).toBe("must be a positive integer, received 2.5");
+    const rate = TrainerOptionsSchema.shape.learningRate;
+    expect(numberError(rate, "0.004")).toBeUndefined();
+    expect(numberError(rate, "0")).toBe("must be a number in (0, 1], received 0");
+    expect(numberError(rate, "-1")).toBe("must be a number in (0, 1], received -1");
+    expect(numberError(rate, "")).toBe("must be a number in (0, 1], received nothing");
+    expect(numberError(TrainerOptionsSchema.shape.totalSteps, "0")).toBe("must be a positive integer, received 0");
+    expect(numberError(GenerateOptionsSchema.shape.temperature, "-0.5")).toBe("must be a number >= 0, received -0.5");
+    expect(numberError(GenerateOptionsSchema.shape.topK, "0")).toBe("must be a positive integer, received 0");
   });
 });

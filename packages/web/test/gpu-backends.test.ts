@@ -122,6 +122,7 @@ describe.skipIf(!hasChromium)(title, () => {
         ctx.skip();
       }
       const result = await run(page, { ...REQUEST, backend, weights: reference.weights });
+      console.log(`${backend} Trainer (clipped) losses ${result.trainerLosses.map((l) => l.toFixed(4)).join(" ")} (cpu ${reference.trainerLosses.map((l) => l.toFixed(4)).join(" ")})`);
       console.log(
         `${backend} on ${result.info.device}${result.info.software ? " (software)" : ""}: losses ${result.losses.map((l) => l.toFixed(4)).join(" ")} (cpu ${reference.losses.map((l) => l.toFixed(4)).join(" ")}), ` +
           `max |logit - cpu| ${maxAbsDiff(result.logits, reference.logits).toExponential(2)}, train ${result.trainTokensPerSecond.toFixed(0)} tokens/s, generate ${result.generateTokensPerSecond.toFixed(1)} tokens/s`,
@@ -130,6 +131,10 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(result.weights).toHaveLength(reference.weights.length);
       // Forward: the same weights give the same logits (float32; the GPU sums in another order).
       expect(maxAbsDiff(result.logits, reference.logits)).toBeLessThan(2e-3);
+      expect(Math.abs(result.meanLoss - reference.meanLoss)).toBeLessThan(1e-3);
+      // layers' Trainer step with global-norm clipping (tfjs-webgpu's AddN over many inputs gave a wrong norm).
+      expect(maxAbsDiff(result.trainerLosses, reference.trainerLosses)).toBeLessThan(2e-3);
+      expect(reference.trainerLosses.at(-1)).toBeLessThan(reference.trainerLosses[0] as number);
       // Training: the same losses step by step (the first is the forward pass again), falling.
       expect(Math.abs((result.losses[0] as number) - (reference.losses[0] as number))).toBeLessThan(1e-3);
       expect(maxAbsDiff(result.losses, reference.losses)).toBeLessThan(2e-2);
@@ -138,6 +143,9 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(result.syncReadsPerStep).toEqual(result.losses.map(() => 0));
       expect(Math.max(...result.asyncReadsPerStep)).toBeLessThanOrEqual(1);
       // Generation: the same greedy ids as cpu, with and without the KV cache.
+      // Ids without a recorded range: read on cpu, refused on a GPU backend (no synchronous read-back).
+      expect(reference.unrecordedIds).toBe("");
+      expect(result.unrecordedIds).toMatch(new RegExp(`cannot be checked on the ${backend} backend without a synchronous read-back.*idsTensor`));
       expect(result.cachedIds).toEqual(reference.cachedIds);
       expect(result.uncachedIds).toEqual(reference.cachedIds);
       expect(pageErrors).toEqual([]);

@@ -1,67 +1,69 @@
-import * as tf from "@tensorflow/tfjs";
-import { card, field, h, numberInput, readNumber } from "../dom.js";
+import { GenerateOptionsSchema } from "@tfgpt/layers";
+import { card, field, h } from "../dom.js";
+import { checkedNumber } from "../form.js";
+import type { FromWorker } from "../training-protocol.js";
 import type { TrainingHandle } from "./training-panel.js";
 
 /**
- * The sampling panel: a prompt, temperature, top-k, seed and a token budget; Generate extends the
- * prompt one token at a time with the model being trained (the text streams in as it comes).
+ * The sampling panel: a prompt, temperature, top-k, seed and a token budget (checked with
+ * `generate`'s schema); Generate asks the worker to extend the prompt with the model being
+ * trained, and the text streams in as the worker picks each token.
  */
 export function samplingPanel(training: TrainingHandle): HTMLElement {
   const root = card("sampling", "4 · Sample", "Text from the model above. Temperature 0 always takes the most likely token; higher values take more risks.");
   const prompt = h("input", { type: "text", value: "I HAD always", "data-testid": "prompt", class: "prompt" });
-  const temperature = numberInput("temperature", 0.8, 0, 5, 0.1);
-  const topK = numberInput("top-k", 40, 0, 1000);
-  const maxTokens = numberInput("max-tokens", 60, 1, 1000);
-  const seed = numberInput("seed", 1, 0, 2 ** 31 - 1);
+  const options = GenerateOptionsSchema.shape;
+  const validity = () => refresh();
+  const temperature = checkedNumber("temperature", "temperature", 0.8, options.temperature, validity, 0.1);
+  const topK = checkedNumber("top-k", "top-k", 40, options.topK, validity, 1);
+  const maxTokens = checkedNumber("max tokens", "max-tokens", 60, options.maxNewTokens, validity, 1);
+  const seed = checkedNumber("seed", "seed", 1, options.seed, validity, 1);
   const generateButton = h("button", { class: "primary", "data-testid": "generate" }, "Generate");
   const output = h("div", { class: "sample-output", "data-testid": "sample-output" });
   const note = h("p", { class: "note", "data-testid": "sample-note" });
   root.append(
-    h("div", { class: "controls" }, field("prompt", prompt), field("temperature", temperature), field("top-k (0 = all)", topK), field("max tokens", maxTokens), field("seed", seed), h("div", { class: "buttons" }, generateButton)),
+    h("div", { class: "controls" }, field("prompt", prompt), temperature.element, topK.element, maxTokens.element, seed.element, h("div", { class: "buttons" }, generateButton)),
     output,
     note,
   );
 
-  let generating = false;
-  const refresh = () => {
-    const trainer = training.trainer();
-    generateButton.disabled = generating || trainer === undefined;
-    if (!generating) note.textContent = trainer === undefined ? "Train a model first (a few steps are enough to see it learn the text's characters)." : `Model after ${trainer.step} steps, ${trainer.settings.tokenizer} tokenizer.`;
-  };
+  const fields = [temperature, topK, maxTokens, seed];
+  let generating: number | undefined; // the model number being sampled
+  let generated: HTMLSpanElement | undefined;
+  function refresh(): void {
+    const model = training.model();
+    generateButton.disabled = generating !== undefined || model === undefined || fields.some((f) => f.value() === undefined);
+    const text = model === undefined ? "Train a model first (a few steps are enough to see it learn the text's characters)." : `Model after ${model.step} steps, ${model.tokenizer} tokenizer.`;
+    if (generating === undefined && note.textContent !== text) note.textContent = text;
+  }
   training.onChange(refresh);
   refresh();
 
+  const finish = (text: string) => {
+    generating = undefined;
+    note.textContent = text;
+    output.dataset.done = "true";
+    refresh();
+    note.textContent = text;
+  };
+  training.worker.on((m: FromWorker) => {
+    if (generating === undefined || !("model" in m) || m.model !== generating) return;
+    if (m.type === "text" && generated !== undefined) generated.textContent = m.text;
+    else if (m.type === "generated") finish(`${m.tokens} tokens in ${m.seconds.toFixed(1)} s, model after ${m.step} steps.`);
+    else if (m.type === "error" && m.during === "generate") finish(`Sampling failed: ${m.message}`);
+  });
+
   generateButton.addEventListener("click", () => {
-    void (async () => {
-      const trainer = training.trainer();
-      if (trainer === undefined || generating) return;
-      generating = true;
-      refresh();
-      const promptIds = trainer.promptIds(prompt.value);
-      const ids = [...promptIds];
-      const generated = h("span", { class: "generated" });
-      delete output.dataset.done;
-      output.replaceChildren(h("span", { class: "prompt-text" }, prompt.value), generated);
-      const t = readNumber(temperature, true);
-      const k = readNumber(topK);
-      const budget = readNumber(maxTokens);
-      const started = performance.now();
-      try {
-        for (let i = 0; i < budget && training.trainer() === trainer; i++) {
-          ids.push(await trainer.nextId(ids, t, k === 0 ? undefined : k, readNumber(seed) + i));
-          generated.textContent = trainer.tokenizer.decode(ids.slice(promptIds.length));
-          await tf.nextFrame();
-        }
-        const seconds = (performance.now() - started) / 1000;
-        note.textContent = `${ids.length - promptIds.length} tokens in ${seconds.toFixed(1)} s, model after ${trainer.step} steps.`;
-      } catch (error) {
-        note.textContent = `Sampling failed: ${error instanceof Error ? error.message : String(error)}`;
-      } finally {
-        generating = false;
-        generateButton.disabled = training.trainer() === undefined;
-        output.dataset.done = "true";
-      }
-    })();
+    const model = training.model();
+    const [t, k, budget, s] = fields.map((f) => f.value());
+    if (model === undefined || generating !== undefined || t === undefined || k === undefined || budget === undefined || s === undefined) return;
+    generating = model.id;
+    generated = h("span", { class: "generated" });
+    delete output.dataset.done;
+    output.replaceChildren(h("span", { class: "prompt-text" }, prompt.value), generated);
+    note.textContent = "Sampling…";
+    refresh();
+    training.worker.send({ type: "generate", prompt: prompt.value, temperature: t, topK: k, maxTokens: budget, seed: s });
   });
   return root;
 }

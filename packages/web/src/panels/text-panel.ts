@@ -27,6 +27,14 @@ export function textPanel(state: AppState): HTMLElement {
     clearTimeout(timer);
     timer = setTimeout(() => state.setText(area.value), DEBOUNCE_MS);
   });
+  // A text set elsewhere (a checkpoint loaded from this browser) shows here too.
+  state.onText(() => {
+    if (area.value === state.text) return;
+    clearTimeout(timer);
+    area.value = state.text;
+    const index = SAMPLE_TEXTS.findIndex((sample) => sample.text === state.text);
+    samples.value = index < 0 ? "custom" : String(index);
+  });
   state.setText(area.value);
   return root;
 }

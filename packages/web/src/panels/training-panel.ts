@@ -1,33 +1,66 @@
-import * as tf from "@tensorflow/tfjs";
+import { DataLoaderOptionsSchema } from "@tfgpt/datasets";
+import { TrainerOptionsSchema } from "@tfgpt/layers";
 import type { AppState } from "../app-state.js";
-import { card, field, h, numberInput, readNumber, select } from "../dom.js";
-import { LossChart, smooth } from "../loss-chart.js";
+import { card, field, h, select } from "../dom.js";
+import { checkedNumber } from "../form.js";
+import { LossChart } from "../loss-chart.js";
 import { TOKENIZER_NAMES, type TokenizerName } from "../tokenizer-choice.js";
-import { MODEL_SHAPES, Trainer, type ModelShape } from "../trainer.js";
+import type { TrainingWorker } from "../training-client.js";
+import type { FromWorker } from "../training-protocol.js";
+import { MODEL_SHAPES, type ModelShape } from "../trainer.js";
 
-/** What the sampling panel needs from training: the current trainer, if any. */
+/** The model the worker holds, as the page knows it. */
+export interface ModelHandle {
+  /** The model's number (messages about other numbers are stale). */
+  readonly id: number;
+  readonly tokenizer: TokenizerName;
+  /** Steps trained so far. */
+  readonly step: number;
+}
+
+/** What the sampling panel needs from training: the worker and the current model, if any. */
 export interface TrainingHandle {
   readonly element: HTMLElement;
-  trainer(): Trainer | undefined;
-  /** Calls `listener` whenever the trainer is created, steps, stops or is dropped. */
+  readonly worker: TrainingWorker;
+  model(): ModelHandle | undefined;
+  /** Calls `listener` whenever the model is created, steps, stops or is dropped. */
   onChange(listener: () => void): void;
+}
+
+/** Validation every this many steps: about 20 points a run, at least 10 and at most 100 steps apart. */
+export function evalEvery(steps: number): number {
+  return Math.min(100, Math.max(10, Math.ceil(steps / 20)));
+}
+
+/** "42 s", "3 min 5 s", "1 h 2 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
 /**
  * The training panel: settings (model shape, tokenizer, batch size, learning rate, steps per
- * run), Train / Stop / Resume, a live loss chart and the step, loss and tokens/s. The trainer is
- * rebuilt when a setting or the text changes; otherwise Resume continues the same run.
+ * run; numbers checked with the library's schemas, Train disabled while one is invalid),
+ * Train / Stop / Resume, Download, a live chart of the train and validation losses, step N of M
+ * with an ETA, loss and tokens/s. Training runs in the worker; the model is rebuilt there when a
+ * setting or the text changes, otherwise Resume continues the same run.
  */
-export function trainingPanel(state: AppState, backendName: () => string): TrainingHandle {
-  const root = card("training", "3 · Train a GPT", "Next-token training on the text above, in this page, with tfjs. Windows of the model's context length, shuffled, stride = context length.");
+export function trainingPanel(state: AppState, worker: TrainingWorker, backendName: () => string, savedStep: number | undefined): TrainingHandle {
+  const root = card("training", "3 · Train a GPT", "Next-token training on the text above, in a background worker of this page, with tfjs. Windows of the model's context length, shuffled, stride = context length; the last 10% of the text is held out for the validation loss.");
   const shape = select("model-shape", Object.keys(MODEL_SHAPES).map((k) => [k, describeShape(k as ModelShape)] as const), "tiny");
   const tokenizer = select("train-tokenizer", TOKENIZER_NAMES.map((n) => [n, n] as const), "gpt2");
-  const batchSize = numberInput("batch-size", 8, 1, 64);
-  const learningRate = numberInput("learning-rate", 0.004, 0.00001, 0.1, 0.0001);
-  const stepsPerRun = numberInput("steps-per-run", 200, 1, 100000);
+  const validity = () => refreshButtons();
+  const batchSize = checkedNumber("batch size", "batch-size", 8, DataLoaderOptionsSchema.shape.batchSize, validity, 1);
+  const learningRate = checkedNumber("learning rate", "learning-rate", 0.004, TrainerOptionsSchema.shape.learningRate, validity);
+  const stepsPerRun = checkedNumber("steps per run", "steps-per-run", 200, TrainerOptionsSchema.shape.totalSteps, validity, 1);
   const trainButton = h("button", { class: "primary", "data-testid": "train" }, "Train");
   const stopButton = h("button", { "data-testid": "stop", disabled: true }, "Stop");
   const resetButton = h("button", { "data-testid": "reset" }, "Reset model");
+  const saveButton = h("button", { "data-testid": "save", disabled: true, title: "Keeps the model, optimizer, step, data position, text and settings in this browser (IndexedDB)" }, "Save in browser");
+  const loadButton = h("button", { "data-testid": "load", disabled: savedStep === undefined, title: "Continues the run saved in this browser" }, "Load saved");
+  const downloadButton = h("button", { "data-testid": "download", disabled: true, title: "The checkpoint files (model.json, weights.bin, optimizer.json, optimizer.bin, state.json): @tfgpt/layers' Trainer.fromCheckpoint loads them" }, "Download model");
   const chart = new LossChart();
 
   const stat = (testId: string, label: string, wide = false) => {
@@ -35,9 +68,13 @@ export function trainingPanel(state: AppState, backendName: () => string): Train
     return { value, element: h("div", { class: wide ? "stat wide" : "stat" }, h("span", { class: "label" }, label), value) };
   };
   const status = stat("train-status", "status");
-  const stepStat = stat("step", "step");
+  const stepValue = h("span", { "data-testid": "step" }, "–");
+  const stepTarget = h("span", { "data-testid": "step-target" }, "–");
+  const stepStat = { value: stepValue, element: h("div", { class: "stat wide" }, h("span", { class: "label" }, "step"), h("span", { class: "value" }, stepValue, h("span", { class: "of" }, " of "), stepTarget)) };
+  const eta = stat("eta", "ETA");
   const startLoss = stat("loss-start", "first loss");
   const lossStat = stat("loss-now", "loss (smoothed)");
+  const valStat = stat("val-loss", "validation loss");
   const speed = stat("tokens-per-second", "tokens / s");
   const modelStat = stat("model-info", "model", true);
   const message = h("p", { class: "note", "data-testid": "train-message" });
@@ -48,51 +85,86 @@ export function trainingPanel(state: AppState, backendName: () => string): Train
       { class: "controls" },
       field("model", shape),
       field("tokenizer", tokenizer),
-      field("batch size", batchSize),
-      field("learning rate", learningRate),
-      field("steps per run", stepsPerRun),
-      h("div", { class: "buttons" }, trainButton, stopButton, resetButton),
+      batchSize.element,
+      learningRate.element,
+      stepsPerRun.element,
+      h("div", { class: "buttons" }, trainButton, stopButton, resetButton, downloadButton, saveButton, loadButton),
     ),
-    h("div", { class: "stats-row" }, status.element, stepStat.element, startLoss.element, lossStat.element, speed.element, modelStat.element),
+    h("div", { class: "stats-row" }, status.element, stepStat.element, eta.element, startLoss.element, lossStat.element, valStat.element, speed.element, modelStat.element),
     chart.canvas,
     message,
   );
 
   const listeners: Array<() => void> = [];
   const changed = () => listeners.forEach((l) => l());
-  let trainer: Trainer | undefined;
+  let nextId = 0;
+  let model: ModelHandle | undefined;
   let running = false;
-  let stopRequested = false;
   let losses: number[] = [];
   let speedAverage = 0;
+  let target = 0;
+  let runStart = 0;
+  let saved = savedStep;
+  let restoring = false; // the text and settings a loaded checkpoint brings must not drop it
+  let secondsPerStep = 0;
+  let lastStepAt = 0;
 
-  const drop = (why: string) => {
-    if (running) stopRequested = true;
-    else trainer?.dispose(); // a running loop disposes its trainer itself once the step ends
-    trainer = undefined;
+  let smoothed = 0;
+  let statsPending = false;
+  const setText = (el: HTMLElement, text: string) => {
+    if (el.textContent !== text) el.textContent = text;
+  };
+  function renderStats(): void {
+    statsPending = false;
+    if (model === undefined) return;
+    setText(stepValue, String(model.step));
+    setText(lossStat.value, smoothed.toFixed(3));
+    setText(speed.value, speedAverage === 0 ? "…" : Math.round(speedAverage).toLocaleString("en"));
+    if (running) setText(eta.value, secondsPerStep === 0 ? "…" : formatDuration((target - model.step) * secondsPerStep));
+    refreshButtons();
+    changed();
+  }
+
+  function refreshButtons(): void {
+    const valid = [batchSize, learningRate, stepsPerRun].every((f) => f.value() !== undefined);
+    trainButton.disabled = running || !valid;
+    stopButton.disabled = !running;
+    downloadButton.disabled = model === undefined || model.step === 0;
+    saveButton.disabled = running || model === undefined || model.step === 0;
+    loadButton.disabled = running || saved === undefined;
+  }
+
+  const drop = (why: string, tellWorker = true) => {
+    if (model !== undefined && tellWorker) worker.send({ type: "reset" });
+    model = undefined;
+    running = false;
     losses = [];
+    smoothed = 0;
     chart.reset();
-    for (const s of [stepStat, startLoss, lossStat, speed, modelStat]) s.value.textContent = "–";
+    for (const s of [stepValue, stepTarget, eta.value, startLoss.value, lossStat.value, valStat.value, speed.value, modelStat.value]) s.textContent = "–";
     status.value.textContent = "idle";
     trainButton.textContent = "Train";
     message.textContent = why;
+    refreshButtons();
     changed();
   };
 
-  const build = (): Trainer | undefined => {
+  const build = async (): Promise<ModelHandle | undefined> => {
+    const batch = batchSize.value();
+    const rate = learningRate.value();
+    if (batch === undefined || rate === undefined) return undefined;
+    const id = ++nextId;
+    const tokenizerName = tokenizer.value as TokenizerName;
+    const built = worker.next("built", "build");
+    worker.send({ type: "build", model: id, text: state.text, settings: { shape: shape.value as ModelShape, tokenizer: tokenizerName, batchSize: batch, learningRate: rate, seed: 1 } });
     try {
-      const t = new Trainer(state.text, {
-        shape: shape.value as ModelShape,
-        tokenizer: tokenizer.value as TokenizerName,
-        batchSize: readNumber(batchSize),
-        learningRate: readNumber(learningRate, true),
-        seed: 1,
-      });
-      const c = t.config;
-      modelStat.value.textContent = `${formatCount(t.params)} params · V ${c.vocabSize.toLocaleString("en")} · T ${c.contextLength} · C ${c.embeddingDim}`;
+      const { summary: c } = await built;
+      if (id !== nextId) return undefined; // replaced meanwhile
+      modelStat.value.textContent = `${formatCount(c.params)} params · V ${c.vocabSize.toLocaleString("en")} · T ${c.contextLength} · C ${c.embeddingDim}`;
       chart.reset(Math.log(c.vocabSize));
-      message.textContent = `${t.windows.toLocaleString("en")} training windows of ${c.contextLength} tokens · backend ${backendName()}`;
-      return t;
+      const held = c.valWindows > 0 ? `, ${c.valWindows.toLocaleString("en")} held out` : " (too little text to hold out a validation window)";
+      message.textContent = `${c.windows.toLocaleString("en")} training windows of ${c.contextLength} tokens${held} · backend ${backendName()}`;
+      return { id, tokenizer: tokenizerName, step: 0 };
     } catch (error) {
       message.textContent = `Cannot train: ${error instanceof Error ? error.message : String(error)}`;
       return undefined;
@@ -100,66 +172,168 @@ export function trainingPanel(state: AppState, backendName: () => string): Train
   };
 
   const run = async () => {
-    trainer ??= build();
-    if (trainer === undefined) return;
-    const current = trainer;
-    running = true;
-    stopRequested = false;
-    trainButton.disabled = true;
-    stopButton.disabled = false;
-    status.value.textContent = "training";
-    changed();
-    const target = current.step + readNumber(stepsPerRun);
-    try {
-      while (!stopRequested && current.step < target) {
-        const result = await current.trainStep();
-        if (trainer !== current) break; // dropped mid-step (settings changed)
-        losses.push(result.loss);
-        chart.push(result.loss);
-        // Skip the first step (graph building, kernel compilation) in the speed average.
-        speedAverage = result.step <= 1 ? 0 : speedAverage === 0 ? result.tokensPerSecond : 0.9 * speedAverage + 0.1 * result.tokensPerSecond;
-        stepStat.value.textContent = String(result.step);
-        if (result.step === 1) startLoss.value.textContent = result.loss.toFixed(3);
-        lossStat.value.textContent = (smooth(losses).at(-1) ?? result.loss).toFixed(3);
-        speed.value.textContent = speedAverage === 0 ? "…" : Math.round(speedAverage).toLocaleString("en");
-        changed();
-        await tf.nextFrame(); // let the page paint and handle Stop
-      }
-    } catch (error) {
-      if (trainer === current) message.textContent = `Training failed: ${error instanceof Error ? error.message : String(error)}`;
-      console.error(error);
-    } finally {
+    const steps = stepsPerRun.value();
+    if (running || steps === undefined) return;
+    running = true; // no second click while the model builds
+    refreshButtons();
+    model ??= await build();
+    if (model === undefined) {
       running = false;
-      trainButton.disabled = false;
-      stopButton.disabled = true;
-      if (trainer !== current) current.dispose();
-      else {
-        status.value.textContent = stopRequested ? "stopped" : "done";
-        trainButton.textContent = "Resume";
-      }
-      changed();
+      refreshButtons();
+      return;
     }
+    runStart = model.step;
+    target = model.step + steps;
+    stepTarget.textContent = String(target);
+    eta.value.textContent = "…";
+    secondsPerStep = 0;
+    lastStepAt = performance.now();
+    status.value.textContent = "training";
+    refreshButtons();
+    changed();
+    worker.send({ type: "train", steps, evalEvery: evalEvery(steps) });
   };
 
-  trainButton.addEventListener("click", () => void run());
-  stopButton.addEventListener("click", () => {
-    stopRequested = true;
+  worker.on((m: FromWorker) => {
+    if (model === undefined || !("model" in m) || m.model !== model.id) return;
+    switch (m.type) {
+      case "progress": {
+        const firstOfReport = m.step - m.losses.length + 1;
+        model = { ...model, step: m.step };
+        for (const loss of m.losses) {
+          losses.push(loss);
+          smoothed = losses.length === 1 ? loss : 0.9 * smoothed + 0.1 * loss; // smooth(losses).at(-1), incrementally
+          chart.push(loss);
+        }
+        const now = performance.now();
+        // Seconds a step (validations included), from the time between reports; the report with the
+        // run's first step (graph building, kernel compilation) is left out.
+        if (firstOfReport > runStart + 1) {
+          const seconds = (now - lastStepAt) / 1000 / m.losses.length;
+          secondsPerStep = secondsPerStep === 0 ? seconds : 0.7 * secondsPerStep + 0.3 * seconds;
+        }
+        lastStepAt = now;
+        if (m.step > 1) speedAverage = speedAverage === 0 ? m.tokensPerSecond : 0.7 * speedAverage + 0.3 * m.tokensPerSecond;
+        if (firstOfReport === 1) startLoss.value.textContent = (m.losses[0] as number).toFixed(3);
+        // The figures are drawn once a frame, however many steps came since.
+        if (!statsPending) {
+          statsPending = true;
+          requestAnimationFrame(renderStats);
+        }
+        return;
+      }
+      case "eval":
+        chart.pushValidation(m.step, m.valLoss);
+        valStat.value.textContent = m.valLoss.toFixed(3);
+        return;
+      case "trained":
+        running = false;
+        model = { ...model, step: m.step };
+        renderStats();
+        status.value.textContent = m.stopped ? "stopped" : "done";
+        eta.value.textContent = m.stopped ? "–" : "0 s";
+        trainButton.textContent = "Resume";
+        refreshButtons();
+        changed();
+        return;
+      case "error":
+        if (m.during === "train") {
+          running = false;
+          status.value.textContent = "failed";
+          message.textContent = `Training failed: ${m.message}`;
+          refreshButtons();
+          changed();
+        }
+        return;
+      default:
+        return;
+    }
   });
+
+  trainButton.addEventListener("click", () => void run());
+  stopButton.addEventListener("click", () => worker.send({ type: "stop" }));
   resetButton.addEventListener("click", () => drop("Model reset: Train starts from fresh weights."));
-  for (const control of [shape, tokenizer, batchSize, learningRate]) {
+  downloadButton.addEventListener("click", () => {
+    void (async () => {
+      const files = worker.next("files", "download");
+      worker.send({ type: "download" });
+      try {
+        const { files: blobs, step } = await files;
+        for (const [name, blob] of Object.entries(blobs)) {
+          const url = URL.createObjectURL(blob);
+          h("a", { href: url, download: name }).click();
+          setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        }
+        message.textContent = `Downloaded the model after ${step} steps: ${Object.keys(blobs).join(", ")} (keep them in one folder; @tfgpt/layers' readCheckpointFiles + Trainer.fromCheckpoint load them).`;
+      } catch (error) {
+        message.textContent = `Download failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    })();
+  });
+  saveButton.addEventListener("click", () => {
+    void (async () => {
+      const done = worker.next("saved", "save");
+      worker.send({ type: "save" });
+      try {
+        saved = (await done).step;
+        message.textContent = `Saved in this browser at step ${saved}: Load saved continues from there, also after a reload.`;
+      } catch (error) {
+        message.textContent = `Saving failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      refreshButtons();
+    })();
+  });
+  loadButton.addEventListener("click", () => {
+    void (async () => {
+      if (running) return;
+      const id = ++nextId;
+      const done = worker.next("loaded", "load");
+      worker.send({ type: "load", model: id });
+      try {
+        const loaded = await done;
+        if (id !== nextId) return;
+        drop("", false); // the worker holds the loaded model already
+        restoring = true;
+        try {
+          state.setText(loaded.text);
+          shape.value = loaded.settings.shape;
+          tokenizer.value = loaded.settings.tokenizer;
+          batchSize.set(loaded.settings.batchSize);
+          learningRate.set(loaded.settings.learningRate);
+        } finally {
+          restoring = false;
+        }
+        model = { id, tokenizer: loaded.settings.tokenizer, step: loaded.step };
+        const c = loaded.summary;
+        modelStat.value.textContent = `${formatCount(c.params)} params · V ${c.vocabSize.toLocaleString("en")} · T ${c.contextLength} · C ${c.embeddingDim}`;
+        chart.reset(Math.log(c.vocabSize));
+        stepValue.textContent = String(loaded.step);
+        status.value.textContent = "loaded";
+        trainButton.textContent = "Resume";
+        message.textContent = `Loaded the run saved in this browser at step ${loaded.step}: Resume continues it.`;
+        refreshButtons();
+        changed();
+      } catch (error) {
+        message.textContent = `Loading failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    })();
+  });
+  for (const control of [shape, tokenizer, batchSize.input, learningRate.input]) {
     control.addEventListener("change", () => {
-      if (trainer !== undefined) drop("Settings changed: Train builds a new model.");
+      if (model !== undefined && !restoring) drop("Settings changed: Train builds a new model.");
     });
   }
   state.onText(() => {
-    if (trainer !== undefined) drop("The text changed: Train builds a new model on it.");
+    if (model !== undefined && !restoring) drop("The text changed: Train builds a new model on it.");
   });
   status.value.textContent = "idle";
   chart.reset();
+  refreshButtons();
 
   return {
     element: root,
-    trainer: () => trainer,
+    worker,
+    model: () => model,
     onChange: (listener) => listeners.push(listener),
   };
 }

@@ -6,7 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRng } from "@tfgpt/common";
-import { adamW, createGPT, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
+import { adamW, createGPT, Trainer, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
+import { checkIds } from "@tfgpt/layers/internal";
 import { initBackend, type BackendChoice, type BackendInfo } from "../../src/backend.js";
 
 /** What `runCheck` is asked to do. */
@@ -34,6 +35,10 @@ export interface CheckResult {
   readonly weights: number[][];
   /** Logits of the first sequence of the batch, `[T * V]` flattened. */
   readonly logits: number[];
+  /** `model.meanLoss` of the batch before training (what the page's validation loss runs). */
+  readonly meanLoss: number;
+  /** Losses of 3 steps of layers' `Trainer` (clipping active) from the same weights. */
+  readonly trainerLosses: number[];
   readonly losses: number[];
   /** Synchronous host reads (`dataSync`, `arraySync`) and asynchronous ones (`data()`) per training step. */
   readonly syncReadsPerStep: number[];
@@ -44,6 +49,8 @@ export interface CheckResult {
   readonly uncachedIds: number[] | null;
   /** Generated tokens per second with the KV cache (with `warmGenerate`, of the second run: the first compiles kernels). */
   readonly generateTokensPerSecond: number;
+  /** What `checkIds` says about an int32 tensor without a recorded id range ("" when it accepts it: on cpu/wasm it reads the ids). */
+  readonly unrecordedIds: string;
 }
 
 /** The same fixed ids on every run (mulberry32 integers modulo `vocab`). */
@@ -120,6 +127,32 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     const logitsTensor = tf.tidy(() => tf.slice(model.apply(xs, { training: false }) as tf.Tensor, [0, 0, 0], [1, T, V]));
     const logits = Array.from(await logitsTensor.data());
     logitsTensor.dispose();
+    // The validation loss as Trainer.evaluate computes it (no read-back of the ids, fused head + loss).
+    const meanLossTensor = model.meanLoss(xs, ys);
+    const meanLoss = (await meanLossTensor.data())[0] as number;
+    meanLossTensor.dispose();
+
+    // The page's and the CLI's step: layers' Trainer (variableGrads, global-norm clipping, AdamW),
+    // on a copy of the model; a clip far below the gradient norm makes the norm decide each update.
+    const trainerLosses: number[] = [];
+    {
+      const copy = createGPT(request.config);
+      const initial = model.getWeights();
+      copy.setWeights(initial);
+      const trainer = new Trainer(copy, { learningRate: request.learningRate, gradClip: 0.05 });
+      const targets = idsTensor(ysValues, [B, T]);
+      try {
+        for (let s = 0; s < 3; s++) {
+          const loss = trainer.trainStep([{ inputs: xs, targets }]);
+          trainerLosses.push((await loss.data())[0] as number);
+          loss.dispose();
+        }
+      } finally {
+        targets.dispose();
+        trainer.dispose();
+        copy.dispose();
+      }
+    }
 
     const prompt = Array.from(xsValues.subarray(0, promptLength));
     const options = { maxNewTokens: newTokens, temperature: 0, stop: null, contextLength: T };
@@ -150,7 +183,16 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     xs.dispose();
     ys.dispose();
 
-    return { info, weights, logits, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond };
+    const plain = tf.tensor1d([1, 2], "int32");
+    let unrecordedIds = "";
+    try {
+      checkIds(plain, V);
+    } catch (error) {
+      unrecordedIds = error instanceof Error ? error.message : String(error);
+    } finally {
+      plain.dispose();
+    }
+    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds };
   } finally {
     forbidSyncReads = false;
     model.dispose();
