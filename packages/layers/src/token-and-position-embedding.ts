@@ -4,7 +4,7 @@ import { LayerConfigError, parseOptions } from "./errors.js";
 import { InitializerOptionSchema } from "./initializer-option.js";
 import { resolveInitializer } from "./initializers.js";
 import { single, type Kwargs, type LayerArgs } from "./layer-args.js";
-import { buildNested } from "./nested.js";
+import { buildNested } from "./tfjs-training-internals.js";
 import { checkSequenceLength, PositionalEmbedding, type PositionKind } from "./positional-embedding.js";
 import { TokenEmbedding } from "./token-embedding.js";
 

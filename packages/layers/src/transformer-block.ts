@@ -17,7 +17,7 @@ import {
   type LoRAKernel,
   type LoRAWeights,
 } from "./lora-linear.js";
-import { buildNested } from "./nested.js";
+import { buildNested, untrackWeights } from "./tfjs-training-internals.js";
 
 /** zod schema of the `TransformerBlock`-specific arguments (base layer args pass through). */
 export const TransformerBlockOptionsSchema = AttentionOptionsSchema.extend({
@@ -41,12 +41,6 @@ type MLPVars = Record<"fcKernel" | "fcBias" | "projKernel" | "projBias", tf.Laye
 
 /** A kernel's adapter variables: `A [in, r]` and `B [r, out]`. */
 type AdapterVars = { a: tf.LayerVariable; b: tf.LayerVariable };
-
-/** Internals of `tf.layers.Layer` that removing weights touches (fields tfjs declares protected). */
-interface LayerInternals {
-  _trainableWeights: tf.LayerVariable[];
-  _addedWeightNames: string[];
-}
 
 /**
  * One GPT-2 block, pre-LayerNorm (nanoGPT's `Block`): `[batch, T, C] -> [batch, T, C]`,
@@ -204,15 +198,13 @@ export class TransformerBlock extends tf.layers.Layer {
   }
 
   private removeAdapters(): void {
-    const internals = this as unknown as LayerInternals;
     const gone = new Set<tf.LayerVariable>();
     for (const vars of Object.values(this.adapters)) gone.add(vars.a).add(vars.b);
-    internals._trainableWeights = internals._trainableWeights.filter((w) => !gone.has(w));
-    internals._addedWeightNames = internals._addedWeightNames.filter((n) => !/\/lora_[ab]$/.test(n));
+    const kept = untrackWeights(this, gone, /\/lora_[ab]$/);
     for (const w of gone) w.dispose();
     this.adapters = {};
     this.loraSpec = null;
-    for (const w of internals._trainableWeights) w.trainable = true;
+    for (const w of kept) w.trainable = true;
   }
 
   private loraWeights(kernel: LoRAKernel): LoRAWeights | null {
