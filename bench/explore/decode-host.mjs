@@ -2,7 +2,10 @@
 // sessions interleaved step by step in one process: A = the previous KVCacheDecoder (trunk dense
 // layers on the kernel, the rest tfjs; compiled from git into dist/kv-cache-old.js) vs B = the
 // current one (one-row steps wholly on the host + kernel, head on the kernel).
-// Run from packages/layers after `npx tsc -b`: node ../../bench/explore/decode-host.mjs [threads] [preset] [rounds]
+// Make A (from packages/layers, after `npx tsc -b`; dist/ is not tracked, delete it afterwards):
+//   git show 9c6801e:packages/layers/src/kv-cache.ts > /tmp/kv-old.ts
+//   node -e 'const ts=require("typescript"),fs=require("fs");fs.writeFileSync("dist/kv-cache-old.js",ts.transpileModule(fs.readFileSync("/tmp/kv-old.ts","utf8"),{compilerOptions:{module:ts.ModuleKind.ESNext,target:ts.ScriptTarget.ES2022}}).outputText)'
+// Run from packages/layers: node ../../bench/explore/decode-host.mjs [threads] [preset] [rounds]
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import "../../packages/layers/dist/register.js";
