@@ -54,6 +54,30 @@ export class GemvKernel {
     return this.slots.length - 1;
   }
 
+  /**
+   * Copies a row-major `[n, k]` table (an embedding table: one row per output) into the kernel's
+   * memory as its transpose `[k, n]` (so `run` gives `x @ tableᵀ`, the tied head's logits), no bias.
+   *
+   * @throws RangeError when the memory cannot grow (more than 4 GiB of weights).
+   */
+  addTransposed(table: Float32Array, n: number, k: number): number {
+    if (table.length !== k * n) throw new RangeError(`GemvKernel.addTransposed: table has ${table.length} values, not ${n} x ${k}`);
+    const stride = Math.ceil(n / 16) * 16;
+    const w = this.alloc(k * stride);
+    const f = new Float32Array(this.memory.buffer);
+    const at = w / 4;
+    // 16 table rows at a time: reads stay within a few cache lines, writes are 64-byte runs.
+    for (let r0 = 0; r0 < n; r0 += 16) {
+      const r1 = Math.min(n, r0 + 16);
+      for (let c = 0; c < k; c++) {
+        const dst = at + c * stride;
+        for (let r = r0; r < r1; r++) f[dst + r] = table[r * k + c] as number;
+      }
+    }
+    this.slots.push({ w, bias: 0, k, n, stride });
+    return this.slots.length - 1;
+  }
+
   /** `x @ W + b` of slot `slot` for one row `x` (`[k]`): a new `Float32Array` of `n` values. */
   run(slot: number, x: Float32Array): Float32Array {
     const s = this.slots[slot];

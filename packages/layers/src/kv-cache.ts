@@ -59,11 +59,22 @@ export class KVCacheDecoder {
   private keys: (tf.Tensor3D | null)[];
   private values: (tf.Tensor3D | null)[];
   private cached = 0;
+  /** Positions held in `keys`/`values` (the one-row host steps leave them behind). */
+  private tensorLength = 0;
+  /**
+   * The cache of the one-row host steps (`hostStep`), per layer `[H, capacity, hd]` in plain
+   * arrays; `hostLength` positions are current (fewer than `length` after a tfjs step).
+   */
+  private hostKeys: Float32Array[] = [];
+  private hostValues: Float32Array[] = [];
+  private hostCapacity = 0;
+  private hostLength = 0;
   /** The head's table transposed to `[C, V]` (made on the first step, kept for the session). */
   private headT: tf.Tensor2D | null = null;
   /**
-   * The trunk's dense layers on the batch-1 kernel (`GemvKernel`), made on the first one-position
-   * step on the CPU backends (slots per layer: qkv, attention proj, fc, mlp proj); null elsewhere.
+   * The trunk's dense layers and the head on the batch-1 kernel (`GemvKernel`), looked up on the
+   * first step on the CPU backends (slots per layer: qkv, attention proj, fc, mlp proj); null
+   * elsewhere. One-position steps without LoRA adapters then run wholly on the host (`hostStep`).
    */
   private gemv: TrunkKernel | null = null;
   private gemvTried = false;
@@ -87,6 +98,8 @@ export class KVCacheDecoder {
     this.keys.fill(null);
     this.values.fill(null);
     this.cached = 0;
+    this.tensorLength = 0;
+    this.hostLength = 0;
   }
 
   /** Frees the cache and the transposed head table. */
@@ -96,9 +109,12 @@ export class KVCacheDecoder {
     this.headT = null;
     this.gemv = null;
     this.gemvTried = false;
+    this.hostKeys = [];
+    this.hostValues = [];
+    this.hostCapacity = 0;
   }
 
-  /** The batch-1 kernel of the trunk (`trunkKernelOf`), looked up on the first one-position step. */
+  /** The batch-1 kernel of the trunk and head (`trunkKernelOf`), looked up on the session's first step. */
   private trunkKernel(): TrunkKernel | null {
     if (!this.gemvTried) {
       this.gemvTried = true;
@@ -133,7 +149,10 @@ export class KVCacheDecoder {
     const C = c.embeddingDim;
     const H = c.numHeads;
     const hd = C / H;
-    const trunk = n === 1 ? this.trunkKernel() : null;
+    const kernel = this.trunkKernel();
+    if (n === 1 && kernel !== null && this.loraScales.every((s) => s === 0)) return tf.tensor1d(this.hostStep(kernel, ids[0] as number));
+    this.syncTensors();
+    const trunk = n === 1 ? kernel : null;
     const newKeys: tf.Tensor3D[] = [];
     const newValues: tf.Tensor3D[] = [];
     const logits = tf.tidy(() => {
@@ -175,6 +194,7 @@ export class KVCacheDecoder {
       }
       const last = n === 1 ? x : (tf.slice(x, [n - 1, 0], [1, C]) as tf.Tensor2D);
       const h = rowNorm(last, read<tf.Tensor1D>("ln_f/gamma"), read<tf.Tensor1D>("ln_f/beta"));
+      if (kernel !== null) return tf.tensor1d(kernel.kernel.run(kernel.head, h.dataSync() as Float32Array));
       if (this.headT === null) {
         // A plain [1, C] @ [C, V] matmul runs ~3x faster on wasm than one with transposeB.
         const table = c.tieWeights ? wte : read<tf.Tensor2D>("lm_head/embeddings");
@@ -186,14 +206,172 @@ export class KVCacheDecoder {
     this.keys = newKeys;
     this.values = newValues;
     this.cached = start + n;
+    this.tensorLength = start + n;
     return logits;
   }
+
+  /** Makes `keys`/`values` current after host steps (the tfjs path reads them). */
+  private syncTensors(): void {
+    if (this.tensorLength === this.cached) return;
+    const c = this.config;
+    const H = c.numHeads;
+    const hd = c.embeddingDim / H;
+    const T = this.cached;
+    const cap = this.hostCapacity;
+    const pack = (host: Float32Array) => {
+      const out = new Float32Array(H * T * hd);
+      for (let h = 0; h < H; h++) out.set(host.subarray(h * cap * hd, (h * cap + T) * hd), h * T * hd);
+      return tf.tensor3d(out, [H, T, hd]);
+    };
+    tf.dispose([...this.keys, ...this.values].filter((t): t is tf.Tensor3D => t !== null));
+    this.keys = this.hostKeys.map(pack);
+    this.values = this.hostValues.map(pack);
+    this.tensorLength = T;
+  }
+
+  /** Makes the host cache current (after tfjs steps) with room for `need` positions. */
+  private syncHost(need: number): void {
+    const c = this.config;
+    const H = c.numHeads;
+    const hd = c.embeddingDim / H;
+    if (need > this.hostCapacity) {
+      const cap = Math.min(c.contextLength, Math.max(need, 2 * this.hostCapacity, 64));
+      const grow = (old: Float32Array | undefined) => {
+        const out = new Float32Array(H * cap * hd);
+        if (old !== undefined && this.hostLength > 0) {
+          for (let h = 0; h < H; h++) out.set(old.subarray(h * this.hostCapacity * hd, (h * this.hostCapacity + this.hostLength) * hd), h * cap * hd);
+        }
+        return out;
+      };
+      this.hostKeys = Array.from({ length: c.numLayers }, (_, i) => grow(this.hostKeys[i]));
+      this.hostValues = Array.from({ length: c.numLayers }, (_, i) => grow(this.hostValues[i]));
+      this.hostCapacity = cap;
+    }
+    if (this.hostLength === this.cached) return;
+    // The tensors hold every position (`tensorLength === length`): copy them in.
+    const T = this.cached;
+    const cap = this.hostCapacity;
+    const unpack = (t: tf.Tensor3D | null, host: Float32Array) => {
+      if (t === null) return;
+      const data = t.dataSync() as Float32Array;
+      for (let h = 0; h < H; h++) host.set(data.subarray(h * T * hd, (h + 1) * T * hd), h * cap * hd);
+    };
+    for (let i = 0; i < c.numLayers; i++) {
+      unpack(this.keys[i] ?? null, this.hostKeys[i] as Float32Array);
+      unpack(this.values[i] ?? null, this.hostValues[i] as Float32Array);
+    }
+    this.hostLength = T;
+  }
+
+  /**
+   * One position on the host: the dense layers and the head on the batch-1 kernel, LayerNorm,
+   * attention over the host cache and GELU in plain loops (a row of each is a few thousand values:
+   * ~20 tfjs ops a layer cost more than their math). Returns the logits `[vocabSize]`.
+   */
+  private hostStep(trunk: TrunkKernel, id: number): Float32Array {
+    const c = this.config;
+    const C = c.embeddingDim;
+    const H = c.numHeads;
+    const hd = C / H;
+    const pos = this.cached;
+    this.syncHost(pos + 1);
+    const cap = this.hostCapacity;
+    const kernel = trunk.kernel;
+    const weights = this.weights;
+    const read = (p: string) => {
+      const v = weights.get(p);
+      if (v === undefined) throw new Error(`unreachable: no weight ${p}`);
+      return v.read();
+    };
+    const embedded = tf.tidy(() => tf.add(tf.gather(read("wte/embeddings"), tf.tensor1d([id], "int32")), tf.slice(read("wpe/embeddings"), [pos, 0], [1, C])));
+    const x = Float32Array.from(embedded.dataSync() as Float32Array);
+    embedded.dispose();
+    const scale = 1 / Math.sqrt(hd);
+    const q = new Float32Array(C);
+    const y = new Float32Array(C);
+    const scores = new Float64Array(pos + 1);
+    for (let i = 0; i < c.numLayers; i++) {
+      const slots = trunk.slots[i] as number[];
+      const norms = trunk.norms[i] as Float32Array[];
+      const qkv = kernel.run(slots[0] as number, hostNorm(x, norms[0] as Float32Array, norms[1] as Float32Array));
+      const keys = this.hostKeys[i] as Float32Array;
+      const values = this.hostValues[i] as Float32Array;
+      for (let h = 0; h < H; h++) {
+        const at = (h * cap + pos) * hd;
+        keys.set(qkv.subarray(C + h * hd, C + (h + 1) * hd), at);
+        values.set(qkv.subarray(2 * C + h * hd, 2 * C + (h + 1) * hd), at);
+      }
+      for (let j = 0; j < C; j++) q[j] = Math.fround((qkv[j] as number) * scale);
+      for (let h = 0; h < H; h++) {
+        const qh = h * hd;
+        const base = h * cap * hd;
+        let max = -Infinity;
+        for (let t = 0; t <= pos; t++) {
+          const kt = base + t * hd;
+          let s = 0;
+          for (let d = 0; d < hd; d++) s += (q[qh + d] as number) * (keys[kt + d] as number);
+          scores[t] = s;
+          if (s > max) max = s;
+        }
+        let total = 0;
+        for (let t = 0; t <= pos; t++) {
+          const e = Math.exp((scores[t] as number) - max);
+          scores[t] = e;
+          total += e;
+        }
+        for (let d = 0; d < hd; d++) {
+          let s = 0;
+          for (let t = 0; t <= pos; t++) s += (scores[t] as number) * (values[base + t * hd + d] as number);
+          y[qh + d] = s / total;
+        }
+      }
+      const attn = kernel.run(slots[1] as number, y);
+      for (let j = 0; j < C; j++) x[j] = (x[j] as number) + (attn[j] as number);
+      const f = kernel.run(slots[2] as number, hostNorm(x, norms[2] as Float32Array, norms[3] as Float32Array));
+      for (let j = 0; j < f.length; j++) {
+        const v = f[j] as number;
+        f[j] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
+      }
+      const mlp = kernel.run(slots[3] as number, f);
+      for (let j = 0; j < C; j++) x[j] = (x[j] as number) + (mlp[j] as number);
+    }
+    const logits = kernel.run(trunk.head, hostNorm(x, trunk.finalNorm[0], trunk.finalNorm[1]));
+    this.cached = pos + 1;
+    this.hostLength = pos + 1;
+    return logits;
+  }
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+/** LayerNorm (epsilon 1e-5) of one row, accumulated in float64. */
+function hostNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array): Float32Array {
+  const C = x.length;
+  let mean = 0;
+  for (let j = 0; j < C; j++) mean += x[j] as number;
+  mean /= C;
+  let variance = 0;
+  for (let j = 0; j < C; j++) {
+    const d = (x[j] as number) - mean;
+    variance += d * d;
+  }
+  const inv = 1 / Math.sqrt(variance / C + 1e-5);
+  const out = new Float32Array(C);
+  for (let j = 0; j < C; j++) out[j] = ((x[j] as number) - mean) * inv * (gamma[j] as number) + (beta[j] as number);
+  return out;
 }
 
 /** The trunk's dense weights in a `GemvKernel`: slots per layer (qkv, attention proj, fc, mlp proj). */
 interface TrunkKernel {
   kernel: GemvKernel;
   slots: number[][];
+  /** The head: `x @ tableᵀ` (the tied embedding table or `lm_head`'s). */
+  head: number;
+  /** Per layer: ln_1 gamma, beta, ln_2 gamma, beta (host copies). */
+  norms: Float32Array[][];
+  /** ln_f gamma, beta. */
+  finalNorm: [Float32Array, Float32Array];
   /** The data ids the weights were copied from (a weight assigned since has a new one). */
   sources: object[];
 }
@@ -232,7 +410,10 @@ function trunkKernelOf(model: tf.LayersModel, c: GPTConfig, weights: Map<string,
     if (v === undefined) throw new Error(`unreachable: no weight ${p}`);
     return v.read();
   };
-  const sources = paths.flatMap((w) => (w.bias === null ? [tensor(w.kernel)] : [tensor(w.kernel), tensor(w.bias)])).map((t) => t.dataId);
+  const normPaths = Array.from({ length: c.numLayers }, (_, i) => [`h${i}/ln_1/gamma`, `h${i}/ln_1/beta`, `h${i}/ln_2/gamma`, `h${i}/ln_2/beta`]);
+  const headPath = c.tieWeights ? "wte/embeddings" : "lm_head/embeddings";
+  const others = [...normPaths.flat(), "ln_f/gamma", "ln_f/beta", headPath];
+  const sources = [...paths.flatMap((w) => (w.bias === null ? [tensor(w.kernel)] : [tensor(w.kernel), tensor(w.bias)])), ...others.map(tensor)].map((t) => t.dataId);
   const known = trunkKernels.get(model);
   if (known !== undefined && known.sources.length === sources.length && known.sources.every((d, i) => d === sources[i])) return known;
   trunkKernels.delete(model);
@@ -241,7 +422,10 @@ function trunkKernelOf(model: tf.LayersModel, c: GPTConfig, weights: Map<string,
     const flat = paths.map((w) => kernel.add(tensor(w.kernel).dataSync() as Float32Array, w.k, w.n, w.bias === null ? null : (tensor(w.bias).dataSync() as Float32Array)));
     const slots: number[][] = [];
     for (let i = 0; i < c.numLayers; i++) slots.push(flat.slice(4 * i, 4 * i + 4));
-    const made = { kernel, slots, sources };
+    const head = kernel.addTransposed(tensor(headPath).dataSync() as Float32Array, c.vocabSize, c.embeddingDim);
+    const host = (p: string) => Float32Array.from(tensor(p).dataSync() as Float32Array);
+    const norms = normPaths.map((ps) => ps.map(host));
+    const made: TrunkKernel = { kernel, slots, head, norms, finalNorm: [host("ln_f/gamma"), host("ln_f/beta")], sources };
     trunkKernels.set(model, made);
     return made;
   } catch (e) {

@@ -58,6 +58,26 @@ describe("GemvKernel (batch-1 dense layer, WebAssembly SIMD)", () => {
     expect(kernel.byteLength).toBeGreaterThan(4 * (768 * 48));
   });
 
+  it("addTransposed: x @ tableᵀ for a [n, k] table (the tied head), padded or not", () => {
+    const kernel = new GemvKernel();
+    for (const [n, k] of [
+      [61, 24],
+      [16, 7],
+      [50, 33],
+    ] as [number, number][]) {
+      const table = values(n * k, n + k);
+      const slot = kernel.addTransposed(table, n, k);
+      const w = new Float32Array(k * n);
+      for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) w[c * n + r] = table[r * k + c] as number;
+      const x = values(k, 7);
+      const y = kernel.run(slot, x);
+      const want = reference(x, w, null, k, n);
+      expect(y.length).toBe(n);
+      for (let j = 0; j < n; j++) expect(Math.abs((y[j] as number) - (want[j] as number))).toBeLessThan(1e-5 * Math.sqrt(k));
+    }
+    expect(() => kernel.addTransposed(new Float32Array(10), 3, 4)).toThrow(/table has 10 values, not 3 x 4/);
+  });
+
   it("names the sizes that do not match", () => {
     const kernel = new GemvKernel();
     expect(() => kernel.add(new Float32Array(10), 3, 4, null)).toThrow(/weight has 10 values, not 3 x 4/);
@@ -73,26 +93,53 @@ describe("the KV cache's trunk on the kernel", () => {
     it(`${backend}: one-position steps equal a full forward pass, also after the weights change (the kernel's copy is refreshed)`, async () => {
       await useBackend(backend);
       const model: GPTModel = createGPT({ vocabSize: 61, contextLength: 12, embeddingDim: 24, numHeads: 2, numLayers: 2, qkvBias: true });
-      const ids = [3, 14, 15, 9, 26, 5, 35, 8];
+      const ids = [3, 14, 15, 9, 26, 5, 35, 8, 40, 2, 17];
+      // Prefill, host steps, a multi-id step after host steps (the tensor cache rebuilt from the
+      // host one), host steps again (the host cache refilled from the tensors).
+      const schedule = [3, 1, 1, 2, 1, 1, 1, 1];
       const check = () => {
+        const before = tf.memory().numTensors;
         const full = tf.tidy(() => (model.predict(tf.tensor2d(ids, [1, ids.length], "int32")) as tf.Tensor).reshape([ids.length, -1]));
         const decoder = new KVCacheDecoder(model);
-        decoder.step(ids.slice(0, 3)).dispose();
-        for (let t = 3; t < ids.length; t++) {
-          const logits = decoder.step([ids[t] as number]);
-          const row = tf.tidy(() => full.slice([t, 0], [1, -1]).reshape([-1]));
+        let t = 0;
+        for (const n of schedule) {
+          const logits = decoder.step(ids.slice(t, t + n));
+          t += n;
+          expect(decoder.length).toBe(t);
+          const row = tf.tidy(() => full.slice([t - 1, 0], [1, -1]).reshape([-1]));
           expect(maxAbsDiff(logits, row)).toBeLessThan(1e-4);
           tf.dispose([logits, row]);
         }
         decoder.dispose();
         full.dispose();
+        expect(tf.memory().numTensors).toBe(before);
       };
       check();
       check(); // a second session (the kernel's copy reused)
-      const fc = model.weights.find((w) => w.originalName.endsWith("h1/mlp/c_fc/kernel"));
-      expect(fc).toBeDefined();
-      fc!.write(tf.mul(fc!.read(), -3));
-      check(); // the copy must follow the new weights
+      for (const name of ["h1/mlp/c_fc/kernel", "h0/ln_2/gamma", "ln_f/beta", "wte/embeddings"]) {
+        const w = model.weights.find((v) => v.originalName.endsWith(name));
+        expect(w).toBeDefined();
+        w!.write(tf.mul(w!.read(), -3));
+        check(); // the copy must follow the new weights (trunk, LayerNorm, head)
+      }
+      model.dispose();
+    });
+
+    it(`${backend}: an untied head (lm_head) on the kernel equals a full forward pass`, async () => {
+      await useBackend(backend);
+      const model: GPTModel = createGPT({ vocabSize: 37, contextLength: 8, embeddingDim: 16, numHeads: 2, numLayers: 1, qkvBias: false, tieWeights: false });
+      const ids = [1, 30, 7, 22, 5];
+      const full = tf.tidy(() => (model.predict(tf.tensor2d(ids, [1, ids.length], "int32")) as tf.Tensor).reshape([ids.length, -1]));
+      const decoder = new KVCacheDecoder(model);
+      decoder.step(ids.slice(0, 2)).dispose();
+      for (let t = 2; t < ids.length; t++) {
+        const logits = decoder.step([ids[t] as number]);
+        const row = tf.tidy(() => full.slice([t, 0], [1, -1]).reshape([-1]));
+        expect(maxAbsDiff(logits, row)).toBeLessThan(1e-4);
+        tf.dispose([logits, row]);
+      }
+      decoder.dispose();
+      full.dispose();
       model.dispose();
     });
   }

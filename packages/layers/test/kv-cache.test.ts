@@ -49,8 +49,10 @@ describe("KV cache", () => {
       expect(maxAbsDiff(logits, row)).toBeLessThan(1e-4);
       tf.dispose([logits, row]);
     }
-    // Only the cache stays (keys and values of 2 layers) and the transposed head table.
-    expect(tf.memory().numTensors - before).toBe(2 * 2 + 1);
+    // Only the cache stays (keys and values of 2 layers) and, off the CPU backends (where the
+    // head runs on the batch-1 kernel), the transposed head table.
+    const headTable = ["cpu", "wasm"].includes(tf.getBackend()) ? 0 : 1;
+    expect(tf.memory().numTensors - before).toBe(2 * 2 + headTable);
     decoder.dispose();
     expect(tf.memory().numTensors).toBe(before);
     full.dispose();
