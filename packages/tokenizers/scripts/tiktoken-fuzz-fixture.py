@@ -15,64 +15,24 @@ Usage (Python venv with the tiktoken wheel of the local mirror), from the reposi
 Strings are encoded with `encode_ordinary` (special-token text is ordinary text). Lone
 surrogates are included: tiktoken replaces each by U+FFFD.
 """
-import base64
 import gzip
-import hashlib
 import json
 import os
 import platform
 import random
 import sys
 from importlib.metadata import version
-from unittest import mock
 
 import tiktoken
-import tiktoken_ext.openai_public as openai_public
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-ENCODERS = os.path.join(ROOT, "node_modules", "tiktoken", "encoders")
+sys.path.insert(0, os.path.join(ROOT, "scripts", "python"))
+from tiktoken_offline import encoding  # noqa: E402  (rank files from node_modules, sha256-checked)
+
 OUT = os.path.join(ROOT, "packages", "tokenizers", "test", "fixtures", "tiktoken-fuzz.json.gz")
 NAMES = ["gpt2", "r50k_base", "p50k_base", "cl100k_base", "o200k_base"]
 SEED = 20261201
 COUNT = 3000
-
-
-def ranks_of(name: str) -> dict[bytes, int]:
-    with open(os.path.join(ENCODERS, name + ".json")) as f:
-        data = json.load(f)
-    ranks: dict[bytes, int] = {}
-    for line in data["bpe_ranks"].split("\n"):
-        if not line:
-            continue
-        fields = line.split(" ")
-        for i, token in enumerate(fields[2:]):
-            ranks[base64.b64decode(token)] = int(fields[1]) + i
-    return ranks
-
-
-def tiktoken_file(ranks: dict[bytes, int]) -> bytes:
-    return "".join(f"{base64.b64encode(t).decode()} {r}\n" for t, r in sorted(ranks.items(), key=lambda x: x[1])).encode()
-
-
-def encoding(name: str) -> tiktoken.Encoding:
-    ranks = ranks_of(name)
-    expected: dict[str, str] = {}
-
-    def load_tiktoken_bpe(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
-        actual = hashlib.sha256(tiktoken_file(ranks)).hexdigest()
-        assert actual == expected_hash, f"{name}: sha256 {actual} != {expected_hash}"
-        expected[name] = actual
-        return ranks
-
-    def data_gym(*args, **kwargs) -> dict[bytes, int]:
-        assert ranks == ranks_of("r50k_base"), "gpt2's ranks must equal r50k_base's"
-        return ranks
-
-    with mock.patch.object(openai_public, "load_tiktoken_bpe", load_tiktoken_bpe), mock.patch.object(
-        openai_public, "data_gym_to_mergeable_bpe_ranks", data_gym
-    ):
-        spec = getattr(openai_public, name)()
-    return tiktoken.Encoding(**spec)
 
 
 # Fragments by kind; strings are random concatenations of random fragments.
