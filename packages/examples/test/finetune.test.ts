@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryIO } from "../src/io.js";
 import { FinetuneConfigSchema, runFinetune } from "../src/finetune.js";
 import { BACKEND_OPTION, REPO_ROOT, runCli, useTestBackend } from "./helpers.js";
+import { writeToyTasks } from "./toy-tasks.js";
 
 const FIXTURE = path.join(REPO_ROOT, "packages/layers/test/fixtures/hf-gpt2-tiny");
 let tmp: string;
@@ -19,15 +20,7 @@ let json: string;
 beforeAll(async () => {
   await useTestBackend();
   tmp = await mkdtemp(path.join(os.tmpdir(), "tfgpt-finetune-"));
-  // Separable: "spam" texts hold "win cash", "ham" ones do not.
-  const rows = ["text,label"];
-  const ham = ["see you at lunch", "the park is nice", "call me later", "thanks for the book"];
-  for (let i = 0; i < 24; i++) rows.push(i % 2 === 0 ? `${ham[i % 4]} win cash now,spam` : `${ham[(i + 1) % 4]} ok,ham`);
-  csv = path.join(tmp, "toy.csv");
-  await writeFile(csv, `${rows.join("\n")}\n`);
-  const entries = ["red", "blue", "green", "white", "black", "pink"].map((c) => ({ instruction: "Name it.", input: c, output: `It is ${c}.` }));
-  json = path.join(tmp, "toy.json");
-  await writeFile(json, JSON.stringify(entries, null, 2));
+  ({ csv, json } = await writeToyTasks(tmp));
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
