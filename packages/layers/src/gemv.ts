@@ -78,6 +78,20 @@ export class GemvKernel {
     return this.slots.length - 1;
   }
 
+  /**
+   * Column `j` of slot `slot`'s `[k, n]` weight: `k` values. For a table added with
+   * `addTransposed`, that is row `j` of the table (an embedding lookup without a second copy).
+   */
+  column(slot: number, j: number): Float32Array {
+    const s = this.slots[slot];
+    if (s === undefined) throw new RangeError(`GemvKernel.column: no slot ${slot}`);
+    if (!Number.isInteger(j) || j < 0 || j >= s.n) throw new RangeError(`GemvKernel.column: column ${j} is not in [0, ${s.n})`);
+    const f = new Float32Array(this.memory.buffer);
+    const out = new Float32Array(s.k);
+    for (let c = 0, at = s.w / 4 + j; c < s.k; c++, at += s.stride) out[c] = f[at] as number;
+    return out;
+  }
+
   /** `x @ W + b` of slot `slot` for one row `x` (`[k]`): a new `Float32Array` of `n` values. */
   run(slot: number, x: Float32Array): Float32Array {
     const s = this.slots[slot];

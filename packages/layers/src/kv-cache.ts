@@ -283,9 +283,18 @@ export class KVCacheDecoder {
       if (v === undefined) throw new Error(`unreachable: no weight ${p}`);
       return v.read();
     };
-    const embedded = tf.tidy(() => tf.add(tf.gather(read("wte/embeddings"), tf.tensor1d([id], "int32")), tf.slice(read("wpe/embeddings"), [pos, 0], [1, C])));
-    const x = Float32Array.from(embedded.dataSync() as Float32Array);
-    embedded.dispose();
+    let x: Float32Array;
+    if (trunk.positions !== null) {
+      // The token's row of the tied table (the head slot's column) plus its position's row: the
+      // float32 sum tfjs's add gives (a double sum of two floats, rounded once, is exact).
+      x = kernel.column(trunk.head, id);
+      const at = pos * C;
+      for (let j = 0; j < C; j++) x[j] = (x[j] as number) + (trunk.positions[at + j] as number);
+    } else {
+      const embedded = tf.tidy(() => tf.add(tf.gather(read("wte/embeddings"), tf.tensor1d([id], "int32")), tf.slice(read("wpe/embeddings"), [pos, 0], [1, C])));
+      x = Float32Array.from(embedded.dataSync() as Float32Array);
+      embedded.dispose();
+    }
     const scale = 1 / Math.sqrt(hd);
     const q = new Float32Array(C);
     const y = new Float32Array(C);
@@ -372,6 +381,12 @@ interface TrunkKernel {
   norms: Float32Array[][];
   /** ln_f gamma, beta. */
   finalNorm: [Float32Array, Float32Array];
+  /**
+   * The position table `[contextLength, C]` (host copy) when the head is the tied token table:
+   * then a one-row step looks its token up in the kernel's head slot (`column`) and needs no tfjs
+   * op at all (each one wakes tfjs-wasm's thread pool); null otherwise.
+   */
+  positions: Float32Array | null;
   /** The data ids the weights were copied from (a weight assigned since has a new one). */
   sources: object[];
 }
@@ -412,7 +427,8 @@ function trunkKernelOf(model: tf.LayersModel, c: GPTConfig, weights: Map<string,
   };
   const normPaths = Array.from({ length: c.numLayers }, (_, i) => [`h${i}/ln_1/gamma`, `h${i}/ln_1/beta`, `h${i}/ln_2/gamma`, `h${i}/ln_2/beta`]);
   const headPath = c.tieWeights ? "wte/embeddings" : "lm_head/embeddings";
-  const others = [...normPaths.flat(), "ln_f/gamma", "ln_f/beta", headPath];
+  const hostPositions = c.tieWeights && weights.has("wpe/embeddings");
+  const others = [...normPaths.flat(), "ln_f/gamma", "ln_f/beta", headPath, ...(hostPositions ? ["wpe/embeddings"] : [])];
   const sources = [...paths.flatMap((w) => (w.bias === null ? [tensor(w.kernel)] : [tensor(w.kernel), tensor(w.bias)])), ...others.map(tensor)].map((t) => t.dataId);
   const known = trunkKernels.get(model);
   if (known !== undefined && known.sources.length === sources.length && known.sources.every((d, i) => d === sources[i])) return known;
@@ -425,7 +441,8 @@ function trunkKernelOf(model: tf.LayersModel, c: GPTConfig, weights: Map<string,
     const head = kernel.addTransposed(tensor(headPath).dataSync() as Float32Array, c.vocabSize, c.embeddingDim);
     const host = (p: string) => Float32Array.from(tensor(p).dataSync() as Float32Array);
     const norms = normPaths.map((ps) => ps.map(host));
-    const made: TrunkKernel = { kernel, slots, head, norms, finalNorm: [host("ln_f/gamma"), host("ln_f/beta")], sources };
+    const positions = hostPositions ? host("wpe/embeddings") : null;
+    const made: TrunkKernel = { kernel, slots, head, norms, finalNorm: [host("ln_f/gamma"), host("ln_f/beta")], positions, sources };
     trunkKernels.set(model, made);
     return made;
   } catch (e) {

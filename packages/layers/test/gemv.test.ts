@@ -76,6 +76,11 @@ describe("GemvKernel (batch-1 dense layer, WebAssembly SIMD)", () => {
       for (let j = 0; j < n; j++) expect(Math.abs((y[j] as number) - (want[j] as number))).toBeLessThan(1e-5 * Math.sqrt(k));
     }
     expect(() => kernel.addTransposed(new Float32Array(10), 3, 4)).toThrow(/table has 10 values, not 3 x 4/);
+    // column(slot, r) of a transposed table is the table's row r, bit for bit (the host step's token lookup).
+    const table = values(50 * 33, 83);
+    const slot = kernel.addTransposed(table, 50, 33);
+    for (const r of [0, 17, 49]) expect(Array.from(kernel.column(slot, r))).toEqual(Array.from(table.subarray(r * 33, (r + 1) * 33)));
+    expect(() => kernel.column(slot, 50)).toThrow(/column 50 is not in \[0, 50\)/);
   });
 
   it("names the sizes that do not match", () => {
@@ -116,11 +121,11 @@ describe("the KV cache's trunk on the kernel", () => {
       };
       check();
       check(); // a second session (the kernel's copy reused)
-      for (const name of ["h1/mlp/c_fc/kernel", "h0/ln_2/gamma", "ln_f/beta", "wte/embeddings"]) {
+      for (const name of ["h1/mlp/c_fc/kernel", "h0/ln_2/gamma", "ln_f/beta", "wte/embeddings", "wpe/embeddings"]) {
         const w = model.weights.find((v) => v.originalName.endsWith(name));
         expect(w).toBeDefined();
         w!.write(tf.mul(w!.read(), -3));
-        check(); // the copy must follow the new weights (trunk, LayerNorm, head)
+        check(); // the copy must follow the new weights (trunk, LayerNorm, head and token lookup, positions)
       }
       model.dispose();
     });
