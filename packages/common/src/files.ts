@@ -44,6 +44,41 @@ export async function writeDirAtomic(target: string, write: (dir: string) => Pro
   }
 }
 
+/**
+ * Replaces directory `target` (which may exist) by one that `write` fills: the new directory is
+ * filled under a temporary name beside it; then the old one is renamed aside, the new one renamed
+ * into place, and only then the old one removed. Never delete-then-rename: a crash at any point
+ * leaves the old directory or the new one complete (the other under a `.tmp-` / `.old-` name).
+ * On failure of `write` the temporary directory is removed and `target` is unchanged.
+ */
+export async function replaceDirAtomic(target: string, write: (dir: string) => Promise<void>): Promise<void> {
+  const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  const temp = `${target}.tmp-${suffix}`;
+  await mkdir(temp, { recursive: true });
+  try {
+    await write(temp);
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+  const old = `${target}.old-${suffix}`;
+  const hadOld = await rename(target, old).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return false;
+      throw err;
+    },
+  );
+  try {
+    await rename(temp, target);
+  } catch (err) {
+    if (hadOld) await rename(old, target);
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+  if (hadOld) await rm(old, { recursive: true, force: true });
+}
+
 /** Whether `file` (a file or a directory) exists; any error of `stat` reads as "no". */
 export async function exists(file: string): Promise<boolean> {
   return stat(file).then(

@@ -33,6 +33,6 @@ describe("entry points", () => {
 
   it("exports what the README documents", () => {
     expect(Object.keys(main).sort()).toEqual(["bool", "createRng", "describeValue", "fn", "nonNegativeInt", "oneOf", "parseOptions", "positiveInt"]);
-    expect(Object.keys(node).filter((k) => !(k in main)).sort()).toEqual(["exists", "writeDirAtomic", "writeFileAtomic"]);
+    expect(Object.keys(node).filter((k) => !(k in main)).sort()).toEqual(["exists", "replaceDirAtomic", "writeDirAtomic", "writeFileAtomic"]);
   });
 });

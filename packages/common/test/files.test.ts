@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { exists, writeFileAtomic } from "../src/node.js";
+import { exists, replaceDirAtomic, writeFileAtomic } from "../src/node.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -45,5 +45,24 @@ describe("exists", () => {
     expect(await exists(path.join(dir, "f"))).toBe(true);
     expect(await exists(dir)).toBe(true);
     expect(await exists(path.join(dir, "nope", "f"))).toBe(false);
+  });
+});
+
+describe("replaceDirAtomic", () => {
+  it("replaces a directory whole (parents created, nothing left beside it); a failed fill changes nothing", async () => {
+    const target = path.join(dir, "runs", "model");
+    await replaceDirAtomic(target, async (d) => writeFile(path.join(d, "a.txt"), "one"));
+    await replaceDirAtomic(target, async (d) => writeFile(path.join(d, "b.txt"), "two"));
+    expect(await readdir(target)).toEqual(["b.txt"]);
+    expect(await readdir(path.join(dir, "runs"))).toEqual(["model"]);
+    await expect(
+      replaceDirAtomic(target, async (d) => {
+        await writeFile(path.join(d, "c.txt"), "half");
+        throw new Error("disk full");
+      }),
+    ).rejects.toThrow("disk full");
+    expect(await readdir(target)).toEqual(["b.txt"]);
+    expect(await readFile(path.join(target, "b.txt"), "utf8")).toBe("two");
+    expect(await readdir(path.join(dir, "runs"))).toEqual(["model"]);
   });
 });

@@ -2,8 +2,9 @@
  * `saveAdapters(model, dir)` / `loadAdapters(model, dir)`: LoRA adapters alone in a directory
  * (`adapter_config.json` + `adapter_model.safetensors`). Node only; `lora.ts` has the format.
  */
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { replaceDirAtomic } from "@tfgpt/common/node";
 import type * as tf from "@tensorflow/tfjs";
 import { LayerConfigError } from "./errors.js";
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loadAdapters as loadAdapterFiles, toAdapterFiles, type LoRAParamCounts } from "./lora.js";
@@ -18,19 +19,10 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loadAdapters as loadAdapterF
  */
 export async function saveAdapters(model: tf.LayersModel, dir: string): Promise<void> {
   const files = toAdapterFiles(model);
-  const target = path.resolve(dir);
-  const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(temp, { recursive: true });
-  try {
+  await replaceDirAtomic(path.resolve(dir), async (temp) => {
     await writeFile(path.join(temp, ADAPTER_CONFIG_FILE), files.config);
     await writeFile(path.join(temp, ADAPTER_WEIGHTS_FILE), Buffer.concat(files.weights));
-    await rm(target, { recursive: true, force: true });
-    await mkdir(path.dirname(target), { recursive: true });
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { replaceDirAtomic } from "@tfgpt/common/node";
 import * as tf from "@tensorflow/tfjs";
 import "./register.js";
 
@@ -29,29 +30,11 @@ export function directoryHandler(dir: string): tf.io.IOHandler {
       };
       if (artifacts.trainingConfig !== undefined) json.trainingConfig = artifacts.trainingConfig;
       if (artifacts.userDefinedMetadata !== undefined) json.userDefinedMetadata = artifacts.userDefinedMetadata;
-      const target = path.resolve(dir);
-      const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-      await mkdir(temp, { recursive: true });
-      await writeFile(path.join(temp, MODEL_JSON), JSON.stringify(json));
-      await writeFile(path.join(temp, WEIGHTS_BIN), new Uint8Array(weightData));
-      // Never delete-then-rename: the old directory is renamed aside, the complete new one renamed
-      // into place, and only then the old one removed (a crash leaves one of them complete).
-      await mkdir(path.dirname(target), { recursive: true });
-      const old = `${target}.old-${process.pid}-${Date.now()}`;
-      const hadOld = await rename(target, old).then(
-        () => true,
-        (err: NodeJS.ErrnoException) => {
-          if (err.code === "ENOENT") return false;
-          throw err;
-        },
-      );
-      try {
-        await rename(temp, target);
-      } catch (err) {
-        if (hadOld) await rename(old, target);
-        throw err;
-      }
-      if (hadOld) await rm(old, { recursive: true, force: true });
+      // Never delete-then-rename: a crash leaves the old directory or the new one complete.
+      await replaceDirAtomic(path.resolve(dir), async (temp) => {
+        await writeFile(path.join(temp, MODEL_JSON), JSON.stringify(json));
+        await writeFile(path.join(temp, WEIGHTS_BIN), new Uint8Array(weightData));
+      });
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {

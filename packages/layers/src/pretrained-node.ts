@@ -2,9 +2,10 @@
  * `fromPretrained(dir)` / `savePretrained(model, dir)`: Hugging Face GPT-2 directories on disk
  * (`config.json` + `model.safetensors`, or `model.safetensors.index.json` + shards). Node only.
  */
-import { open, readFile, mkdir, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
+import { open, readFile, writeFile, type FileHandle } from "node:fs/promises";
 import { exists } from "@tfgpt/common/node";
 import path from "node:path";
+import { replaceDirAtomic } from "@tfgpt/common/node";
 import type * as tf from "@tensorflow/tfjs";
 import { LayerConfigError } from "./errors.js";
 import type { GPTModel } from "./gpt-model.js";
@@ -185,10 +186,7 @@ export interface SavePretrainedOptions extends HFConfigOptions {
 export async function savePretrained(model: tf.LayersModel, dir: string, options: SavePretrainedOptions = {}): Promise<void> {
   const { config, tensors } = pretrainedTensors(model);
   const shards = planShards(tensors, options.maxShardBytes ?? 5e9);
-  const target = path.resolve(dir);
-  const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(temp, { recursive: true });
-  try {
+  await replaceDirAtomic(path.resolve(dir), async (temp) => {
     await writeFile(path.join(temp, HF_CONFIG_FILE), `${JSON.stringify(hfConfigFromGPT(config, options), null, 2)}\n`);
     for (const shard of shards) {
       const handle = await open(path.join(temp, shard.file), "w");
@@ -199,11 +197,5 @@ export async function savePretrained(model: tf.LayersModel, dir: string, options
       }
     }
     if (shards.length > 1) await writeFile(path.join(temp, HF_INDEX_FILE), `${JSON.stringify(shardIndex(shards), null, 2)}\n`);
-    await rm(target, { recursive: true, force: true });
-    await mkdir(path.dirname(target), { recursive: true });
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }
