@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
+import { FusedAdamSlots, fusedAdamByDefault, tensorflowBackend } from "./tensorflow-adam.js";
 
 /** zod schema of `adamW`'s options (PyTorch's `torch.optim.AdamW` defaults). */
 export const AdamWOptionsSchema = z.strictObject({
@@ -16,6 +17,13 @@ export const AdamWOptionsSchema = z.strictObject({
   weightDecay: z.number().min(0).default(0.01).describe("a non-negative number"),
   /** Which variables decay: `"all"` (as `AdamW(model.parameters())`) or `"matrices"` (rank 2 and up, nanoGPT's groups: no decay on biases, layer norms). Default `"all"`. */
   decay: z.enum(["all", "matrices"]).default("all").describe('"all" or "matrices"'),
+  /**
+   * Whether a step runs TensorFlow's fused Adam kernel (`ResourceApplyAdam`, one pass over each
+   * variable) instead of 12 tfjs elementwise kernels per variable, as PyTorch's `fused` option.
+   * Only the `tensorflow` backend (tfjs-node) has it. Default: on tfjs-node on the CPU (untested on
+   * CUDA: `true` opts in there); the result is the same within float32 rounding.
+   */
+  fused: z.boolean().optional().describe("a boolean"),
 });
 
 /** Options of `adamW` / `new AdamW(...)`; every field has PyTorch's default. */
@@ -45,7 +53,8 @@ interface Moments {
  * `getWeights`/`setWeights` save and restore them with the step count (checkpoints); restored
  * moments whose names match no variable (a model loaded again under fresh variable names) go, in
  * their saved order, to the first variables that need moments, checked by shape. The update
- * is 12 elementwise kernels per variable (tfjs's Adam: 14, without the decay).
+ * is 12 elementwise kernels per variable (tfjs's Adam: 14, without the decay); on the
+ * `tensorflow` backend, one fused TensorFlow kernel (`fused`).
  *
  * @example
  * model.compile({ optimizer: adamW({ learningRate: 3e-4, weightDecay: 0.1 }), loss: sparseCrossEntropyFromLogits });
@@ -62,7 +71,13 @@ export class AdamW extends tf.Optimizer {
   readonly epsilon: number;
   readonly weightDecay: number;
   readonly decay: "all" | "matrices";
+  /** `fused` as given: `undefined` means "on tfjs-node on the CPU". */
+  readonly fused: boolean | undefined;
   private moments = new Map<string, Moments>();
+  /** Moments that live in TensorFlow resource variables (the fused path), by variable name. */
+  private slots = new Map<string, FusedAdamSlots>();
+  /** Tensors `getWeights` read out of `slots`, disposed at the next step or `getWeights`. */
+  private exported: tf.Tensor[] = [];
   /**
    * Restored moments whose variable names match no variable of this process (a model loaded
    * again gets fresh names such as `wte/embeddings_1`): given out in their saved order to the
@@ -80,6 +95,7 @@ export class AdamW extends tf.Optimizer {
     this.epsilon = o.epsilon;
     this.weightDecay = o.weightDecay;
     this.decay = o.decay;
+    this.fused = o.fused;
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
@@ -93,11 +109,30 @@ export class AdamW extends tf.Optimizer {
     const stepSize = (this.learningRate * correction2Sqrt) / correction1;
     const epsilon = this.epsilon * correction2Sqrt;
     const keep = 1 - this.learningRate * this.weightDecay;
+    this.disposeExported();
+    if (this.useFused()) {
+      for (const [name, gradient] of pairs) {
+        if (gradient == null) continue;
+        const variable = this.variableNamed(name);
+        const decays = keep !== 1 && (this.decay === "all" || variable.rank >= 2);
+        this.slotsOf(name, variable).apply(variable, gradient, {
+          beta1Power: this.beta1 ** t,
+          beta2Power: this.beta2 ** t,
+          learningRate: this.learningRate,
+          beta1: this.beta1,
+          beta2: this.beta2,
+          epsilon,
+          keep: decays ? keep : null,
+        });
+      }
+      this.incrementIterations();
+      return;
+    }
+    if (this.slots.size > 0) throw new LayerConfigError(`adamW: its moments live in TensorFlow (fused), but the backend is now ${tf.getBackend()}`, "fused");
     tf.tidy(() => {
       for (const [name, gradient] of pairs) {
         if (gradient == null) continue;
-        const variable = tf.engine().registeredVariables[name];
-        if (variable === undefined) throw new LayerConfigError(`adamW: no variable named ${JSON.stringify(name)}`, "variableGradients");
+        const variable = this.variableNamed(name);
         const { m, v } = this.momentsOf(name, variable);
         const m1 = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
         const v1 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
@@ -110,6 +145,34 @@ export class AdamW extends tf.Optimizer {
       }
     });
     this.incrementIterations();
+  }
+
+  private variableNamed(name: string): tf.Variable {
+    const variable = tf.engine().registeredVariables[name];
+    if (variable === undefined) throw new LayerConfigError(`adamW: no variable named ${JSON.stringify(name)}`, "variableGradients");
+    return variable;
+  }
+
+  /** Whether this step takes the fused path (throws if `fused: true` cannot). */
+  private useFused(): boolean {
+    if (this.fused === undefined) return fusedAdamByDefault();
+    if (this.fused && tensorflowBackend() === null) {
+      throw new LayerConfigError(`adamW: \`fused\` true needs the tensorflow backend (@tensorflow/tfjs-node), the active backend is ${tf.getBackend()}`, "fused");
+    }
+    return this.fused;
+  }
+
+  /** The fused slots of a variable: its moments (restored or zeros) move into TensorFlow on first use. */
+  private slotsOf(name: string, variable: tf.Variable): FusedAdamSlots {
+    let slots = this.slots.get(name);
+    if (slots === undefined) {
+      const { m, v } = this.momentsOf(name, variable);
+      slots = new FusedAdamSlots(variable, m, v);
+      this.slots.set(name, slots);
+      this.moments.delete(name);
+      tf.dispose([m, v]);
+    }
+    return slots;
   }
 
   private momentsOf(name: string, variable: tf.Variable): Moments {
@@ -140,17 +203,32 @@ export class AdamW extends tf.Optimizer {
 
   private disposeMoments(): void {
     for (const { m, v } of [...this.moments.values(), ...this.unclaimed]) tf.dispose([m, v]);
+    for (const slots of this.slots.values()) slots.dispose();
+    this.disposeExported();
     this.moments = new Map();
+    this.slots = new Map();
     this.unclaimed = [];
   }
 
-  /** The step count, then every variable's first moments (`<name>/m`), then its second moments (`<name>/v`). */
+  private disposeExported(): void {
+    tf.dispose(this.exported);
+    this.exported = [];
+  }
+
+  /**
+   * The step count, then every variable's first moments (`<name>/m`), then its second moments
+   * (`<name>/v`). On the fused path the moments are read out of TensorFlow into tensors this
+   * optimizer disposes at its next step (encode or clone them before).
+   */
   override async getWeights(): Promise<NamedTensor[]> {
-    const entries: Array<[string, Moments]> = [...this.moments.entries(), ...this.unclaimed.map((u): [string, Moments] => [u.name, u])];
+    this.disposeExported();
+    const fused = [...this.slots.entries()].map(([name, s]): [string, { m: tf.Tensor; v: tf.Tensor }] => [name, { m: s.readM(), v: s.readV() }]);
+    for (const [, { m, v }] of fused) this.exported.push(m, v);
+    const entries: Array<[string, { m: tf.Tensor; v: tf.Tensor }]> = [...this.moments.entries(), ...fused, ...this.unclaimed.map((u): [string, Moments] => [u.name, u])];
     return [
       await this.saveIterations(),
-      ...entries.map(([name, { m }]) => ({ name: `${name}/m`, tensor: m as tf.Tensor })),
-      ...entries.map(([name, { v }]) => ({ name: `${name}/v`, tensor: v as tf.Tensor })),
+      ...entries.map(([name, { m }]) => ({ name: `${name}/m`, tensor: m })),
+      ...entries.map(([name, { v }]) => ({ name: `${name}/v`, tensor: v })),
     ];
   }
 
@@ -176,7 +254,9 @@ export class AdamW extends tf.Optimizer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, decay: this.decay };
+    const config: tf.serialization.ConfigDict = { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, decay: this.decay };
+    if (this.fused !== undefined) config["fused"] = this.fused;
+    return config;
   }
 
   /** @nocollapse */

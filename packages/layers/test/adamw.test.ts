@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AdamW, adamW } from "../src/adamw.js";
 import "../src/register.js";
-import { ON_TENSORFLOW, useBackend } from "./backends.js";
+import { offTensorflow, ON_TENSORFLOW, useBackend } from "./backends.js";
 
 /** PyTorch's AdamW step (torch/optim/adamw.py, single-tensor path), in float64. */
 function torchAdamW(w: number[], grads: number[][], o = { lr: 1e-3, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.01 }): number[] {
@@ -127,13 +127,94 @@ describe("adamW", () => {
 
   it("does not leak tensors across steps", () => {
     const w = tf.variable(tf.tensor1d(start));
-    const opt = adamW();
     const g = tf.tensor1d(grads[0]!);
-    opt.applyGradients({ [w.name]: g });
     const before = tf.memory().numTensors;
+    const opt = adamW();
+    opt.applyGradients({ [w.name]: g });
+    const afterFirst = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) opt.applyGradients({ [w.name]: g });
-    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numTensors).toBe(afterFirst);
     opt.dispose();
-    expect(tf.memory().numTensors).toBe(before - 2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it(offTensorflow("refuses `fused: true` off the tensorflow backend, naming the option", "the tensorflow backend has it"), () => {
+    if (ON_TENSORFLOW) return;
+    const w = tf.variable(tf.tensor1d(start));
+    const opt = adamW({ fused: true });
+    expect(() => opt.applyGradients({ [w.name]: tf.tensor1d(grads[0]!) })).toThrow(/`fused` true needs the tensorflow backend \(@tensorflow\/tfjs-node\), the active backend is cpu/);
+    expect(() => adamW({ fused: "yes" } as never)).toThrow(/`fused` must be a boolean/);
+    expect(adamW({ fused: false }).getConfig()["fused"]).toBe(false);
+  });
+
+  describe.runIf(ON_TENSORFLOW)("fused (TensorFlow's ResourceApplyAdam, the default on tfjs-node)", () => {
+    const shapes = [[3, 4], [4], [2, 3, 2]];
+    const gradsAt = (step: number) => shapes.map((s, i) => tf.tidy(() => tf.sin(tf.add(tf.range(0, s.reduce((a, b) => a * b), 1), step * 3 + i)).reshape(s)));
+    const run = (fused: boolean, steps: number, opt = adamW({ learningRate: 0.01, weightDecay: 0.1, decay: "matrices", fused })) => {
+      const vars = shapes.map((s, i) => tf.variable(tf.tidy(() => tf.cos(tf.range(0, s.reduce((a, b) => a * b), 1)).mul(i + 1).reshape(s))));
+      for (let t = 0; t < steps; t++) {
+        const g = gradsAt(t);
+        opt.applyGradients(Object.fromEntries(vars.map((v, i) => [v.name, g[i]!])));
+        tf.dispose(g);
+      }
+      return { vars, opt };
+    };
+
+    it("takes the same steps as the tfjs-ops path and PyTorch's formula, decay groups included", () => {
+      const fused = run(true, 5);
+      const ops = run(false, 5);
+      fused.vars.forEach((v, i) => {
+        const a = v.dataSync();
+        const b = ops.vars[i]!.dataSync();
+        a.forEach((x, j) => expect(Math.abs(x - (b[j] as number))).toBeLessThan(2e-6));
+      });
+      const w = tf.variable(tf.tensor1d(start));
+      const opt = adamW({ fused: true });
+      for (const g of grads) opt.applyGradients({ [w.name]: tf.tensor1d(g) });
+      const expected = torchAdamW(start, grads);
+      Array.from(w.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i] as number, 6));
+    });
+
+    it("saves its moments like the ops path and resumes across paths", async () => {
+      const fused = run(true, 3);
+      const ops = run(false, 3);
+      const [fw, ow] = [await fused.opt.getWeights(), await ops.opt.getWeights()];
+      expect(fw.map((x) => x.name.replace(/^.*?(\/[mv])?$/, "$1"))).toEqual(ow.map((x) => x.name.replace(/^.*?(\/[mv])?$/, "$1")));
+      fw.forEach((x, i) => {
+        const b = ow[i]!.tensor.dataSync();
+        x.tensor.dataSync().forEach((y, j) => expect(Math.abs(y - (b[j] as number))).toBeLessThan(1e-6));
+      });
+      // A fused optimizer restored from the ops path's state (and the reverse) continues the same run.
+      const copy = (ws: typeof fw, from: tf.Variable[], to: tf.Variable[]) =>
+        ws.map((x) => ({ name: from.reduce((n, v, i) => n.replace(`${v.name}/`, `${to[i]!.name}/`), x.name), tensor: x.tensor.clone() }));
+      const intoFused = shapes.map((_, i) => tf.variable(ops.vars[i]!.clone()));
+      const resumedFused = adamW({ learningRate: 0.01, weightDecay: 0.1, decay: "matrices", fused: true });
+      await resumedFused.setWeights(copy(ow, ops.vars, intoFused));
+      const g = gradsAt(3);
+      resumedFused.applyGradients(Object.fromEntries(intoFused.map((v, i) => [v.name, g[i]!])));
+      ops.opt.applyGradients(Object.fromEntries(ops.vars.map((v, i) => [v.name, g[i]!])));
+      intoFused.forEach((v, i) => {
+        const b = ops.vars[i]!.dataSync();
+        v.dataSync().forEach((x, j) => expect(Math.abs(x - (b[j] as number))).toBeLessThan(2e-6));
+      });
+      // Fused to fused: bit for bit.
+      const fw2 = await fused.opt.getWeights();
+      const twin = shapes.map((_, i) => tf.variable(fused.vars[i]!.clone()));
+      const resumed = adamW({ learningRate: 0.01, weightDecay: 0.1, decay: "matrices", fused: true });
+      await resumed.setWeights(copy(fw2, fused.vars, twin));
+      fused.opt.applyGradients(Object.fromEntries(fused.vars.map((v, i) => [v.name, g[i]!])));
+      resumed.applyGradients(Object.fromEntries(twin.map((v, i) => [v.name, g[i]!])));
+      twin.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(fused.vars[i]!.dataSync())));
+    });
+
+    it("sees weights set between steps (the tfjs variable stays the source of truth)", () => {
+      const w = tf.variable(tf.tensor1d(start));
+      const opt = adamW({ fused: true, weightDecay: 0 });
+      opt.applyGradients({ [w.name]: tf.tensor1d(grads[0]!) });
+      w.assign(tf.tensor1d([10, 10, 10, 10]));
+      opt.applyGradients({ [w.name]: tf.tensor1d([0, 0, 0, 0]) });
+      // m after two steps: 0.09 g1, so every weight moves by less than 1e-3 from 10.
+      Array.from(w.dataSync()).forEach((x) => expect(Math.abs(x - 10)).toBeLessThan(1e-3));
+    });
   });
 });
