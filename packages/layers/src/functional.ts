@@ -1,14 +1,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { customGrad } from "./custom-grad.js";
 import { nextDropoutSeed } from "./dropout-seed.js";
-import { matMul } from "./matmul.js";
+import { matMul, transposeFlagsAreFast } from "./matmul.js";
 
 // The small tensor functions the GPT layers are written with. They work on 2-D `[tokens, C]`
 // views, so every matmul is a plain 2-D matmul with the fast custom gradient.
 
 /**
  * `x @ kernel + bias` on `[N, in] -> [N, out]`. With a bias, one fused matmul-with-bias kernel
- * and its own gradient (`dx = dy @ kernel^T`, `dkernel = x^T @ dy` with explicit transposes,
+ * and its own gradient (`dx = dy @ kernel^T`, `dkernel = x^T @ dy`, with explicit transposes where
+ * transpose flags are slow (wasm, cpu),
  * `dbias = sum(dy, 0)`).
  *
  * Why: wasm's broadcasting `Add` of a `[out]` bias to `[N, out]` costs ~2 ms for `[512, 64]`
@@ -24,6 +25,7 @@ const linearOp = customGrad<[tf.Tensor, tf.Tensor, tf.Tensor]>(([x, w, b], save)
     value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
     gradFunc: (dy, saved) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      if (transposeFlagsAreFast()) return [tf.matMul(dy as tf.Tensor2D, ws, false, true), tf.matMul(xs, dy as tf.Tensor2D, true, false), tf.sum(dy, 0)];
       return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D), tf.sum(dy, 0)];
     },
   };

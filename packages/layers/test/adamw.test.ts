@@ -138,8 +138,7 @@ describe("adamW", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it(offTensorflow("refuses `fused: true` off the tensorflow backend, naming the option", "the tensorflow backend has it"), () => {
-    if (ON_TENSORFLOW) return;
+  it.skipIf(ON_TENSORFLOW)(offTensorflow("refuses `fused: true` off the tensorflow backend, naming the option", "the tensorflow backend has it"), () => {
     const w = tf.variable(tf.tensor1d(start));
     const opt = adamW({ fused: true });
     expect(() => opt.applyGradients({ [w.name]: tf.tensor1d(grads[0]!) })).toThrow(/`fused` true needs the tensorflow backend \(@tensorflow\/tfjs-node\), the active backend is cpu/);
