@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
-import { FusedAdamSlots, fusedAdamByDefault, tensorflowBackend } from "./tensorflow-adam.js";
+import { FusedAdamSlots, fusedAdamByDefault } from "./tensorflow-adam.js";
+import { tensorflowBackend } from "./tensorflow-ops.js";
 
 /** zod schema of `adamW`'s options (PyTorch's `torch.optim.AdamW` defaults). */
 export const AdamWOptionsSchema = z.strictObject({

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { customGrad } from "./custom-grad.js";
 import { nextDropoutSeed } from "./dropout-seed.js";
 import { matMul, transposeFlagsAreFast } from "./matmul.js";
+import { statelessUniform, tensorflowBackend } from "./tensorflow-ops.js";
 
 // The small tensor functions the GPT layers are written with. They work on 2-D `[tokens, C]`
 // views, so every matmul is a plain 2-D matmul with the fast custom gradient.
@@ -147,7 +148,20 @@ const geluOp = customGrad<[tf.Tensor]>(([x], save) => {
   };
 });
 
-/** Dropout that is a no-op outside training or at rate 0; seeded inside `withDropoutSeed`. */
+/**
+ * Dropout that is a no-op outside training or at rate 0; seeded inside `withDropoutSeed`.
+ * `tf.dropout`'s formula (`x * floor(u + keep) / keep`, `u` uniform in [0, 1)); on the
+ * `tensorflow` backend `u` comes from TensorFlow's stateless Philox generator instead of tfjs's
+ * JavaScript one (the same seed gives the same mask on that backend; cpu and wasm keep tfjs's).
+ */
 export function maybeDropout(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
-  return training && rate > 0 ? tf.dropout(x, rate, undefined, nextDropoutSeed()) : x;
+  if (!training || rate <= 0) return x;
+  const seed = nextDropoutSeed();
+  const backend = tensorflowBackend();
+  if (backend === null) return tf.dropout(x, rate, undefined, seed);
+  const keep = 1 - rate;
+  return tf.tidy(() => {
+    const u = statelessUniform(backend, x.shape, seed ?? Math.floor(Math.random() * 2 ** 32));
+    return tf.mul(x, tf.div(tf.floor(tf.add(u, keep)), keep));
+  });
 }

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { type OpAttr, type TensorflowBackend, tensorflowBackend } from "./tensorflow-ops.js";
 
 /**
  * TensorFlow's own fused Adam kernel (`ResourceApplyAdam`) for `AdamW` on the `tensorflow`
@@ -17,40 +18,11 @@ import * as tf from "@tensorflow/tfjs";
  * `ResourceApplyAdam`, and assigns `ReadVariableOp`'s result (no copy) back to the tfjs variable.
  * The tfjs variable stays the one source of truth: whoever sets its weights between steps
  * (`setWeights`, a checkpoint) is seen by the next step. No host sync: every op runs in
- * TensorFlow. The ops are public methods of tfjs-node's `NodeJSKernelBackend`
- * (`executeSingleOutput`, `executeMultipleOutputs`, `binding`'s attribute constants), reached
- * without importing tfjs-node, so this module stays browser-safe.
+ * TensorFlow (see `tensorflow-ops.ts`).
  */
-
-/** The part of tfjs-node's `NodeJSKernelBackend` this module uses. */
-interface TensorflowBackend {
-  isUsingGpuDevice?: boolean;
-  binding: { TF_ATTR_STRING: number; TF_ATTR_TYPE: number; TF_ATTR_SHAPE: number; TF_ATTR_BOOL: number; TF_FLOAT: number };
-  executeSingleOutput(name: string, attrs: OpAttr[], inputs: tf.Tensor[]): tf.Tensor;
-  executeMultipleOutputs(name: string, attrs: OpAttr[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
-}
-
-interface OpAttr {
-  name: string;
-  type: number;
-  value: unknown;
-}
 
 /** `ResourceHandle::ANONYMOUS_NAME` in TensorFlow: the resource is owned by (and dies with) its handle. */
 const ANONYMOUS_NAME = "cd2c89b7-88b7-44c8-ad83-06c2a9158347";
-
-/** The active backend when it is tfjs-node's TensorFlow backend (CPU or CUDA), else `null`. */
-export function tensorflowBackend(): TensorflowBackend | null {
-  if (tf.getBackend() !== "tensorflow") return null;
-  const backend = tf.backend() as unknown as Partial<TensorflowBackend>;
-  const b = backend.binding;
-  const ok =
-    typeof backend.executeSingleOutput === "function" &&
-    typeof backend.executeMultipleOutputs === "function" &&
-    b !== undefined &&
-    [b.TF_ATTR_STRING, b.TF_ATTR_TYPE, b.TF_ATTR_SHAPE, b.TF_ATTR_BOOL, b.TF_FLOAT].every((x) => typeof x === "number");
-  return ok ? (backend as TensorflowBackend) : null;
-}
 
 /** Whether `AdamW` uses the fused kernel by default: on tfjs-node's TensorFlow backend on the CPU. */
 export function fusedAdamByDefault(): boolean {
