@@ -74,7 +74,7 @@ export function plan(q, { python, pythonSkip, debianPython = "/usr/bin/python3" 
   jobs.push(job("train-profile-tensorflow-124m", "training", "training.js", { mode: "profile", backend: "tensorflow", preset: "gpt2-small", context: 256, batchSize: 4 }, q ? 240 : 300));
   // The 124M model on tensorflow alone (wasm cannot hold its 1.8 GiB of training state): context
   // 256, batch 4; fails with "not installed" where tfjs-node is not (npm run setup:tensorflow).
-  jobs.push(job("train-ours-tensorflow-124m", "training", "training.js", { mode: "train", impl: "ours", backend: "tensorflow", preset: "gpt2-small", context: 256, batchSize: 4, steps: q ? 1 : 3, warmup: 1, matmulReps: 2, matmulSize: 1024, budgetS: q ? 60 : 240 }, q ? 240 : 420));
+  jobs.push(job("train-ours-tensorflow-124m", "training", "training.js", { mode: "train", impl: "ours", backend: "tensorflow", preset: "gpt2-small", context: 256, batchSize: 4, steps: q ? 1 : 5, warmup: q ? 1 : 2, matmulReps: 2, matmulSize: 1024, budgetS: q ? 60 : 240 }, q ? 240 : 420));
 
   // 5. PyTorch reference, 1 and 2 threads (BLAS and intra-op threads set alike): torch 2.13 (CPU
   // build, MKL) from the bench venv for `tiny` and for the 124M shape; Debian's PyTorch 1.13 +
@@ -83,7 +83,7 @@ export function plan(q, { python, pythonSkip, debianPython = "/usr/bin/python3" 
     const env = { OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OPENBLAS_CORETYPE: undefined, OPENBLAS_L2_SIZE: undefined };
     const tinyArgs = ["bench/torch_tiny.py", "--threads", String(threads), "--steps", q ? "5" : "30", "--warmup", q ? "2" : "5"];
     jobs.push(pyJob(`torch-${threads}`, "torch", tinyArgs, q ? 90 : 180, { python, pythonSkip, env }));
-    const bigArgs = ["bench/torch_tiny.py", "--preset", "gpt2-small", "--context", "256", "--batch", "4", "--threads", String(threads), "--steps", q ? "1" : "3", "--warmup", "1"];
+    const bigArgs = ["bench/torch_tiny.py", "--preset", "gpt2-small", "--context", "256", "--batch", "4", "--threads", String(threads), "--steps", q ? "1" : "5", "--warmup", q ? "1" : "2"];
     jobs.push(pyJob(`torch-124m-${threads}`, "torch", bigArgs, q ? 180 : 300, { python, pythonSkip, env }));
     jobs.push(job(`torch-debian-${threads}`, "torch", null, ["bench/torch_tiny.py", "--threads", String(threads), "--steps", q ? "5" : "20", "--warmup", q ? "2" : "3"], q ? 90 : 180, { command: debianPython, env }));
   }

@@ -77,6 +77,7 @@ export class AdamW extends tf.Optimizer {
   private moments = new Map<string, Moments>();
   /** Moments that live in TensorFlow resource variables (the fused path), by variable name. */
   private slots = new Map<string, FusedAdamSlots>();
+  private lastStepFused = false;
   /** Tensors `getWeights` read out of `slots`, disposed at the next step or `getWeights`. */
   private exported: tf.Tensor[] = [];
   /**
@@ -111,7 +112,8 @@ export class AdamW extends tf.Optimizer {
     const epsilon = this.epsilon * correction2Sqrt;
     const keep = 1 - this.learningRate * this.weightDecay;
     this.disposeExported();
-    if (this.useFused()) {
+    this.lastStepFused = this.useFused();
+    if (this.lastStepFused) {
       for (const [name, gradient] of pairs) {
         if (gradient == null) continue;
         const variable = this.variableNamed(name);
@@ -146,6 +148,11 @@ export class AdamW extends tf.Optimizer {
       }
     });
     this.incrementIterations();
+  }
+
+  /** Whether the last step ran TensorFlow's fused kernel (its kernels do not show in `tf.profile`). */
+  get usedFusedKernel(): boolean {
+    return this.lastStepFused;
   }
 
   private variableNamed(name: string): tf.Variable {
