@@ -155,7 +155,7 @@ function trainingSection({ res, m }, torchBest) {
     out.push(`**Profile of one ${what} step** (\`tf.profile\`, ${where}; kernel times summed by kernel name, top 10${id === "train-profile" ? "; the head kernel, which runs outside tfjs, by its own clock" : "; AdamW's fused TensorFlow kernel, which tf.profile does not see, by the wall clock of its step"}):`, "");
     if (p.ok) {
       out.push(table(["kernel", "calls", "ms", "share of kernel time"], p.result.top.map((k) => [k.name, String(k.calls), num(k.ms), pct(k.ms / p.result.totalMs)])));
-      out.push("", `${p.result.kernelCalls} kernel calls (plus ${p.result.scopes ?? 0} custom-gradient scopes, left out: their time repeats their kernels'), ${num(p.result.totalMs)} ms of kernel time in a ${num(p.result.wallMs)} ms profiled step (profiling syncs after every kernel, so the step is slower than in the table above; wall minus kernel time is per-op overhead), ${p.result.newTensors} new tensors, peak ${num(p.result.peakBytes / 2 ** 20)} MiB.`);
+      out.push("", `${p.result.kernelCalls} kernel calls (plus ${p.result.scopes ?? 0} scopes and composite kernels, left out: their time repeats their kernels'), ${num(p.result.totalMs)} ms of kernel time in a ${num(p.result.wallMs)} ms profiled step (profiling syncs after every kernel, so the step is slower than in the table above; wall minus kernel time is per-op overhead), ${p.result.newTensors} new tensors, peak ${num(p.result.peakBytes / 2 ** 20)} MiB.`);
     } else {
       out.push(`fails: ${p.error}`);
     }
