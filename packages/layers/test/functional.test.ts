@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { gelu, layerNorm, linear } from "../src/functional.js";
+import { withDropoutSeed } from "../src/dropout-seed.js";
+import { gelu, layerNorm, linear, maybeDropout } from "../src/functional.js";
 import { BACKENDS, maxAbsDiff, useBackend } from "./backends.js";
 
 /** GPT-2's GELU written with plain tfjs ops (autodiff gradient through `pow`), the reference. */
@@ -94,6 +95,35 @@ describe.each(BACKENDS)("layerNorm and linear on %s", (backend) => {
     });
     const grads = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(linear(layerNorm(a as tf.Tensor2D, c as tf.Tensor1D, d as tf.Tensor1D), kernel, bias)))([xs, g, b]);
     tf.dispose(grads);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe.each(BACKENDS)("maybeDropout on %s", (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+
+  it("keeps 1 - rate of the entries, scaled by 1 / (1 - rate); the gradient is the same mask; a seed gives one mask", () => {
+    const x = tf.ones([200, 500]);
+    const dropped = (seed: number) => withDropoutSeed(seed, undefined, () => maybeDropout(x, 0.1, true));
+    const a = dropped(5).dataSync();
+    const kept = a.filter((v) => v !== 0);
+    expect(kept.length / a.length).toBeGreaterThan(0.895);
+    expect(kept.length / a.length).toBeLessThan(0.905);
+    expect(new Set(kept)).toEqual(new Set([Math.fround(1 / 0.9)]));
+    expect(Array.from(dropped(5).dataSync())).toEqual(Array.from(a));
+    expect(Array.from(dropped(6).dataSync())).not.toEqual(Array.from(a));
+    const g = withDropoutSeed(5, undefined, () => tf.grad((t: tf.Tensor) => tf.sum(maybeDropout(t, 0.1, true)))(x)).dataSync();
+    expect(Array.from(g)).toEqual(Array.from(a));
+    expect(maybeDropout(x, 0.1, false)).toBe(x);
+    expect(maybeDropout(x, 0, true)).toBe(x);
+  });
+
+  it("does not leak tensors", () => {
+    const x = tf.ones([8, 8]);
+    const before = tf.memory().numTensors;
+    withDropoutSeed(1, undefined, () => maybeDropout(x, 0.5, true)).dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });
