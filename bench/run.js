@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark row in its own child process (bench/lib/plan.js), then
 // writes docs/BENCHMARKS.md and docs/bench-throughput.svg. Raw results go to bench/out/.
 //
-// usage: node bench/run.js [--quick] [--only tokenizer,dataset,embedding,training,torch,generation]
+// usage: node bench/run.js [--quick] [--only tokenizer,dataset,embedding,training,torch,generation,browser]
 //                          [--out FILE]   (default: docs/BENCHMARKS.md, or bench/out/ for --quick)
 //                          [--from bench/out/results.json]  (re-render a saved run, run nothing)
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { benchPython } from "./lib/python.js";
 import { renderReport, torchBest } from "./lib/report.js";
 import { throughputSvg } from "./lib/svg.js";
 
-const GROUPS = ["tokenizer", "dataset", "embedding", "training", "torch", "generation"];
+const GROUPS = ["tokenizer", "dataset", "embedding", "training", "torch", "generation", "browser"];
 
 function parseArgs(argv) {
   const opts = { quick: false, only: GROUPS, out: undefined, from: undefined };
@@ -30,7 +30,7 @@ function parseArgs(argv) {
     else if (a.startsWith("--out")) opts.out = value();
     else if (a.startsWith("--from")) opts.from = value();
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node bench/run.js [--quick] [--only tokenizer,dataset,embedding,training,torch,generation] [--out FILE] [--from results.json]");
+      console.log("usage: node bench/run.js [--quick] [--only tokenizer,dataset,embedding,training,torch,generation,browser] [--out FILE] [--from results.json]");
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }

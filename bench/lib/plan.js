@@ -88,6 +88,14 @@ export function plan(q, { python, pythonSkip, debianPython = "/usr/bin/python3" 
     jobs.push(job(`torch-debian-${threads}`, "torch", null, ["bench/torch_tiny.py", "--threads", String(threads), "--steps", q ? "5" : "20", "--warmup", q ? "2" : "3"], q ? 90 : 180, { command: debianPython, env }));
   }
 
+  // 7. In the browser: headless chromium per tfjs backend (packages/web/scripts/measure-backends.mjs).
+  // Without a GPU, webgpu and webgl run on SwiftShader (a CPU emulating a GPU): correctness runs.
+  // `tiny` leaves webgpu out where it is SwiftShader (> 4 min a step of its [256, 50257] head);
+  // on a machine with a GPU, `--only browser` with TFGPT_BENCH_BROWSER_TINY=webgpu,webgl,wasm adds it.
+  jobs.push(job("browser-micro", "browser", "browser.js", { backends: ["webgpu", "webgl", "wasm", "cpu"], shape: "micro", steps: q ? 3 : 6, newTokens: 16 }, q ? 300 : 420));
+  const tinyBackends = (process.env.TFGPT_BENCH_BROWSER_TINY ?? "webgl,wasm").split(",");
+  jobs.push(job("browser-tiny", "browser", "browser.js", { backends: tinyBackends, shape: "tiny", steps: q ? 2 : 3, newTokens: 8 }, q ? 300 : 480));
+
   // 6. Generation with the gpt2 (124M) shape: transformers first (it writes the random weights
   // both generate from), then ours on wasm loading that safetensors file. Python: the bench venv
   // (torch 2.13 + transformers; bench/lib/python.js) or $TFGPT_BENCH_PYTHON.

@@ -2,35 +2,39 @@
 // device each ran on (test/gpu/backend-check.ts in test/gpu/index.html, served by Vite on
 // 127.0.0.1). On a machine without a GPU, webgpu and webgl run on SwiftShader: a CPU emulating a
 // GPU, a correctness run and not a GPU speed. On a machine with one, this is the one command that
-// measures it. Run after `npm run build`:
+// measures it (`npm run bench -- --only browser` puts the same rows in docs/BENCHMARKS.md).
+// Run after `npm run build`:
 //   node scripts/measure-backends.mjs [backends=webgpu,webgl,wasm,cpu] [shape=micro|tiny] [steps=6] [newTokens=16]
 // `tiny` is GPT_PRESETS.tiny with GPT-2's vocabulary (50,257); `micro` is the page's micro shape with a byte vocabulary (257).
+import { fileURLToPath } from "node:url";
 import { launchPage } from "./chromium.mjs";
 
-const backends = (process.argv[2] ?? "webgpu,webgl,wasm,cpu").split(",");
-const shape = process.argv[3] ?? "micro";
-const steps = Number(process.argv[4] ?? 6);
-const newTokens = Number(process.argv[5] ?? 16);
-const SHAPES = {
+/** The shapes measured: `tiny` (GPT-2's vocabulary) and the page's `micro` (bytes). */
+export const SHAPES = {
   micro: { vocabSize: 257, contextLength: 32, embeddingDim: 32, numHeads: 2, numLayers: 2 },
   tiny: { vocabSize: 50257, contextLength: 64, embeddingDim: 64, numHeads: 2, numLayers: 2 },
 };
-const config = SHAPES[shape];
-if (config === undefined) {
-  console.error(`measure-backends: shape must be one of ${Object.keys(SHAPES).join(", ")}, received ${JSON.stringify(shape)}`);
-  process.exit(2);
-}
-const { url, page, close } = await launchPage();
-try {
-  page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
-  await page.goto(`${url}test/gpu/index.html`);
-  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
-  for (const backend of backends) {
-    const request = { backend, config, batchSize: 4, trainSteps: steps, learningRate: 1e-3, promptLength: 4, newTokens, skipUncached: true, warmGenerate: true };
-    try {
-      const r = await page.evaluate((req) => window.tfgptRunCheck(req), request);
-      console.log(
-        JSON.stringify({
+
+/**
+ * Runs the check page once per backend: `steps` AdamW steps of batch 4, then a warm KV-cache
+ * generation of `newTokens`. Each row is the measurement or `{backend, error}`; `onRow` sees each
+ * as it comes.
+ */
+export async function measureBackends({ backends, shape = "micro", steps = 6, newTokens = 16, onRow = () => {} }) {
+  const config = SHAPES[shape];
+  if (config === undefined) throw new Error(`measure-backends: shape must be one of ${Object.keys(SHAPES).join(", ")}, received ${JSON.stringify(shape)}`);
+  const rows = [];
+  const { url, page, close } = await launchPage();
+  try {
+    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+    await page.goto(`${url}test/gpu/index.html`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
+    for (const backend of backends) {
+      const request = { backend, config, batchSize: 4, trainSteps: steps, learningRate: 1e-3, promptLength: 4, newTokens, skipUncached: true, warmGenerate: true };
+      let row;
+      try {
+        const r = await page.evaluate((req) => window.tfgptRunCheck(req), request);
+        row = {
           backend: r.info.name,
           device: r.info.device === "" ? "this CPU" : r.info.device,
           software: r.info.software,
@@ -40,12 +44,30 @@ try {
           generateTokensPerSecond: Math.round(r.generateTokensPerSecond * 10) / 10,
           losses: r.losses.map((l) => Math.round(l * 1e4) / 1e4),
           syncReadsPerStep: r.syncReadsPerStep,
-        }),
-      );
-    } catch (error) {
-      console.log(JSON.stringify({ backend, error: error instanceof Error ? error.message.split("\n").slice(0, 12).join(" | ") : String(error) }));
+        };
+      } catch (error) {
+        row = { backend, shape, error: error instanceof Error ? error.message.split("\n").slice(0, 12).join(" | ") : String(error) };
+      }
+      rows.push(row);
+      onRow(row);
     }
+  } finally {
+    await close();
   }
-} finally {
-  await close();
+  return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    await measureBackends({
+      backends: (process.argv[2] ?? "webgpu,webgl,wasm,cpu").split(","),
+      shape: process.argv[3] ?? "micro",
+      steps: Number(process.argv[4] ?? 6),
+      newTokens: Number(process.argv[5] ?? 16),
+      onRow: (row) => console.log(JSON.stringify(row)),
+    });
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
 }
