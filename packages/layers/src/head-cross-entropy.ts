@@ -8,17 +8,34 @@ import { checkIds } from "./token-embedding.js";
 
 /**
  * How `headCrossEntropy` computes: `"kernel"`, our WebAssembly SIMD kernel (`head-kernel.ts`);
- * `"tfjs"`, tfjs ops (one matmul, one softmax, two matmuls back); `"auto"` (default), the kernel
- * on the CPU backends (`wasm`, `cpu`) when the width is a multiple of 8 and the engine runs
- * WebAssembly SIMD, tfjs ops elsewhere (GPU backends, TensorFlow C++).
+ * `"tfjs"`, tfjs ops (one matmul, one softmax, two matmuls back; the `[N, V]` logits and
+ * probabilities live at once); `"chunked"`, the same tfjs ops over chunks of token rows, each
+ * chunk's logits computed again in the backward pass (at most ~16M logits, 64 MiB, live at once,
+ * for one more `[N, C] @ [C, V]` matmul); `"auto"` (default), the kernel on the CPU backends
+ * (`wasm`, `cpu`) when the width is a multiple of 8 and the engine runs WebAssembly SIMD; on the
+ * GPU backends (webgl, webgpu, TensorFlow on CUDA) `"chunked"` when the `[N, V]` logits would
+ * pass 256 MiB; tfjs ops elsewhere.
  */
-export type HeadImplementation = "auto" | "kernel" | "tfjs";
+export type HeadImplementation = "auto" | "kernel" | "tfjs" | "chunked";
 
 /** Every {@link HeadImplementation}. */
-export const HEAD_IMPLEMENTATIONS: readonly HeadImplementation[] = ["auto", "kernel", "tfjs"];
+export const HEAD_IMPLEMENTATIONS: readonly HeadImplementation[] = ["auto", "kernel", "tfjs", "chunked"];
 
 /** Backends on which `"auto"` picks the kernel: the ones that compute on this thread's CPU. */
 const KERNEL_BACKENDS = new Set(["wasm", "cpu"]);
+
+/** Logits of one `"chunked"` chunk (float32: 64 MiB). */
+const CHUNK_LOGITS = 2 ** 24;
+
+/** Above this many `[N, V]` logits (float32: 256 MiB), `"auto"` chunks on a GPU backend. */
+const AUTO_CHUNK_LOGITS = 2 ** 26;
+
+/** Whether the active backend computes on a GPU (where memory, not arithmetic, bounds the head). */
+function onGpu(): boolean {
+  const name = tf.getBackend();
+  if (name === "webgl" || name === "webgpu") return true;
+  return name === "tensorflow" && (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+}
 
 /**
  * Whether `implementation` resolves to the kernel for a `[vocab, dim]` table on the current
@@ -31,7 +48,7 @@ export function usesHeadKernel(implementation: HeadImplementation, dim: number, 
       "implementation",
     );
   }
-  if (implementation === "tfjs") return false;
+  if (implementation === "tfjs" || implementation === "chunked") return false;
   const possible = HeadKernel.supports(dim) && headKernelSupported() && headKernel().fits(tokens, vocab, dim);
   if (implementation === "kernel" && !possible) {
     throw new LayerConfigError(
@@ -40,6 +57,13 @@ export function usesHeadKernel(implementation: HeadImplementation, dim: number, 
     );
   }
   return possible && (implementation === "kernel" || KERNEL_BACKENDS.has(tf.getBackend()));
+}
+
+/** Which path `implementation` takes for `tokens` rows of a `[vocab, dim]` table on the current backend. */
+export function headPath(implementation: HeadImplementation, dim: number, tokens: number, vocab: number): "kernel" | "tfjs" | "chunked" {
+  if (usesHeadKernel(implementation, dim, tokens, vocab)) return "kernel";
+  if (implementation === "chunked") return "chunked";
+  return implementation === "auto" && onGpu() && tokens * vocab > AUTO_CHUNK_LOGITS ? "chunked" : "tfjs";
 }
 
 /**
@@ -75,6 +99,8 @@ let pendingProbs: tf.Tensor | null = null;
  * @param implementation the kernel or tfjs ops (see {@link HeadImplementation}); default `"auto"`.
  * @param ignoreIndex labels equal to it (e.g. -100) are left out: the loss is the mean over the
  *   other tokens (0 when there are none), and ignored tokens get no gradient. Default: none.
+ * @param chunkRows token rows per chunk of the `"chunked"` path. Default: as many as keep a
+ *   chunk's logits under 16M (64 MiB).
  * @returns the mean loss, a scalar, differentiable with respect to `hidden` and `table`.
  * @throws LayerConfigError when the shapes disagree or a label is outside `[0, V)`.
  * @example
@@ -86,6 +112,7 @@ export function headCrossEntropy(
   labels: tf.Tensor,
   implementation: HeadImplementation = "auto",
   ignoreIndex?: number,
+  chunkRows?: number,
 ): tf.Scalar {
   if (hidden.rank !== 2 || table.rank !== 2 || hidden.shape[1] !== table.shape[1]) {
     throw new LayerConfigError(
@@ -102,7 +129,8 @@ export function headCrossEntropy(
   checkIds(labels, vocab, "label", ignoreIndex);
   return tf.tidy(() => {
     const given = (labels.dtype === "int32" ? tf.reshape(labels, [n]) : tf.cast(tf.reshape(labels, [n]), "int32")) as tf.Tensor1D;
-    if (usesHeadKernel(implementation, dim, n, vocab)) return kernelHeadCrossEntropy(hidden, table, given, ignoreIndex);
+    const path = headPath(implementation, dim, n, vocab);
+    if (path === "kernel") return kernelHeadCrossEntropy(hidden, table, given, ignoreIndex);
     // With an ignore index: ignored tokens take label 0 (any valid id) and weight 0; the others
     // weight 1 / (tokens kept), so the loss is their mean. All on the device: no read-back.
     let ids = given;
@@ -113,24 +141,11 @@ export function headCrossEntropy(
       const mask = tf.cast(keep, "float32");
       weights = tf.div(mask, tf.maximum(tf.sum(mask), 1)) as tf.Tensor1D;
     }
-    // Index of each label's probability in the flat [N * V] probabilities.
-    const flatIndex = tf.add(ids, tf.mul(tf.range(0, n, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
-    // On TensorFlow and the GPU backends the matmuls take transpose flags instead of copying the
-    // [V, C] table and the [C, V] weight gradient (154 MB each for GPT-2's vocabulary at width 768).
+    if (path === "chunked") return chunkedHeadCrossEntropy(hidden, table, ids, weights, chunkRows ?? Math.max(1, Math.floor(CHUNK_LOGITS / vocab)));
     const flags = transposeFlagsAreFast();
     const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
-      const logits = flags ? tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D, false, true) : tf.matMul(h as tf.Tensor2D, tf.transpose(w as tf.Tensor2D)); // [N, V]
-      // One softmax kernel (max-subtract, exp, sum, divide; vectorised on wasm, where Exp is not).
-      const probs = tf.softmax(logits); // [N, V]
-      const picked = gatherRows(tf.reshape(probs, [-1]), flatIndex); // [N]
-      // -log(P[label]), except where P[label] underflowed (a label so unlikely that the loss is
-      // > ~69 nats): there the exact logsumexp(z) - z[label], with logsumexp(z) = max(z) -
-      // log(max(P)) (the largest probability is >= 1/V, never 0). Chosen on the device with
-      // `where`, never read back: no host synchronisation in a training step. Two row
-      // reductions over [N, V] (cheap next to the matmuls).
-      const exact = tf.sub(tf.sub(tf.max(logits, -1), tf.log(tf.max(probs, -1))), gatherRows(tf.reshape(logits, [-1]), flatIndex));
-      const trusted = tf.greater(picked, SMALLEST_TRUSTED_PROBABILITY);
-      const losses = tf.where(trusted, tf.neg(tf.log(tf.maximum(picked, SMALLEST_TRUSTED_PROBABILITY))), exact);
+      const logits = headLogits(h as tf.Tensor2D, w as tf.Tensor2D, flags); // [N, V]
+      const { probs, losses } = tokenLosses(logits, ids);
       logits.dispose(); // before the tidy ends: the [N, V] logits are not needed any longer
       // `save` would copy the [N, V] probabilities (wasm's Identity is a memcpy, ~25 ms for the
       // tiny preset); they are kept instead and handed to the gradient, which disposes them. Only
@@ -165,6 +180,85 @@ export function headCrossEntropy(
     });
     return loss(hidden, table) as tf.Scalar;
   });
+}
+
+/**
+ * `hidden @ table^T`. On TensorFlow and the GPU backends the matmul takes a transpose flag instead
+ * of copying the `[V, C]` table (154 MB for GPT-2's vocabulary at width 768).
+ */
+function headLogits(hidden: tf.Tensor2D, table: tf.Tensor2D, flags: boolean): tf.Tensor2D {
+  return flags ? tf.matMul(hidden, table, false, true) : tf.matMul(hidden, tf.transpose(table));
+}
+
+/** The probabilities of `[R, V]` logits and each row's loss `-log P[label]`, `[R]`. */
+function tokenLosses(logits: tf.Tensor2D, ids: tf.Tensor1D): { probs: tf.Tensor2D; losses: tf.Tensor1D } {
+  const [rows, vocab] = logits.shape;
+  // Index of each label's probability in the flat [R * V] probabilities.
+  const flatIndex = tf.add(ids, tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
+  // One softmax kernel (max-subtract, exp, sum, divide; vectorised on wasm, where Exp is not).
+  const probs = tf.softmax(logits); // [R, V]
+  const picked = gatherRows(tf.reshape(probs, [-1]), flatIndex); // [R]
+  // -log(P[label]), except where P[label] underflowed (a label so unlikely that the loss is
+  // > ~69 nats): there the exact logsumexp(z) - z[label], with logsumexp(z) = max(z) -
+  // log(max(P)) (the largest probability is >= 1/V, never 0). Chosen on the device with
+  // `where`, never read back: no host synchronisation in a training step. Two row
+  // reductions over [R, V] (cheap next to the matmuls).
+  const exact = tf.sub(tf.sub(tf.max(logits, -1), tf.log(tf.max(probs, -1))), gatherRows(tf.reshape(logits, [-1]), flatIndex));
+  const trusted = tf.greater(picked, SMALLEST_TRUSTED_PROBABILITY);
+  const losses = tf.where(trusted, tf.neg(tf.log(tf.maximum(picked, SMALLEST_TRUSTED_PROBABILITY))), exact) as tf.Tensor1D;
+  return { probs, losses };
+}
+
+/**
+ * `headCrossEntropy` over chunks of `rows` token rows: each chunk's logits, probabilities and
+ * losses are made and dropped in turn, and the backward pass computes each chunk's logits again
+ * (one more `[N, C] @ [C, V]` matmul), so at most one chunk's `[rows, V]` probabilities live at a
+ * time instead of the whole `[N, V]` logits and probabilities. `ids` are valid labels (ignored
+ * ones already 0), `weights` each token's weight in the loss (`null`: the mean).
+ */
+function chunkedHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Tensor1D, weights: tf.Tensor1D | null, rows: number): tf.Scalar {
+  if (!Number.isInteger(rows) || rows < 1) throw new LayerConfigError(`headCrossEntropy: \`chunkRows\` must be a positive integer, received ${rows}`, "chunkRows");
+  const [n, dim] = hidden.shape;
+  const vocab = table.shape[0];
+  const flags = transposeFlagsAreFast();
+  const chunks: Array<[number, number]> = [];
+  for (let start = 0; start < n; start += rows) chunks.push([start, Math.min(rows, n - start)]);
+  const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
+    // The labels and weights are the caller's tidy's: saved, so that the gradient still has them.
+    save(weights === null ? [h, w, ids] : [h, w, ids, weights]);
+    const perChunk = chunks.map(([start, size]) =>
+      tf.tidy(() => tokenLosses(headLogits(tf.slice(h as tf.Tensor2D, [start, 0], [size, dim]), w as tf.Tensor2D, flags), tf.slice(ids, [start], [size])).losses),
+    );
+    const losses = tf.concat(perChunk);
+    return {
+      value: weights === null ? tf.mean(losses) : tf.sum(tf.mul(losses, weights)),
+      gradFunc: (dy, saved) => {
+        const [hs, ws, y, wt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D | undefined];
+        // d(loss)/d(loss_i) times the upstream gradient: 1/N each, or each token's weight [N, 1].
+        const scale = wt === undefined ? tf.div(dy, n) : tf.reshape(tf.mul(wt, dy), [n, 1]);
+        const dh: tf.Tensor[] = [];
+        let dw: tf.Tensor | null = null;
+        for (const [start, size] of chunks) {
+          const [dhChunk, dwSum] = tf.tidy(() => {
+            const hc = tf.slice(hs, [start, 0], [size, dim]);
+            const yc = tf.slice(y, [start], [size]);
+            const sc = scale.rank === 0 ? scale : tf.slice(scale, [start, 0], [size, 1]);
+            const p = tf.softmax(headLogits(hc, ws, flags)); // [rows, V], again
+            const hScaled = tf.mul(hc, sc); // [rows, C]
+            const dhc = tf.mul(tf.sub(tf.matMul(p, ws), gatherRows(ws, yc)), sc); // [rows, C]
+            const pTh = flags ? tf.matMul(p, hScaled, true, false) : tf.transpose(tf.matMul(tf.transpose(hScaled), p)); // [V, C]
+            const part = tf.sub(pTh, tf.scatterND(tf.expandDims(yc, 1), hScaled, [vocab, dim]));
+            return [dhc, dw === null ? part : tf.add(dw, part)];
+          });
+          dw?.dispose();
+          dw = dwSum as tf.Tensor;
+          dh.push(dhChunk as tf.Tensor);
+        }
+        return [tf.concat(dh), dw as tf.Tensor];
+      },
+    };
+  });
+  return loss(hidden, table) as tf.Scalar;
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { headCrossEntropy } from "../src/head-cross-entropy.js";
+import { headCrossEntropy, headPath } from "../src/head-cross-entropy.js";
 import { sparseCrossEntropyFromLogits } from "../src/losses.js";
 import { matMulTransposedB } from "../src/matmul.js";
 import { BACKENDS, maxAbsDiff, useBackend } from "./backends.js";
@@ -17,13 +17,14 @@ function plain(hidden: tf.Tensor2D, table: tf.Tensor2D, labels: tf.Tensor1D): tf
   return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, table.shape[0]), logProbs), -1))) as tf.Scalar;
 }
 
-const CASES = BACKENDS.flatMap((backend) => (["kernel", "tfjs"] as const).map((implementation) => [backend, implementation] as const));
+const CASES = BACKENDS.flatMap((backend) => (["kernel", "tfjs", "chunked"] as const).map((implementation) => [backend, implementation] as const));
 
 describe.each(CASES)("headCrossEntropy on %s, %s implementation", (backend, implementation) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
-  const hce = (h: tf.Tensor2D, w: tf.Tensor2D, y: tf.Tensor) => headCrossEntropy(h, w, y, implementation);
+  // "chunked" in chunks of 5 rows (5, 5, 2 for the 12 tokens below).
+  const hce = (h: tf.Tensor2D, w: tf.Tensor2D, y: tf.Tensor) => headCrossEntropy(h, w, y, implementation, undefined, 5);
 
   const N = 12, C = 8, V = 37;
   const hidden = () => tf.randomNormal([N, C], 0, 1, "float32", 3) as tf.Tensor2D;
@@ -98,3 +99,34 @@ describe.each(CASES)("headCrossEntropy on %s, %s implementation", (backend, impl
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe.each(BACKENDS)("headCrossEntropy's chunked path on %s", (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+
+  it("holds one chunk of probabilities at a time: its peak memory is a fraction of the tfjs path's, same loss and gradients", async () => {
+    const [N, C, V] = [256, 16, 2048];
+    const h = tf.randomNormal([N, C], 0, 1, "float32", 5) as tf.Tensor2D;
+    const w = tf.randomNormal([V, C], 0, 0.5, "float32", 6) as tf.Tensor2D;
+    const y = tf.tensor1d(Array.from({ length: N }, (_, i) => (i * 37) % V), "int32");
+    const run = (implementation: "tfjs" | "chunked") => tf.grads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, y, implementation, undefined, 32))([h, w]);
+    const peak = async (implementation: "tfjs" | "chunked") => (await tf.profile(() => tf.dispose(run(implementation)))).peakBytes - tf.memory().numBytes;
+    const [tfjsPeak, chunkedPeak] = [await peak("tfjs"), await peak("chunked")];
+    // tfjs: [256, 2048] logits + probabilities (2 x 2 MiB); chunked: [32, 2048] at a time.
+    expect(tfjsPeak).toBeGreaterThan(2 * N * V * 4);
+    expect(chunkedPeak).toBeLessThan(tfjsPeak / 3);
+    const [a, b] = [run("tfjs"), run("chunked")];
+    expect(maxAbsDiff(a[0] as tf.Tensor, b[0] as tf.Tensor)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(a[1] as tf.Tensor, b[1] as tf.Tensor)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(headCrossEntropy(h, w, y, "chunked", undefined, 32), headCrossEntropy(h, w, y, "tfjs"))).toBeLessThan(1e-5);
+    expect(() => headCrossEntropy(h, w, y, "chunked", undefined, 0)).toThrow(/`chunkRows` must be a positive integer, received 0/);
+  });
+
+  it('"auto" chunks only on a GPU backend and only above 256 MiB of logits', () => {
+    expect(headPath("auto", 12, 2048, 50257)).toBe("tfjs"); // cpu, wasm, tensorflow on the CPU: tfjs ops (width 12: no kernel)
+    expect(headPath("chunked", 12, 8, 50)).toBe("chunked");
+    expect(headPath("tfjs", 64, 8, 50)).toBe("tfjs");
+  });
+});
+

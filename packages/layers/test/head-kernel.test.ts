@@ -195,7 +195,7 @@ describe.skipIf(ON_TENSORFLOW)(offTensorflow("headCrossEntropy's implementation 
     expect(attempt).toThrow(LayerConfigError);
     expect(attempt).toThrow(/implementation "kernel" needs .* received width 12, 2 tokens, vocabulary 5/);
     const unknown = () => headCrossEntropy(tf.zeros([2, 8]), tf.zeros([5, 8]), tf.tensor1d([0, 1], "int32"), "gpu" as never);
-    expect(unknown).toThrow(/`implementation` must be one of "auto", "kernel", "tfjs", received "gpu"/);
+    expect(unknown).toThrow(/`implementation` must be one of "auto", "kernel", "tfjs", "chunked", received "gpu"/);
   });
 
   it("a gradient still comes out right after another call used the kernel in between", async () => {

@@ -24,7 +24,7 @@ function reference(h: tf.Tensor2D, w: tf.Tensor2D): tf.Scalar {
   return tf.div(tf.neg(tf.sum(tf.mul(tf.mul(oneHot, logProbs), mask))), KEPT) as tf.Scalar;
 }
 
-const CASES = BACKENDS.flatMap((backend) => (["kernel", "tfjs"] as const).map((implementation) => [backend, implementation] as const));
+const CASES = BACKENDS.flatMap((backend) => (["kernel", "tfjs", "chunked"] as const).map((implementation) => [backend, implementation] as const));
 
 describe.each(CASES)("ignore index on %s, %s head", (backend, implementation) => {
   beforeAll(async () => {
@@ -36,7 +36,7 @@ describe.each(CASES)("ignore index on %s, %s head", (backend, implementation) =>
 
   it("the fused head averages over kept tokens, value and gradients equal to the reference", () => {
     const [hs, ws, ys] = [h(), w(), y()];
-    const fused = (a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, ys, implementation, -100);
+    const fused = (a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, ys, implementation, -100, 3);
     expect(maxAbsDiff(fused(hs, ws), reference(hs, ws))).toBeLessThan(1e-5);
     const g = tf.grads(fused)([hs, ws]);
     const r = tf.grads((a: tf.Tensor, b: tf.Tensor) => reference(a as tf.Tensor2D, b as tf.Tensor2D))([hs, ws]);
@@ -49,7 +49,7 @@ describe.each(CASES)("ignore index on %s, %s head", (backend, implementation) =>
 
   it("a finite-difference check of the table gradient", () => {
     const [hs, ws, ys] = [h(), w(), y()];
-    const f = (b: tf.Tensor) => headCrossEntropy(hs, b as tf.Tensor2D, ys, implementation, -100);
+    const f = (b: tf.Tensor) => headCrossEntropy(hs, b as tf.Tensor2D, ys, implementation, -100, 3);
     const analytic = tf.grad(f)(ws).arraySync() as number[][];
     const base = ws.arraySync();
     const eps = 1e-2;

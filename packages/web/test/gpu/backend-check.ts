@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRng } from "@tfgpt/common";
 import { adamW, createGPT, Trainer, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
-import { checkIds } from "@tfgpt/layers/internal";
+import { checkIds, headCrossEntropy } from "@tfgpt/layers/internal";
 import { initBackend, type BackendChoice, type BackendInfo } from "../../src/backend.js";
 
 /** What `runCheck` is asked to do. */
@@ -51,6 +51,8 @@ export interface CheckResult {
   readonly generateTokensPerSecond: number;
   /** What `checkIds` says about an int32 tensor without a recorded id range ("" when it accepts it: on cpu/wasm it reads the ids). */
   readonly unrecordedIds: string;
+  /** Largest difference between the head's `"chunked"` path (chunks of 7 rows) and its `"tfjs"` path: loss, dHidden, dTable. */
+  readonly chunkedHeadDiff: number;
 }
 
 /** The same fixed ids on every run (mulberry32 integers modulo `vocab`). */
@@ -183,6 +185,26 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     xs.dispose();
     ys.dispose();
 
+    // The fused head in chunks of 7 token rows (the GPU backends' path for large [N, V] logits)
+    // against the whole-matrix tfjs path, on this backend.
+    let chunkedHeadDiff = 0;
+    {
+      const C = parseGPTConfig(request.config).embeddingDim;
+      const n = B * T;
+      const labels = idsTensor(ysValues, [n]);
+      const h = tf.tensor2d(Float32Array.from(ids(n * C, 1000, 77), (v) => v / 500 - 1), [n, C]);
+      const w = tf.tensor2d(Float32Array.from(ids(V * C, 1000, 78), (v) => v / 1000 - 0.5), [V, C]);
+      const run = (implementation: "tfjs" | "chunked") => tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, labels, implementation, undefined, 7))([h, w]);
+      const [a, b] = [run("tfjs"), run("chunked")];
+      const pairs: Array<[tf.Tensor, tf.Tensor]> = [[a.value, b.value], [a.grads[0] as tf.Tensor, b.grads[0] as tf.Tensor], [a.grads[1] as tf.Tensor, b.grads[1] as tf.Tensor]];
+      for (const [x, y] of pairs) {
+        const d = tf.max(tf.abs(tf.sub(x, y)));
+        chunkedHeadDiff = Math.max(chunkedHeadDiff, (await d.data())[0] as number);
+        d.dispose();
+      }
+      tf.dispose([labels, h, w, a.value, ...a.grads, b.value, ...b.grads]);
+    }
+
     const plain = tf.tensor1d([1, 2], "int32");
     let unrecordedIds = "";
     try {
@@ -192,7 +214,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     } finally {
       plain.dispose();
     }
-    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds };
+    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds, chunkedHeadDiff };
   } finally {
     forbidSyncReads = false;
     model.dispose();
