@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { LayerConfigError, parseOptions } from "./errors.js";
-import { FusedAdamSlots, fusedAdamByDefault } from "./tensorflow-adam.js";
+import { FusedAdamSlots, fusedAdamByDefault, fusedAdamScalars } from "./tensorflow-adam.js";
 import { tensorflowBackend } from "./tensorflow-ops.js";
 
 /** zod schema of `adamW`'s options (PyTorch's `torch.optim.AdamW` defaults). */
@@ -114,19 +114,16 @@ export class AdamW extends tf.Optimizer {
     this.disposeExported();
     this.lastStepFused = this.useFused();
     if (this.lastStepFused) {
-      for (const [name, gradient] of pairs) {
-        if (gradient == null) continue;
-        const variable = this.variableNamed(name);
-        const decays = keep !== 1 && (this.decay === "all" || variable.rank >= 2);
-        this.slotsOf(name, variable).apply(variable, gradient, {
-          beta1Power: this.beta1 ** t,
-          beta2Power: this.beta2 ** t,
-          learningRate: this.learningRate,
-          beta1: this.beta1,
-          beta2: this.beta2,
-          epsilon,
-          keep: decays ? keep : null,
-        });
+      const scalars = fusedAdamScalars({ beta1Power: this.beta1 ** t, beta2Power: this.beta2 ** t, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon });
+      try {
+        for (const [name, gradient] of pairs) {
+          if (gradient == null) continue;
+          const variable = this.variableNamed(name);
+          const decays = keep !== 1 && (this.decay === "all" || variable.rank >= 2);
+          this.slotsOf(name, variable).apply(variable, gradient, scalars, decays ? keep : null);
+        }
+      } finally {
+        tf.dispose(scalars);
       }
       this.incrementIterations();
       return;

@@ -40,8 +40,14 @@ export interface FusedAdamStep {
   beta2: number;
   /** Added to `sqrt(v)` (uncorrected): PyTorch's `epsilon * sqrt(1 - beta2^t)`. */
   epsilon: number;
-  /** The weights are multiplied by this first (decoupled weight decay), unless `null`. */
-  keep: number | null;
+}
+
+/**
+ * A step's hyper-parameters as the scalar tensors `ResourceApplyAdam` takes, made once a step and
+ * shared by every variable; the caller disposes them after the step.
+ */
+export function fusedAdamScalars(step: FusedAdamStep): tf.Tensor[] {
+  return [step.beta1Power, step.beta2Power, step.learningRate, step.beta1, step.beta2, step.epsilon].map((x) => tf.scalar(x));
 }
 
 /** One variable's weights, `m` and `v` as TensorFlow resource variables (see the module comment). */
@@ -63,12 +69,15 @@ export class FusedAdamSlots {
     this.assign(this.v, v);
   }
 
-  /** One AdamW step of `variable` with `gradient`, in place; the result is assigned to `variable`. */
-  apply(variable: tf.Variable, gradient: tf.Tensor, step: FusedAdamStep): void {
+  /**
+   * One AdamW step of `variable` with `gradient`, in place; the result is assigned to `variable`.
+   * `scalars` are `fusedAdamScalars(step)`; the weights are multiplied by `keep` first (decoupled
+   * weight decay) unless it is `null`.
+   */
+  apply(variable: tf.Variable, gradient: tf.Tensor, scalars: tf.Tensor[], keep: number | null): void {
     const b = this.backend.binding;
     tf.tidy(() => {
-      this.assign(this.weights, step.keep === null ? variable : tf.mul(variable, step.keep));
-      const scalars = [step.beta1Power, step.beta2Power, step.learningRate, step.beta1, step.beta2, step.epsilon].map((x) => tf.scalar(x));
+      this.assign(this.weights, keep === null ? variable : tf.mul(variable, keep));
       this.backend.executeMultipleOutputs(
         "ResourceApplyAdam",
         [
