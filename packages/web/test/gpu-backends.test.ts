@@ -42,7 +42,8 @@ const GPU_CHROMIUM_ARGS = [
 ];
 
 const REQUEST = {
-  config: { vocabSize: 64, contextLength: 16, embeddingDim: 32, numHeads: 2, numLayers: 2, qkvBias: true },
+  // Seeded: every run (here and on CI) checks the same weights.
+  config: { vocabSize: 64, contextLength: 16, embeddingDim: 32, numHeads: 2, numLayers: 2, qkvBias: true, seed: 2024 },
   batchSize: 2,
   trainSteps: 4,
   learningRate: 1e-2,

@@ -136,12 +136,17 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
 
     // The page's and the CLI's step: layers' Trainer (variableGrads, global-norm clipping, AdamW),
     // on a copy of the model; a clip far below the gradient norm makes the norm decide each update.
+    // epsilon 1e-3, not 1e-8: with the clipped entries (~1e-4) far below 1e-8's scale, Adam's first
+    // steps are lr * sign(g), so an entry near 0 that the GPU sums to the other sign moves by 2 lr
+    // and the losses part by more than float32 noise (0.0068 on CI's machine). Against 1e-3 the
+    // update is near-linear in g: the backends agree, and a wrong clipping norm (the bug this
+    // catches) changes every update's size instead of vanishing in Adam's normalisation.
     const trainerLosses: number[] = [];
     {
       const copy = createGPT(request.config);
       const initial = model.getWeights();
       copy.setWeights(initial);
-      const trainer = new Trainer(copy, { learningRate: request.learningRate, gradClip: 0.05 });
+      const trainer = new Trainer(copy, { learningRate: request.learningRate, gradClip: 0.05, epsilon: 1e-3 });
       const targets = idsTensor(ysValues, [B, T]);
       try {
         for (let s = 0; s < 3; s++) {
