@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { customGrad } from "./custom-grad.js";
 import { gatherRows } from "./gather-rows.js";
 import { transposeFlagsAreFast } from "./matmul.js";
+import { crossEntropyGrad, gpuCrossEntropyBackend, rowLogSumExp } from "./gpu-cross-entropy.js";
 import { LayerConfigError } from "./errors.js";
 import { HeadKernel, headKernel, headKernelSupported } from "./head-kernel.js";
 import { checkIds } from "./token-embedding.js";
@@ -14,7 +15,9 @@ import { checkIds } from "./token-embedding.js";
  * for one more `[N, C] @ [C, V]` matmul); `"auto"` (default), the kernel on the CPU backends
  * (`wasm`, `cpu`) when the width is a multiple of 8 and the engine runs WebAssembly SIMD; on the
  * GPU backends (webgl, webgpu, TensorFlow on CUDA) `"chunked"` when the `[N, V]` logits would
- * pass 256 MiB; tfjs ops elsewhere.
+ * pass 256 MiB; tfjs ops elsewhere. On webgpu and webgl, `"tfjs"` and `"chunked"` take the
+ * softmax cross-entropy from two custom kernels (gpu-cross-entropy.ts: a row log-sum-exp, and the
+ * gradient `softmax - onehot` in one pass) instead of tfjs's softmax and reductions.
  */
 export type HeadImplementation = "auto" | "kernel" | "tfjs" | "chunked";
 
@@ -141,6 +144,7 @@ export function headCrossEntropy(
       const mask = tf.cast(keep, "float32");
       weights = tf.div(mask, tf.maximum(tf.sum(mask), 1)) as tf.Tensor1D;
     }
+    if (path === "tfjs" && gpuCrossEntropyBackend() !== null) return gpuHeadCrossEntropy(hidden, table, ids, weights);
     if (path === "chunked") return chunkedHeadCrossEntropy(hidden, table, ids, weights, chunkRows ?? Math.max(1, Math.floor(CHUNK_LOGITS / vocab)));
     const flags = transposeFlagsAreFast();
     const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
@@ -210,6 +214,46 @@ function tokenLosses(logits: tf.Tensor2D, ids: tf.Tensor1D): { probs: tf.Tensor2
 }
 
 /**
+ * Each row's loss `lse - z[label]` from `[R, V]` logits and their row log-sum-exp (exact also
+ * where the label's probability underflows).
+ */
+function lossesFromLogSumExp(logits: tf.Tensor2D, lse: tf.Tensor1D, ids: tf.Tensor1D): tf.Tensor1D {
+  const [rows, vocab] = logits.shape;
+  const flatIndex = tf.add(ids, tf.mul(tf.range(0, rows, 1, "int32"), tf.scalar(vocab, "int32"))) as tf.Tensor1D;
+  return tf.sub(lse, gatherRows(tf.reshape(logits, [-1]), flatIndex)) as tf.Tensor1D;
+}
+
+/** Each token's factor in the gradient, `[N]`: `dy / N`, or its weight times `dy`. */
+function tokenScale(dy: tf.Tensor, weights: tf.Tensor1D | undefined, n: number): tf.Tensor1D {
+  return tf.mul(weights ?? tf.fill([n], 1 / n), dy) as tf.Tensor1D;
+}
+
+/**
+ * The `"tfjs"` path on webgpu and webgl, with the custom kernels of gpu-cross-entropy.ts: the
+ * forward pass keeps the `[N, V]` logits and each row's log-sum-exp (no probabilities), the
+ * backward pass makes `G = (softmax - onehot) * scale` in one kernel and multiplies it out.
+ */
+function gpuHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Tensor1D, weights: tf.Tensor1D | null): tf.Scalar {
+  const n = hidden.shape[0];
+  const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
+    const logits = headLogits(h as tf.Tensor2D, w as tf.Tensor2D, true); // [N, V]
+    const lse = rowLogSumExp(logits);
+    const losses = lossesFromLogSumExp(logits, lse, ids);
+    // On these backends `save` shares the data (Identity adds a reference): no copy of the logits.
+    save(weights === null ? [h, w, ids, logits, lse] : [h, w, ids, logits, lse, weights]);
+    return {
+      value: weights === null ? tf.mean(losses) : tf.sum(tf.mul(losses, weights)),
+      gradFunc: (dy, saved) => {
+        const [hs, ws, y, z, l, wt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D | undefined];
+        const g = crossEntropyGrad(z, l, y, tokenScale(dy, wt, n)); // [N, V]
+        return [tf.matMul(g, ws), tf.matMul(g, hs, true, false)];
+      },
+    };
+  });
+  return loss(hidden, table) as tf.Scalar;
+}
+
+/**
  * `headCrossEntropy` over chunks of `rows` token rows: each chunk's logits, probabilities and
  * losses are made and dropped in turn, and the backward pass computes each chunk's logits again
  * (one more `[N, C] @ [C, V]` matmul), so at most one chunk's `[rows, V]` probabilities live at a
@@ -223,6 +267,7 @@ function chunkedHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: t
   const flags = transposeFlagsAreFast();
   const chunks: Array<[number, number]> = [];
   for (let start = 0; start < n; start += rows) chunks.push([start, Math.min(rows, n - start)]);
+  if (gpuCrossEntropyBackend() !== null) return gpuChunkedHeadCrossEntropy(hidden, table, ids, weights, chunks);
   const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
     // The labels and weights are the caller's tidy's: saved, so that the gradient still has them.
     save(weights === null ? [h, w, ids] : [h, w, ids, weights]);
@@ -305,6 +350,50 @@ function kernelHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf
         const perToken = ignoreIndex === undefined ? new Float32Array(n).fill(upstream / n) : weights.map((w) => w * upstream);
         const { dHidden, dTable } = kernel.backward(perToken);
         return [tf.tensor2d(dHidden, [n, dim]), tf.tensor2d(dTable, [vocab, dim])];
+      },
+    };
+  });
+  return loss(hidden, table) as tf.Scalar;
+}
+
+/**
+ * The `"chunked"` path on webgpu and webgl, with the custom kernels of gpu-cross-entropy.ts: each
+ * chunk's logits are reduced to their row log-sum-exp (kept, `[N]`: the backward pass needs no
+ * reduction), and in the backward pass computed again and turned into `G` by one kernel.
+ */
+function gpuChunkedHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Tensor1D, weights: tf.Tensor1D | null, chunks: ReadonlyArray<[number, number]>): tf.Scalar {
+  const [n, dim] = hidden.shape;
+  const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
+    const perChunk = chunks.map(([start, size]) =>
+      tf.tidy(() => {
+        const logits = headLogits(tf.slice(h as tf.Tensor2D, [start, 0], [size, dim]), w as tf.Tensor2D, true);
+        const lse = rowLogSumExp(logits);
+        return [lse, lossesFromLogSumExp(logits, lse, tf.slice(ids, [start], [size]))];
+      }),
+    );
+    const lse = tf.concat(perChunk.map(([l]) => l as tf.Tensor1D));
+    const losses = tf.concat(perChunk.map(([, x]) => x as tf.Tensor1D));
+    save(weights === null ? [h, w, ids, lse] : [h, w, ids, lse, weights]);
+    return {
+      value: weights === null ? tf.mean(losses) : tf.sum(tf.mul(losses, weights)),
+      gradFunc: (dy, saved) => {
+        const [hs, ws, y, l, wt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
+        const scale = tokenScale(dy, wt, n);
+        const dh: tf.Tensor[] = [];
+        let dw: tf.Tensor | null = null;
+        for (const [start, size] of chunks) {
+          const [dhChunk, dwSum] = tf.tidy(() => {
+            const hc = tf.slice(hs, [start, 0], [size, dim]);
+            const g = crossEntropyGrad(headLogits(hc, ws, true), tf.slice(l, [start], [size]), tf.slice(y, [start], [size]), tf.slice(scale, [start], [size])); // [rows, V]
+            const part = tf.matMul(g, hc, true, false); // [V, C]
+            return [tf.matMul(g, ws), dw === null ? part : tf.add(dw, part)];
+          });
+          dw?.dispose();
+          dw = dwSum as tf.Tensor;
+          dh.push(dhChunk as tf.Tensor);
+        }
+        scale.dispose();
+        return [tf.concat(dh), dw as tf.Tensor];
       },
     };
   });

@@ -6,6 +6,7 @@
 export { formatDuration, Progress, renderBar, type ProgressArgs, type ProgressStream } from "./progress.js";
 export { checkWasmTrainingMemory, paramSplit, trainingStateBytes, WASM_TRAINING_STATE_LIMIT } from "./gpt-model.js";
 export { HEAD_IMPLEMENTATIONS, headCrossEntropy, usesHeadKernel } from "./head-cross-entropy.js";
+export { crossEntropyGrad, gpuCrossEntropyBackend, rowLogSumExp, useGpuCrossEntropyKernels } from "./gpu-cross-entropy.js";
 export { HeadKernel, headKernel, headKernelSupported, type HeadForward } from "./head-kernel.js";
 export { matMul, matMulTransposedB } from "./matmul.js";
 export { checkIds, embeddingLookup } from "./token-embedding.js";

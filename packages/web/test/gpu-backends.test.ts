@@ -151,6 +151,28 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(result.uncachedIds).toEqual(reference.cachedIds);
       // The head in chunks (no whole [N, V] matrix) equals the whole-matrix path on this backend.
       expect(result.chunkedHeadDiff).toBeLessThan(1e-5);
+      // The head's softmax cross-entropy runs on our custom kernels here, and equals cpu's tfjs ops.
+      expect(reference.gpuKernels).toBeNull();
+      expect(result.gpuKernels).toBe(backend);
+      expect(Math.abs(result.head.loss - reference.head.loss)).toBeLessThan(1e-5);
+      expect(Math.abs(result.head.ignoredLoss - reference.head.ignoredLoss)).toBeLessThan(1e-5);
+      expect(result.head.ignoredLoss).not.toBeCloseTo(result.head.loss, 3);
+      console.log(
+        `${backend} head kernels vs cpu: loss ${Math.abs(result.head.loss - reference.head.loss).toExponential(2)}, dHidden ${maxAbsDiff(result.head.dHidden, reference.head.dHidden).toExponential(2)}, ` +
+          `dTable ${maxAbsDiff(result.head.dTable, reference.head.dTable).toExponential(2)}, lse ${maxAbsDiff(result.kernels.lse, reference.kernels.lse).toExponential(2)}, grad ${maxAbsDiff(result.kernels.grad, reference.kernels.grad).toExponential(2)}`,
+      );
+      expect(maxAbsDiff(result.head.dHidden, reference.head.dHidden)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(result.head.dTable, reference.head.dTable)).toBeLessThan(1e-6);
+      // Row log-sum-exp over 4 blocks of webgl's pass (1,000 columns), with logits up to 100 and
+      // an all-equal row (lse = 0.5 + ln 1000); the gradient with a label per row and scales 1, 0.5, 2, -1, 0.
+      expect(result.kernels.lse[2]).toBeCloseTo(0.5 + Math.log(1000), 5);
+      expect(result.kernels.lse.every(Number.isFinite)).toBe(true);
+      for (let r = 0; r < 5; r++) {
+        const want = reference.kernels.lse[r] as number;
+        expect(Math.abs((result.kernels.lse[r] as number) - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
+      }
+      // webgl's exp/log are a few ulps off: lse within ~1e-7 relative, so p = exp(z - lse) (times scales up to 2) within ~2e-6.
+      expect(maxAbsDiff(result.kernels.grad, reference.kernels.grad)).toBeLessThan(1e-5);
       expect(pageErrors).toEqual([]);
     }, 300_000);
   }

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRng } from "@tfgpt/common";
 import { adamW, createGPT, Trainer, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
-import { checkIds, headCrossEntropy } from "@tfgpt/layers/internal";
+import { checkIds, crossEntropyGrad, gpuCrossEntropyBackend, headCrossEntropy, rowLogSumExp } from "@tfgpt/layers/internal";
 import { initBackend, type BackendChoice, type BackendInfo } from "../../src/backend.js";
 
 /** What `runCheck` is asked to do. */
@@ -53,6 +53,12 @@ export interface CheckResult {
   readonly unrecordedIds: string;
   /** Largest difference between the head's `"chunked"` path (chunks of 7 rows) and its `"tfjs"` path: loss, dHidden, dTable. */
   readonly chunkedHeadDiff: number;
+  /** The backend of the head's custom softmax cross-entropy kernels (`null`: tfjs ops). */
+  readonly gpuKernels: string | null;
+  /** The head on fixed inputs (`"tfjs"` path): loss, loss with the first label as ignore index, dHidden and dTable, flattened. */
+  readonly head: { loss: number; ignoredLoss: number; dHidden: number[]; dTable: number[] };
+  /** `rowLogSumExp` and `crossEntropyGrad` of fixed `[5, 1000]` logits (one row up to 100, one all equal). */
+  readonly kernels: { lse: number[]; grad: number[] };
 }
 
 /** The same fixed ids on every run (mulberry32 integers modulo `vocab`). */
@@ -210,6 +216,44 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
       tf.dispose([labels, h, w, a.value, ...a.grads, b.value, ...b.grads]);
     }
 
+    // The head's values on fixed inputs, for comparison with cpu's (on webgpu and webgl: the
+    // custom softmax cross-entropy kernels; on cpu: tfjs ops).
+    let head: CheckResult["head"];
+    {
+      const C = parseGPTConfig(request.config).embeddingDim;
+      const n = B * T;
+      const labels = idsTensor(ysValues, [n]);
+      const h = tf.tensor2d(Float32Array.from(ids(n * C, 1000, 79), (v) => v / 500 - 1), [n, C]);
+      const w = tf.tensor2d(Float32Array.from(ids(V * C, 1000, 80), (v) => v / 1000 - 0.5), [V, C]);
+      const run = (ignoreIndex?: number) => tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, labels, "tfjs", ignoreIndex))([h, w]);
+      const plainRun = run();
+      const ignoredRun = run(ysValues[0]); // the first label: ignored where it occurs
+      head = {
+        loss: (await plainRun.value.data())[0] as number,
+        ignoredLoss: (await ignoredRun.value.data())[0] as number,
+        dHidden: Array.from(await (plainRun.grads[0] as tf.Tensor).data()),
+        dTable: Array.from(await (plainRun.grads[1] as tf.Tensor).data()),
+      };
+      tf.dispose([labels, h, w, plainRun.value, ...plainRun.grads, ignoredRun.value, ...ignoredRun.grads]);
+    }
+    let kernels: CheckResult["kernels"];
+    {
+      const rows = 5;
+      const cols = 1000;
+      const values = Float32Array.from(ids(rows * cols, 2000, 81), (v) => v / 100 - 10);
+      for (let c = 0; c < cols; c++) {
+        values[cols + c] = (values[cols + c] as number) * 10; // up to 100: exp overflows float32 without the max
+        values[2 * cols + c] = 0.5; // all equal: the sum is exactly cols
+      }
+      const logits = tf.tensor2d(values, [rows, cols]);
+      const labels = idsTensor(Int32Array.from([0, 999, 500, 7, 256]), [rows]) as tf.Tensor1D;
+      const scale = tf.tensor1d([1, 0.5, 2, -1, 0]);
+      const lse = rowLogSumExp(logits);
+      const grad = crossEntropyGrad(logits, lse, labels, scale);
+      kernels = { lse: Array.from(await lse.data()), grad: Array.from(await grad.data()) };
+      tf.dispose([logits, labels, scale, lse, grad]);
+    }
+
     const plain = tf.tensor1d([1, 2], "int32");
     let unrecordedIds = "";
     try {
@@ -219,7 +263,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     } finally {
       plain.dispose();
     }
-    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds, chunkedHeadDiff };
+    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds, chunkedHeadDiff, gpuKernels: gpuCrossEntropyBackend(), head, kernels };
   } finally {
     forbidSyncReads = false;
     model.dispose();
