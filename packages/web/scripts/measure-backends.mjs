@@ -4,7 +4,8 @@
 // GPU, a correctness run and not a GPU speed. On a machine with one, this is the one command that
 // measures it (`npm run bench -- --only browser` puts the same rows in docs/BENCHMARKS.md).
 // Run after `npm run build`:
-//   node scripts/measure-backends.mjs [backends=webgpu,webgl,wasm,cpu] [shape=micro|tiny] [steps=6] [newTokens=16]
+//   node scripts/measure-backends.mjs [backends=webgpu,webgl,wasm,cpu] [shape=micro|tiny] [steps=6] [newTokens=16] [gpuKernels=on|off]
+// (`off`: the head's softmax cross-entropy on tfjs ops instead of our WebGPU/WebGL kernels.)
 // `tiny` is GPT_PRESETS.tiny with GPT-2's vocabulary (50,257); `micro` is the page's micro shape with a byte vocabulary (257).
 import { fileURLToPath } from "node:url";
 import { launchPage } from "./chromium.mjs";
@@ -20,7 +21,7 @@ export const SHAPES = {
  * generation of `newTokens`. Each row is the measurement or `{backend, error}`; `onRow` sees each
  * as it comes.
  */
-export async function measureBackends({ backends, shape = "micro", steps = 6, newTokens = 16, onRow = () => {} }) {
+export async function measureBackends({ backends, shape = "micro", steps = 6, newTokens = 16, gpuKernels = true, onRow = () => {} }) {
   const config = SHAPES[shape];
   if (config === undefined) throw new Error(`measure-backends: shape must be one of ${Object.keys(SHAPES).join(", ")}, received ${JSON.stringify(shape)}`);
   const rows = [];
@@ -30,7 +31,7 @@ export async function measureBackends({ backends, shape = "micro", steps = 6, ne
     await page.goto(`${url}test/gpu/index.html`);
     await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
     for (const backend of backends) {
-      const request = { backend, config, batchSize: 4, trainSteps: steps, learningRate: 1e-3, promptLength: 4, newTokens, skipUncached: true, warmGenerate: true };
+      const request = { backend, config, batchSize: 4, trainSteps: steps, learningRate: 1e-3, promptLength: 4, newTokens, skipUncached: true, warmGenerate: true, gpuKernels };
       let row;
       try {
         const r = await page.evaluate((req) => window.tfgptRunCheck(req), request);
@@ -44,6 +45,7 @@ export async function measureBackends({ backends, shape = "micro", steps = 6, ne
           generateTokensPerSecond: Math.round(r.generateTokensPerSecond * 10) / 10,
           losses: r.losses.map((l) => Math.round(l * 1e4) / 1e4),
           syncReadsPerStep: r.syncReadsPerStep,
+          headKernels: r.gpuKernels ?? "tfjs ops",
         };
       } catch (error) {
         row = { backend, shape, error: error instanceof Error ? error.message.split("\n").slice(0, 12).join(" | ") : String(error) };
@@ -64,6 +66,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       shape: process.argv[3] ?? "micro",
       steps: Number(process.argv[4] ?? 6),
       newTokens: Number(process.argv[5] ?? 16),
+      gpuKernels: process.argv[6] !== "off",
       onRow: (row) => console.log(JSON.stringify(row)),
     });
   } catch (error) {

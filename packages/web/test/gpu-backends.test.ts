@@ -154,6 +154,8 @@ describe.skipIf(!hasChromium)(title, () => {
       // The head's softmax cross-entropy runs on our custom kernels here, and equals cpu's tfjs ops.
       expect(reference.gpuKernels).toBeNull();
       expect(result.gpuKernels).toBe(backend);
+      expect(result.headLeaks).toBe(0);
+      expect(reference.headLeaks).toBe(0);
       expect(Math.abs(result.head.loss - reference.head.loss)).toBeLessThan(1e-5);
       expect(Math.abs(result.head.ignoredLoss - reference.head.ignoredLoss)).toBeLessThan(1e-5);
       expect(result.head.ignoredLoss).not.toBeCloseTo(result.head.loss, 3);

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRng } from "@tfgpt/common";
 import { adamW, createGPT, Trainer, generateAsync, idsTensor, parseGPTConfig, sparseCrossEntropyFromLogits, type GPTConfigInput } from "@tfgpt/layers";
-import { checkIds, crossEntropyGrad, gpuCrossEntropyBackend, headCrossEntropy, rowLogSumExp } from "@tfgpt/layers/internal";
+import { checkIds, crossEntropyGrad, gpuCrossEntropyBackend, headCrossEntropy, rowLogSumExp, useGpuCrossEntropyKernels } from "@tfgpt/layers/internal";
 import { initBackend, type BackendChoice, type BackendInfo } from "../../src/backend.js";
 
 /** What `runCheck` is asked to do. */
@@ -27,6 +27,8 @@ export interface CheckRequest {
   readonly warmGenerate?: boolean;
   /** Skip generation without the cache (it re-runs the window per token: slow on emulated GPUs). */
   readonly skipUncached?: boolean;
+  /** `false`: the head's softmax cross-entropy on tfjs ops instead of the custom GPU kernels (default true). */
+  readonly gpuKernels?: boolean;
 }
 
 /** What `runCheck` reports. */
@@ -57,6 +59,8 @@ export interface CheckResult {
   readonly gpuKernels: string | null;
   /** The head on fixed inputs (`"tfjs"` path): loss, loss with the first label as ignore index, dHidden and dTable, flattened. */
   readonly head: { loss: number; ignoredLoss: number; dHidden: number[]; dTable: number[] };
+  /** Tensors left after the head's forward and backward passes (both paths, with and without a gradient tape): 0. */
+  readonly headLeaks: number;
   /** `rowLogSumExp` and `crossEntropyGrad` of fixed `[5, 1000]` logits (one row up to 100, one all equal). */
   readonly kernels: { lse: number[]; grad: number[] };
 }
@@ -101,6 +105,7 @@ async function countingReads<T>(body: () => Promise<T>): Promise<{ value: T; syn
 
 export async function runCheck(request: CheckRequest): Promise<CheckResult> {
   const info = await initBackend(request.backend);
+  useGpuCrossEntropyKernels(request.gpuKernels ?? true);
   forbidSyncReads = info.name === "webgpu";
   if (info.name !== request.backend && request.backend !== "auto") throw new Error(`asked for ${request.backend}, got ${info.name}: ${info.notes.join("; ")}`);
   const { batchSize: B, trainSteps, promptLength, newTokens } = request;
@@ -219,6 +224,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     // The head's values on fixed inputs, for comparison with cpu's (on webgpu and webgl: the
     // custom softmax cross-entropy kernels; on cpu: tfjs ops).
     let head: CheckResult["head"];
+    let headLeaks = 0;
     {
       const C = parseGPTConfig(request.config).embeddingDim;
       const n = B * T;
@@ -226,6 +232,14 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
       const h = tf.tensor2d(Float32Array.from(ids(n * C, 1000, 79), (v) => v / 500 - 1), [n, C]);
       const w = tf.tensor2d(Float32Array.from(ids(V * C, 1000, 80), (v) => v / 1000 - 0.5), [V, C]);
       const run = (ignoreIndex?: number) => tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, labels, "tfjs", ignoreIndex))([h, w]);
+      // Tensors left behind by a forward + backward of each path, without and with a tape.
+      const before = tf.memory().numTensors;
+      for (const implementation of ["tfjs", "chunked"] as const) {
+        const taped = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => headCrossEntropy(a as tf.Tensor2D, b as tf.Tensor2D, labels, implementation, undefined, 7))([h, w]);
+        tf.dispose([taped.value, ...taped.grads]);
+        headCrossEntropy(h, w, labels, implementation, undefined, 7).dispose();
+      }
+      headLeaks = tf.memory().numTensors - before;
       const plainRun = run();
       const ignoredRun = run(ysValues[0]); // the first label: ignored where it occurs
       head = {
@@ -263,8 +277,9 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     } finally {
       plain.dispose();
     }
-    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds, chunkedHeadDiff, gpuKernels: gpuCrossEntropyBackend(), head, kernels };
+    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds, chunkedHeadDiff, gpuKernels: gpuCrossEntropyBackend(), head, headLeaks, kernels };
   } finally {
+    useGpuCrossEntropyKernels(true);
     forbidSyncReads = false;
     model.dispose();
     optimizer.dispose();
