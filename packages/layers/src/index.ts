@@ -2,8 +2,9 @@
  * `@tfgpt/layers`: tfjs layers for GPT models that train fast on every backend (cpu, wasm,
  * webgl, tfjs-node): `TokenEmbedding` (also the tied output head), `PositionalEmbedding`,
  * `TokenAndPositionEmbedding`, `CausalSelfAttention`, `TransformerBlock`, `LayerNorm`, a whole
- * GPT (`createGPT`), a from-logits cross-entropy and `generate`. Browser-safe; file IO and
- * backend selection live in `@tfgpt/layers/node`.
+ * GPT (`createGPT`), a from-logits cross-entropy and `generate`. Browser-safe (with the browser's
+ * backend choice, `selectBrowserBackend`); file IO and Node's backend selection live in
+ * `@tfgpt/layers/node`.
  *
  * Exported, like tfjs-layers and keras-hub: the layers, the GPT model and its config/presets,
  * training (AdamW, Trainer, losses, batch tensors), generation, LoRA, pretrained weights and the
@@ -33,6 +34,7 @@ export {
   type TrainerState,
 } from "./trainer.js";
 export { memoryCheckpoint, type MemoryCheckpoint } from "./checkpoint-memory.js";
+export { BROWSER_BACKEND_NAMES, selectBrowserBackend, type BrowserBackendName, type BrowserBackendSelection, type SelectBrowserBackendOptions } from "./browser-backend.js";
 export type { Initializer, InitializerSpec, SerializedInitializer } from "./initializers.js";
 export { idsTensor, targetsTensor } from "./id-range.js";
 export { TokenEmbedding, type TokenEmbeddingArgs } from "./token-embedding.js";
