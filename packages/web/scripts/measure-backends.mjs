@@ -31,7 +31,7 @@ export async function measureBackends({ backends, shape = "micro", steps = 6, ne
     await page.goto(`${url}test/gpu/index.html`);
     await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
     for (const backend of backends) {
-      const request = { backend, config, batchSize: 4, trainSteps: steps, learningRate: 1e-3, promptLength: 4, newTokens, skipUncached: true, warmGenerate: true, gpuKernels };
+      const request = { backend, config, batchSize: 4, trainSteps: steps, learningRate: 1e-3, promptLength: 4, newTokens, skipUncached: true, warmGenerate: true, gpuKernels, checks: false };
       let row;
       try {
         const r = await page.evaluate((req) => window.tfgptRunCheck(req), request);

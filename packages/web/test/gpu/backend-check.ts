@@ -29,6 +29,8 @@ export interface CheckRequest {
   readonly skipUncached?: boolean;
   /** `false`: the head's softmax cross-entropy on tfjs ops instead of the custom GPU kernels (default true). */
   readonly gpuKernels?: boolean;
+  /** `false`: measure only (training, generation); skip the Trainer and head checks (slow at GPT-2's vocabulary on emulated GPUs). */
+  readonly checks?: boolean;
 }
 
 /** What `runCheck` reports. */
@@ -153,7 +155,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     // update is near-linear in g: the backends agree, and a wrong clipping norm (the bug this
     // catches) changes every update's size instead of vanishing in Adam's normalisation.
     const trainerLosses: number[] = [];
-    {
+    if (request.checks !== false) {
       const copy = createGPT(request.config);
       const initial = model.getWeights();
       copy.setWeights(initial);
@@ -203,8 +205,9 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
 
     // The fused head in chunks of 7 token rows (the GPU backends' path for large [N, V] logits)
     // against the whole-matrix tfjs path, on this backend.
-    let chunkedHeadDiff = 0;
-    {
+    let chunkedHeadDiff = Number.NaN;
+    if (request.checks !== false) {
+      chunkedHeadDiff = 0;
       const C = parseGPTConfig(request.config).embeddingDim;
       const n = B * T;
       const labels = idsTensor(ysValues, [n]);
@@ -223,9 +226,9 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
 
     // The head's values on fixed inputs, for comparison with cpu's (on webgpu and webgl: the
     // custom softmax cross-entropy kernels; on cpu: tfjs ops).
-    let head: CheckResult["head"];
+    let head: CheckResult["head"] = { loss: Number.NaN, ignoredLoss: Number.NaN, dHidden: [], dTable: [] };
     let headLeaks = 0;
-    {
+    if (request.checks !== false) {
       const C = parseGPTConfig(request.config).embeddingDim;
       const n = B * T;
       const labels = idsTensor(ysValues, [n]);
