@@ -1,8 +1,9 @@
 // The one launch of the page's scripts: Vite's dev server for this package on 127.0.0.1 (WebGPU
 // needs a secure context: 127.0.0.1 is one), and Debian's headless chromium (driven by
 // playwright-core) with WebGPU enabled and SwiftShader allowed where there is no GPU, in a fresh
-// user-data directory that is removed on close. Used by measure-backends.mjs and
-// screenshot-webgpu.mjs (and measure-training.mjs, with `gpu: false`).
+// user-data directory that is removed on close. Used by measure-backends.mjs and profile-head.mjs
+// (through `eachBackendOnCheckPage`), screenshot-webgpu.mjs (and measure-training.mjs, with
+// `gpu: false`).
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -52,4 +53,35 @@ export async function launchPage(options = {}) {
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Opens test/gpu/index.html (the backend check page) and runs `measure(page, backend)` for each
+ * backend in turn; a backend whose measurement throws gives `{backend, ...extra, error}` (the
+ * message's first 12 lines). Each row goes to `onRow` as it comes; all are returned.
+ * @template T
+ * @param {{ backends: string[], measure: (page: import("playwright-core").Page, backend: string) => Promise<T>, extra?: object, onRow?: (row: T | object) => void }} args
+ * @returns {Promise<Array<T | object>>}
+ */
+export async function eachBackendOnCheckPage({ backends, measure, extra = {}, onRow = () => {} }) {
+  const rows = [];
+  const { url, page, close } = await launchPage();
+  try {
+    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+    await page.goto(`${url}test/gpu/index.html`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
+    for (const backend of backends) {
+      let row;
+      try {
+        row = await measure(page, backend);
+      } catch (error) {
+        row = { backend, ...extra, error: error instanceof Error ? error.message.split("\n").slice(0, 12).join(" | ") : String(error) };
+      }
+      rows.push(row);
+      onRow(row);
+    }
+  } finally {
+    await close();
+  }
+  return rows;
 }

@@ -8,7 +8,7 @@
 // (`off`: the head's softmax cross-entropy on tfjs ops instead of our WebGPU/WebGL kernels.)
 // `tiny` is GPT_PRESETS.tiny with GPT-2's vocabulary (50,257); `micro` is the page's micro shape with a byte vocabulary (257).
 import { fileURLToPath } from "node:url";
-import { launchPage } from "./chromium.mjs";
+import { eachBackendOnCheckPage } from "./chromium.mjs";
 
 /** The shapes measured: `tiny` (GPT-2's vocabulary) and the page's `micro` (bytes). */
 export const SHAPES = {
@@ -24,39 +24,27 @@ export const SHAPES = {
 export async function measureBackends({ backends, shape = "micro", steps = 6, newTokens = 16, gpuKernels = true, onRow = () => {} }) {
   const config = SHAPES[shape];
   if (config === undefined) throw new Error(`measure-backends: shape must be one of ${Object.keys(SHAPES).join(", ")}, received ${JSON.stringify(shape)}`);
-  const rows = [];
-  const { url, page, close } = await launchPage();
-  try {
-    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
-    await page.goto(`${url}test/gpu/index.html`);
-    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
-    for (const backend of backends) {
+  return eachBackendOnCheckPage({
+    backends,
+    extra: { shape },
+    onRow,
+    measure: async (page, backend) => {
       const request = { backend, config, batchSize: 4, trainSteps: steps, learningRate: 1e-3, promptLength: 4, newTokens, skipUncached: true, warmGenerate: true, gpuKernels, checks: false };
-      let row;
-      try {
-        const r = await page.evaluate((req) => window.tfgptRunCheck(req), request);
-        row = {
-          backend: r.info.name,
-          device: r.info.device === "" ? "this CPU" : r.info.device,
-          software: r.info.software,
-          shape,
-          tokensPerStep: request.batchSize * config.contextLength,
-          trainTokensPerSecond: Math.round(r.trainTokensPerSecond * 10) / 10,
-          generateTokensPerSecond: Math.round(r.generateTokensPerSecond * 10) / 10,
-          losses: r.losses.map((l) => Math.round(l * 1e4) / 1e4),
-          syncReadsPerStep: r.syncReadsPerStep,
-          headKernels: r.gpuKernels ?? "tfjs ops",
-        };
-      } catch (error) {
-        row = { backend, shape, error: error instanceof Error ? error.message.split("\n").slice(0, 12).join(" | ") : String(error) };
-      }
-      rows.push(row);
-      onRow(row);
-    }
-  } finally {
-    await close();
-  }
-  return rows;
+      const r = await page.evaluate((req) => window.tfgptRunCheck(req), request);
+      return {
+        backend: r.info.name,
+        device: r.info.device === "" ? "this CPU" : r.info.device,
+        software: r.info.software,
+        shape,
+        tokensPerStep: request.batchSize * config.contextLength,
+        trainTokensPerSecond: Math.round(r.trainTokensPerSecond * 10) / 10,
+        generateTokensPerSecond: Math.round(r.generateTokensPerSecond * 10) / 10,
+        losses: r.losses.map((l) => Math.round(l * 1e4) / 1e4),
+        syncReadsPerStep: r.syncReadsPerStep,
+        headKernels: r.gpuKernels ?? "tfjs ops",
+      };
+    },
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -8,32 +8,19 @@
 // Run after `npm run build`:
 //   node scripts/profile-head.mjs [backends=webgpu,webgl,wasm] [rows=256] [dim=64] [vocab=50257] [chunkRows=64] [repeats=3]
 import { fileURLToPath } from "node:url";
-import { launchPage } from "./chromium.mjs";
+import { eachBackendOnCheckPage } from "./chromium.mjs";
 
 /** Times the head per backend; each row is the timing or `{backend, error}`. */
 export async function profileHeads({ backends, rows = 256, dim = 64, vocab = 50257, chunkRows = 64, repeats = 3, onRow = () => {} }) {
-  const out = [];
-  const { url, page, close } = await launchPage();
-  try {
-    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
-    await page.goto(`${url}test/gpu/index.html`);
-    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 90_000 });
-    for (const backend of backends) {
-      let row;
-      try {
-        const r = await page.evaluate((req) => window.tfgptProfileHead(req), { backend, rows, dim, vocab, chunkRows, repeats });
-        const round = (t) => ({ path: t.path, kernels: t.kernels, totalMs: Math.round(t.totalMs * 10) / 10, gemmMs: Math.round(t.gemmMs * 10) / 10, restShare: Math.round(t.restShare * 1000) / 1000 });
-        row = { backend: r.info.name, device: r.info.device === "" ? "this CPU" : r.info.device, software: r.info.software, rows, dim, vocab, chunkRows, paths: r.rows.map(round) };
-      } catch (error) {
-        row = { backend, error: error instanceof Error ? error.message.split("\n").slice(0, 12).join(" | ") : String(error) };
-      }
-      out.push(row);
-      onRow(row);
-    }
-  } finally {
-    await close();
-  }
-  return out;
+  const round = (t) => ({ path: t.path, kernels: t.kernels, totalMs: Math.round(t.totalMs * 10) / 10, gemmMs: Math.round(t.gemmMs * 10) / 10, restShare: Math.round(t.restShare * 1000) / 1000 });
+  return eachBackendOnCheckPage({
+    backends,
+    onRow,
+    measure: async (page, backend) => {
+      const r = await page.evaluate((req) => window.tfgptProfileHead(req), { backend, rows, dim, vocab, chunkRows, repeats });
+      return { backend: r.info.name, device: r.info.device === "" ? "this CPU" : r.info.device, software: r.info.software, rows, dim, vocab, chunkRows, paths: r.rows.map(round) };
+    },
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -73,6 +73,8 @@ describe.skipIf(!hasChromium)(title, () => {
   let page: Page;
   let userDataDir = "";
   let reference: CheckResult;
+  /** The same check on wasm (the page's CPU backend, with our head kernel) from cpu's weights. */
+  let wasm: CheckResult;
   const pageErrors: string[] = [];
   const available: Record<"webgpu" | "webgl", string | null> = { webgpu: null, webgl: null };
 
@@ -104,6 +106,7 @@ describe.skipIf(!hasChromium)(title, () => {
     available.webgpu = probe.webgpu;
     available.webgl = probe.webgl;
     reference = await run(page, { ...REQUEST, backend: "cpu" });
+    wasm = await run(page, { ...REQUEST, backend: "wasm", weights: reference.weights });
     // Sanity of the reference itself: the KV cache gives the window's ids, and the loss falls.
     expect(reference.cachedIds).toEqual(reference.uncachedIds);
     expect(reference.losses.at(-1)).toBeLessThan((reference.losses[0] as number) - 0.1);
@@ -133,12 +136,26 @@ describe.skipIf(!hasChromium)(title, () => {
       // Forward: the same weights give the same logits (float32; the GPU sums in another order).
       expect(maxAbsDiff(result.logits, reference.logits)).toBeLessThan(2e-3);
       expect(Math.abs(result.meanLoss - reference.meanLoss)).toBeLessThan(1e-3);
+      // Gradient check against cpu: every weight's gradient of the training loss (TokenEmbedding's
+      // scatter-add, the positional embedding, LayerNorm, attention, the fused head).
+      expect(result.gradients).toHaveLength(reference.gradients.length);
+      let worstGradient = 0;
+      reference.gradients.forEach((want, i) => {
+        const scale = Math.max(1, ...want.map(Math.abs));
+        worstGradient = Math.max(worstGradient, maxAbsDiff(result.gradients[i] as number[], want) / scale);
+      });
+      console.log(`${backend} gradients vs cpu: ${reference.gradients.length} weights, largest difference ${worstGradient.toExponential(2)} (relative to max(1, max |g|))`);
+      // Seen: 8.7e-6 (webgpu), 3.2e-6 (webgl); a wrong gradient is off by O(1).
+      expect(worstGradient).toBeLessThan(5e-4);
       // layers' Trainer step with global-norm clipping (tfjs-webgpu's AddN over many inputs gave a wrong norm).
       expect(maxAbsDiff(result.trainerLosses, reference.trainerLosses)).toBeLessThan(2e-3);
       expect(reference.trainerLosses.at(-1)).toBeLessThan(reference.trainerLosses[0] as number);
       // Training: the same losses step by step (the first is the forward pass again), falling.
       expect(Math.abs((result.losses[0] as number) - (reference.losses[0] as number))).toBeLessThan(1e-3);
       expect(maxAbsDiff(result.losses, reference.losses)).toBeLessThan(2e-2);
+      // ... and wasm's (the page's CPU backend: our head kernel, XNNPACK).
+      expect(maxAbsDiff(result.logits, wasm.logits)).toBeLessThan(2e-3);
+      expect(maxAbsDiff(result.losses, wasm.losses)).toBeLessThan(2e-2);
       expect(result.losses.at(-1)).toBeLessThan((result.losses[0] as number) - 0.1);
       // No dataSync in a step; the loss is read once, asynchronously (tfjs's trainOnBatch).
       expect(result.syncReadsPerStep).toEqual(result.losses.map(() => 0));

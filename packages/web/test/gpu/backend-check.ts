@@ -41,6 +41,8 @@ export interface CheckResult {
   readonly logits: number[];
   /** `model.meanLoss` of the batch before training (what the page's validation loss runs). */
   readonly meanLoss: number;
+  /** The gradient of the training loss for each trainable weight (`model.trainableWeights` order), before training; empty with `checks: false`. */
+  readonly gradients: number[][];
   /** Losses of 3 steps of layers' `Trainer` (clipping active) from the same weights. */
   readonly trainerLosses: number[];
   readonly losses: number[];
@@ -146,6 +148,14 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     const meanLossTensor = model.meanLoss(xs, ys);
     const meanLoss = (await meanLossTensor.data())[0] as number;
     meanLossTensor.dispose();
+    // Every weight's gradient of the training loss (TokenEmbedding's scatter-add, the positional
+    // embedding, LayerNorm, attention, the fused head), before any step: compared with cpu's.
+    let gradients: number[][] = [];
+    if (request.checks !== false) {
+      const { value, grads } = tf.variableGrads(() => model.trainingLoss(xs, ys));
+      gradients = await Promise.all(model.trainableWeights.map(async (w) => Array.from(await (grads[(w.read() as tf.Variable).name] as tf.Tensor).data())));
+      tf.dispose([value, ...Object.values(grads)]);
+    }
 
     // The page's and the CLI's step: layers' Trainer (variableGrads, global-norm clipping, AdamW),
     // on a copy of the model; a clip far below the gradient norm makes the norm decide each update.
@@ -280,7 +290,7 @@ export async function runCheck(request: CheckRequest): Promise<CheckResult> {
     } finally {
       plain.dispose();
     }
-    return { info, weights, logits, meanLoss, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds, chunkedHeadDiff, gpuKernels: gpuCrossEntropyBackend(), head, headLeaks, kernels };
+    return { info, weights, logits, meanLoss, gradients, trainerLosses, losses, syncReadsPerStep, asyncReadsPerStep, trainTokensPerSecond, cachedIds, uncachedIds, generateTokensPerSecond, unrecordedIds, chunkedHeadDiff, gpuKernels: gpuCrossEntropyBackend(), head, headLeaks, kernels };
   } finally {
     useGpuCrossEntropyKernels(true);
     forbidSyncReads = false;
