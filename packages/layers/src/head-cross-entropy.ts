@@ -254,51 +254,51 @@ function gpuHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Te
 }
 
 /**
- * `headCrossEntropy` over chunks of `rows` token rows: each chunk's logits, probabilities and
- * losses are made and dropped in turn, and the backward pass computes each chunk's logits again
- * (one more `[N, C] @ [C, V]` matmul), so at most one chunk's `[rows, V]` probabilities live at a
- * time instead of the whole `[N, V]` logits and probabilities. `ids` are valid labels (ignored
- * ones already 0), `weights` each token's weight in the loss (`null`: the mean).
+ * `headCrossEntropy` over chunks of `rows` token rows: each chunk's logits are made, reduced to
+ * their row log-sum-exp (kept, `[N]`) and dropped in turn; the backward pass computes each chunk's
+ * logits again (one more `[N, C] @ [C, V]` matmul) and turns them into `G = (softmax - onehot) *
+ * scale` (`crossEntropyGrad`: one custom kernel on webgpu and webgl, tfjs ops elsewhere), so at
+ * most one chunk's `[rows, V]` matrices live at a time instead of the whole `[N, V]` logits and
+ * probabilities. `ids` are valid labels (ignored ones already 0), `weights` each token's weight
+ * in the loss (`null`: the mean).
  */
 function chunkedHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Tensor1D, weights: tf.Tensor1D | null, rows: number): tf.Scalar {
   if (!Number.isInteger(rows) || rows < 1) throw new LayerConfigError(`headCrossEntropy: \`chunkRows\` must be a positive integer, received ${rows}`, "chunkRows");
   const [n, dim] = hidden.shape;
-  const vocab = table.shape[0];
   const flags = transposeFlagsAreFast();
   const chunks: Array<[number, number]> = [];
   for (let start = 0; start < n; start += rows) chunks.push([start, Math.min(rows, n - start)]);
-  if (gpuCrossEntropyBackend() !== null) return gpuChunkedHeadCrossEntropy(hidden, table, ids, weights, chunks);
   const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
-    // The labels and weights are the caller's tidy's: saved, so that the gradient still has them.
-    save(weights === null ? [h, w, ids] : [h, w, ids, weights]);
     const perChunk = chunks.map(([start, size]) =>
-      tf.tidy(() => tokenLosses(headLogits(tf.slice(h as tf.Tensor2D, [start, 0], [size, dim]), w as tf.Tensor2D, flags), tf.slice(ids, [start], [size])).losses),
+      tf.tidy(() => {
+        const logits = headLogits(tf.slice(h as tf.Tensor2D, [start, 0], [size, dim]), w as tf.Tensor2D, flags);
+        const lse = rowLogSumExp(logits);
+        return [lse, lossesFromLogSumExp(logits, lse, tf.slice(ids, [start], [size]))];
+      }),
     );
-    const losses = tf.concat(perChunk);
+    const lse = tf.concat(perChunk.map(([l]) => l as tf.Tensor1D));
+    const losses = tf.concat(perChunk.map(([, x]) => x as tf.Tensor1D));
+    // The labels and weights are the caller's tidy's: saved, so that the gradient still has them.
+    save(weights === null ? [h, w, ids, lse] : [h, w, ids, lse, weights]);
     return {
       value: weights === null ? tf.mean(losses) : tf.sum(tf.mul(losses, weights)),
       gradFunc: (dy, saved) => {
-        const [hs, ws, y, wt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D | undefined];
-        // d(loss)/d(loss_i) times the upstream gradient: 1/N each, or each token's weight [N, 1].
-        const scale = wt === undefined ? tf.div(dy, n) : tf.reshape(tf.mul(wt, dy), [n, 1]);
+        const [hs, ws, y, l, wt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
+        const scale = tokenScale(dy, wt, n);
         const dh: tf.Tensor[] = [];
         let dw: tf.Tensor | null = null;
         for (const [start, size] of chunks) {
           const [dhChunk, dwSum] = tf.tidy(() => {
             const hc = tf.slice(hs, [start, 0], [size, dim]);
-            const yc = tf.slice(y, [start], [size]);
-            const sc = scale.rank === 0 ? scale : tf.slice(scale, [start, 0], [size, 1]);
-            const p = tf.softmax(headLogits(hc, ws, flags)); // [rows, V], again
-            const hScaled = tf.mul(hc, sc); // [rows, C]
-            const dhc = tf.mul(tf.sub(tf.matMul(p, ws), gatherRows(ws, yc)), sc); // [rows, C]
-            const pTh = flags ? tf.matMul(p, hScaled, true, false) : tf.transpose(tf.matMul(tf.transpose(hScaled), p)); // [V, C]
-            const part = tf.sub(pTh, tf.scatterND(tf.expandDims(yc, 1), hScaled, [vocab, dim]));
-            return [dhc, dw === null ? part : tf.add(dw, part)];
+            const g = crossEntropyGrad(headLogits(hc, ws, flags), tf.slice(l, [start], [size]), tf.slice(y, [start], [size]), tf.slice(scale, [start], [size])); // [rows, V]
+            const part = flags ? tf.matMul(g, hc, true, false) : tf.transpose(tf.matMul(tf.transpose(hc), g)); // [V, C]
+            return [tf.matMul(g, ws), dw === null ? part : tf.add(dw, part)];
           });
           dw?.dispose();
           dw = dwSum as tf.Tensor;
           dh.push(dhChunk as tf.Tensor);
         }
+        scale.dispose();
         return [tf.concat(dh), dw as tf.Tensor];
       },
     };
@@ -356,46 +356,3 @@ function kernelHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf
   return loss(hidden, table) as tf.Scalar;
 }
 
-/**
- * The `"chunked"` path on webgpu and webgl, with the custom kernels of gpu-cross-entropy.ts: each
- * chunk's logits are reduced to their row log-sum-exp (kept, `[N]`: the backward pass needs no
- * reduction), and in the backward pass computed again and turned into `G` by one kernel.
- */
-function gpuChunkedHeadCrossEntropy(hidden: tf.Tensor2D, table: tf.Tensor2D, ids: tf.Tensor1D, weights: tf.Tensor1D | null, chunks: ReadonlyArray<[number, number]>): tf.Scalar {
-  const [n, dim] = hidden.shape;
-  const loss = customGrad<[tf.Tensor, tf.Tensor]>(([h, w], save) => {
-    const perChunk = chunks.map(([start, size]) =>
-      tf.tidy(() => {
-        const logits = headLogits(tf.slice(h as tf.Tensor2D, [start, 0], [size, dim]), w as tf.Tensor2D, true);
-        const lse = rowLogSumExp(logits);
-        return [lse, lossesFromLogSumExp(logits, lse, tf.slice(ids, [start], [size]))];
-      }),
-    );
-    const lse = tf.concat(perChunk.map(([l]) => l as tf.Tensor1D));
-    const losses = tf.concat(perChunk.map(([, x]) => x as tf.Tensor1D));
-    save(weights === null ? [h, w, ids, lse] : [h, w, ids, lse, weights]);
-    return {
-      value: weights === null ? tf.mean(losses) : tf.sum(tf.mul(losses, weights)),
-      gradFunc: (dy, saved) => {
-        const [hs, ws, y, l, wt] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
-        const scale = tokenScale(dy, wt, n);
-        const dh: tf.Tensor[] = [];
-        let dw: tf.Tensor | null = null;
-        for (const [start, size] of chunks) {
-          const [dhChunk, dwSum] = tf.tidy(() => {
-            const hc = tf.slice(hs, [start, 0], [size, dim]);
-            const g = crossEntropyGrad(headLogits(hc, ws, true), tf.slice(l, [start], [size]), tf.slice(y, [start], [size]), tf.slice(scale, [start], [size])); // [rows, V]
-            const part = tf.matMul(g, hc, true, false); // [V, C]
-            return [tf.matMul(g, ws), dw === null ? part : tf.add(dw, part)];
-          });
-          dw?.dispose();
-          dw = dwSum as tf.Tensor;
-          dh.push(dhChunk as tf.Tensor);
-        }
-        scale.dispose();
-        return [tf.concat(dh), dw as tf.Tensor];
-      },
-    };
-  });
-  return loss(hidden, table) as tf.Scalar;
-}
