@@ -5,7 +5,9 @@ import { createGPT } from "../src/gpt.js";
 import "../src/register.js";
 import { MAIN_BACKEND, useBackend } from "./backends.js";
 
-const config = { vocabSize: 16, contextLength: 8, embeddingDim: 16, numHeads: 2, numLayers: 2, dropout: 0, qkvBias: false };
+// Seeded: an unseeded GPT (Math.random) left the toy task at 0.59 accuracy after 40 steps in one CI
+// run; seeds 1-12 all reach >= 0.97 on cpu and tensorflow.
+const config = { vocabSize: 16, contextLength: 8, embeddingDim: 16, numHeads: 2, numLayers: 2, dropout: 0, qkvBias: false, seed: 1 };
 
 /** A separable toy task: class 1 when the sequence holds token 9, else 0 (the rest random in 1..8). */
 function toyBatch(seed: number, n = 32): { xs: tf.Tensor; ys: tf.Tensor } {
