@@ -173,8 +173,9 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(result.gpuKernels).toBe(backend);
       expect(result.headLeaks).toBe(0);
       expect(reference.headLeaks).toBe(0);
-      expect(Math.abs(result.head.loss - reference.head.loss)).toBeLessThan(1e-5);
-      expect(Math.abs(result.head.ignoredLoss - reference.head.ignoredLoss)).toBeLessThan(1e-5);
+      // Bounds well above what was seen (loss 4.8e-7, grads ~1e-8) and far below a wrong kernel's error.
+      expect(Math.abs(result.head.loss - reference.head.loss)).toBeLessThan(5e-5);
+      expect(Math.abs(result.head.ignoredLoss - reference.head.ignoredLoss)).toBeLessThan(5e-5);
       expect(result.head.ignoredLoss).not.toBeCloseTo(result.head.loss, 3);
       console.log(
         `${backend} head kernels vs cpu: loss ${Math.abs(result.head.loss - reference.head.loss).toExponential(2)}, dHidden ${maxAbsDiff(result.head.dHidden, reference.head.dHidden).toExponential(2)}, ` +
@@ -184,14 +185,15 @@ describe.skipIf(!hasChromium)(title, () => {
       expect(maxAbsDiff(result.head.dTable, reference.head.dTable)).toBeLessThan(1e-6);
       // Row log-sum-exp over 4 blocks of webgl's pass (1,000 columns), with logits up to 100 and
       // an all-equal row (lse = 0.5 + ln 1000); the gradient with a label per row and scales 1, 0.5, 2, -1, 0.
-      expect(result.kernels.lse[2]).toBeCloseTo(0.5 + Math.log(1000), 5);
+      expect(result.kernels.lse[2]).toBeCloseTo(0.5 + Math.log(1000), 4);
       expect(result.kernels.lse.every(Number.isFinite)).toBe(true);
       for (let r = 0; r < 5; r++) {
         const want = reference.kernels.lse[r] as number;
         expect(Math.abs((result.kernels.lse[r] as number) - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
       }
-      // webgl's exp/log are a few ulps off: lse within ~1e-7 relative, so p = exp(z - lse) (times scales up to 2) within ~2e-6.
-      expect(maxAbsDiff(result.kernels.grad, reference.kernels.grad)).toBeLessThan(1e-5);
+      // webgl's exp/log are a few ulps off: lse within ~1e-7 relative, so p = exp(z - lse) (times
+      // scales up to 2) within a few 1e-6 (seen 1.3e-6); a wrong gradient is off by far more.
+      expect(maxAbsDiff(result.kernels.grad, reference.kernels.grad)).toBeLessThan(5e-5);
       expect(pageErrors).toEqual([]);
     }, 300_000);
   }
